@@ -1,0 +1,304 @@
+"""The LQR oracle: one validated problem, every closed form of policy optimisation on it, at
+three tiers of truth (float, high-precision, certified)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+from flint import acb_mat
+
+from pgverify.errors import CertificationError, NotStabilizingError
+from pgverify.lqr import riccati, validation
+from pgverify.lqr.certify import StabilityCertificate, certify_stability
+from pgverify.lqr.closed_forms import GainEvaluation, ModelData, finite_horizon
+from pgverify.precision import (
+    Arithmetic,
+    BallArithmetic,
+    PrecisionSpec,
+    arithmetic_for,
+)
+
+
+class LQR:
+    """A discrete-time linear quadratic regulator and its policy-optimisation oracle.
+
+    ``x_{t+1} = A x_t + B u_t``, ``u_t = −K x_t + w_t`` with ``w_t ~ N(0, noise·I)`` (noise is a
+    *variance*, as in the seed), cost ``C(K) = E Σ_t γ^t (x_tᵀQx_t + u_tᵀRu_t)``, ``x_0`` with
+    second moment ``E[x_0 x_0ᵀ] = Σ0`` (identity by default).  Seed eqs. 13.1–13.5; Fazel, Ge,
+    Kakade & Mesbahi, ICML 2018.
+
+    Shapes: A (n, n), B (n, m), Q (n, n) symmetric ⪰ 0, R (m, m) symmetric ≻ 0, Σ0 (n, n)
+    symmetric ≻ 0, gains K (m, n).  γ ∈ (0, 1]; noise > 0 needs γ < 1.
+
+    Every quantity takes ``precision=``: ``"float"`` (numpy float64, the default), an ``int`` N
+    (mpmath at N decimal digits, tier high-precision) or ``"certified"`` /
+    ``pgverify.Certified(bits=...)`` (an :class:`pgverify.Enclosure` proved to contain the true
+    value).  Quantities at a gain K require ρ(A − BK) < 1 and raise
+    :class:`pgverify.NotStabilizingError` otherwise (certified mode *proves* ρ < 1 first).
+    """
+
+    def __init__(
+        self,
+        A: Any,
+        B: Any,
+        Q: Any,
+        R: Any,
+        Sigma0: Any = None,
+        gamma: float = 1.0,
+        noise: float = 0.0,
+    ) -> None:
+        self.A = validation.as_real_matrix(A, "A", (None, None))
+        n = self.A.shape[0]
+        if self.A.shape[1] != n:
+            raise validation.InvalidProblemError(
+                f"A must be square, got shape {self.A.shape}; expected shape ({n}, {n})"
+            )
+        self.B = validation.as_real_matrix(B, "B", (n, None))
+        m = self.B.shape[1]
+        self.n, self.m = n, m
+        Q_matrix = validation.symmetric_matrix(validation.as_real_matrix(Q, "Q", (n, n)), "Q")
+        self.Q = validation.definite_matrix(Q_matrix, "Q", strict=False)
+        R_matrix = validation.symmetric_matrix(validation.as_real_matrix(R, "R", (m, m)), "R")
+        self.R = validation.definite_matrix(R_matrix, "R", strict=True)
+        if Sigma0 is None:
+            Sigma0 = np.eye(n)
+        S_matrix = validation.as_real_matrix(Sigma0, "Sigma0", (n, n))
+        S_matrix = validation.symmetric_matrix(S_matrix, "Sigma0")
+        self.Sigma0 = validation.definite_matrix(S_matrix, "Sigma0", strict=True)
+        self.gamma = validation.discount(gamma)
+        self.noise = validation.noise_variance(noise, self.gamma)
+
+    def __repr__(self) -> str:
+        return f"LQR(n={self.n}, m={self.m}, gamma={self.gamma}, noise={self.noise})"
+
+    # ----------------------------------------------------------------------------------------
+    # Stability
+    # ----------------------------------------------------------------------------------------
+
+    def gain(self, K: Any, name: str = "K") -> np.ndarray:
+        """``K`` validated as a finite real (m, n) float64 matrix."""
+        return validation.as_real_matrix(K, name, (self.m, self.n))
+
+    def closed_loop(self, K: Any) -> np.ndarray:
+        """``A − BK`` in float64 (for information; the tiers compute it in their arithmetic)."""
+        return self.A - self.B @ self.gain(K)
+
+    def spectral_radius(self, K: Any) -> float:
+        """ρ(A − BK) in float64 (tier float)."""
+        return float(np.max(np.abs(np.linalg.eigvals(self.closed_loop(K)))))
+
+    def is_stabilizing(self, K: Any, precision: PrecisionSpec = "float") -> bool:
+        """Is ρ(A − BK) < 1?
+
+        float: numpy eigenvalues.  high-precision: mpmath eigenvalues at the digits asked.
+        certified: ``True`` is proved by a Lyapunov certificate checked in ball arithmetic
+        (:func:`pgverify.lqr.certify.certify_stability`); ``False`` is proved by a rigorous
+        eigenvalue enclosure (Arb) outside the unit disc; when neither can be proved a
+        :class:`pgverify.CertificationError` says so.
+        """
+        K = self.gain(K)
+        ar = arithmetic_for(precision)
+        if ar.tier == "float":
+            return self.spectral_radius(K) < 1.0
+        if ar.tier == "high-precision":
+            with ar.context():
+                closed = ar.matrix(self.A) - ar.matrix(self.B) @ ar.matrix(K)
+                eigenvalues = mpmath.eig(closed, left=False, right=False)
+                return bool(max(abs(value) for value in eigenvalues) < 1)
+        try:
+            self._certificate(K, ar)
+            return True
+        except CertificationError as failure:
+            if self._proved_unstable(K, ar):
+                return False
+            raise CertificationError(
+                f"could not decide rho(A - BK) < 1 rigorously (float estimate "
+                f"{self.spectral_radius(K):.17g}): {failure}"
+            ) from failure
+
+    def _proved_unstable(self, K: np.ndarray, ar: Arithmetic) -> bool:
+        with ar.context():
+            closed = (ar.matrix(self.A) - ar.matrix(self.B) @ ar.matrix(K)).m
+            try:
+                eigenvalues = acb_mat(closed).eig(multiple=True)
+            except ValueError:
+                return False
+            return any(abs(value) > 1 for value in eigenvalues)
+
+    def _certificate(self, K: Any, ar: Arithmetic) -> StabilityCertificate:
+        closed = ar.matrix(self.A) - ar.matrix(self.B) @ (
+            ar.matrix(K) if isinstance(K, np.ndarray) else K
+        )
+        with ar.context():
+            return certify_stability(closed.m, ar.to_float(closed))
+
+    def _require_stabilizing(self, K: Any, ar: Arithmetic) -> StabilityCertificate | None:
+        """Raise NotStabilizingError unless ρ(A − BK) < 1 (proved, in certified mode)."""
+        float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
+        radius = self.spectral_radius(float_K)
+        if not radius < 1.0:
+            raise NotStabilizingError(
+                f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
+                "radius < 1 (the LQR cost is infinite otherwise)",
+                spectral_radius=radius,
+            )
+        if isinstance(ar, BallArithmetic):
+            try:
+                return self._certificate(K, ar)
+            except CertificationError as failure:
+                raise CertificationError(
+                    f"{failure} (float estimate rho(A - BK) = {radius:.17g})"
+                ) from failure
+        return None
+
+    def _evaluation(self, K: Any, ar: Arithmetic, *, approximate: bool = False) -> GainEvaluation:
+        certificate = None if approximate else self._require_stabilizing(K, ar)
+        with ar.context():
+            model = ModelData(ar, self)
+        return GainEvaluation(model, K, certificate, approximate=approximate)
+
+    def _compute(
+        self, K: Any, precision: PrecisionSpec, what: Callable[[GainEvaluation], Any]
+    ) -> Any:
+        ar = arithmetic_for(precision)
+        evaluation = self._evaluation(self.gain(K), ar)
+        with ar.context():
+            return ar.export(what(evaluation))
+
+    # ----------------------------------------------------------------------------------------
+    # Closed forms at a gain K
+    # ----------------------------------------------------------------------------------------
+
+    def cost(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``C(K) = tr(P_K Σ0) + σ (tr R + γ tr(BᵀP_K B)) / (1 − γ)`` (seed eq. 13.3)."""
+        return self._compute(K, precision, lambda e: e.cost())
+
+    def value_matrix(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``P_K``, the solution of ``P = Q + KᵀRK + γ (A − BK)ᵀ P (A − BK)`` (seed eq. 13.4);
+        shape (n, n)."""
+        return self._compute(K, precision, lambda e: e.value_matrix)
+
+    def state_covariance(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``Σ_K = Σ_t γ^t E[x_t x_tᵀ]``, i.e. ``Σ = Σ0_eff + γ (A − BK) Σ (A − BK)ᵀ`` with
+        ``Σ0_eff = Σ0 + γσBBᵀ/(1 − γ)``; shape (n, n)."""
+        return self._compute(K, precision, lambda e: e.state_covariance)
+
+    def gradient(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``∇C(K) = 2 E_K Σ_K``, ``E_K = (R + γBᵀP_K B)K − γBᵀP_K A`` (seed eq. 13.5; Fazel
+        et al. 2018, Lemma 1); shape (m, n)."""
+        return self._compute(K, precision, lambda e: e.gradient())
+
+    def natural_gradient(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``∇C(K) Σ_K⁻¹ = 2 E_K`` (the natural policy gradient direction); shape (m, n)."""
+        return self._compute(K, precision, lambda e: e.natural_gradient())
+
+    def gauss_newton_direction(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``(R + γBᵀP_K B)⁻¹ ∇C(K) Σ_K⁻¹ = 2 (K − γ(R + γBᵀP_K B)⁻¹BᵀP_K A)``; shape (m, n)."""
+        return self._compute(K, precision, lambda e: e.gauss_newton_direction())
+
+    def policy_gradient_step(self, K: Any, alpha: float, precision: PrecisionSpec = "float") -> Any:
+        """``K − α ∇C(K)``."""
+        step = validation.step_size(alpha)
+        return self._compute(K, precision, lambda e: e.K - e.gradient() * e.ar.scalar(step))
+
+    def natural_gradient_step(
+        self, K: Any, alpha: float, precision: PrecisionSpec = "float"
+    ) -> Any:
+        """``K − α ∇C(K) Σ_K⁻¹ = K − 2α E_K`` (seed, with the erratum's minus sign)."""
+        step = validation.step_size(alpha)
+        return self._compute(
+            K, precision, lambda e: e.K - e.natural_gradient() * e.ar.scalar(step)
+        )
+
+    def gauss_newton_step(self, K: Any, alpha: float, precision: PrecisionSpec = "float") -> Any:
+        """``K − 2α (K − γ(R + γBᵀP_K B)⁻¹BᵀP_K A)``; α = ½ is policy iteration."""
+        step = validation.step_size(alpha)
+        return self._compute(
+            K, precision, lambda e: e.K - e.gauss_newton_direction() * e.ar.scalar(step)
+        )
+
+    def policy_iteration_step(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``K⁺ = γ (R + γBᵀP_K B)⁻¹ BᵀP_K A``, the greedy gain of Q^K (Hewer 1971)."""
+        return self._compute(K, precision, lambda e: e.policy_iteration_gain())
+
+    def q_matrix(self, K: Any, precision: PrecisionSpec = "float") -> Any:
+        """``H_K`` with ``Q^K(x, u) = [x; u]ᵀ H_K [x; u] + const``; shape (n + m, n + m).
+
+        ``H_K = [[Q + γAᵀPA, γAᵀPB], [γBᵀPA, R + γBᵀPB]]`` (Bradtke, Ydstie & Barto 1994); the
+        constant is ``γσ (tr R + γ tr(BᵀPB)) / (1 − γ)`` with exploration noise, 0 without.
+        The greedy gain ``H_uu⁻¹ H_ux`` is :meth:`policy_iteration_step`."""
+        return self._compute(K, precision, lambda e: e.q_matrix())
+
+    def cost_difference(self, K: Any, K2: Any, precision: PrecisionSpec = "float") -> Any:
+        """``C(K2) − C(K) = tr(Σ_{K2} [Δᵀ(R + γBᵀP_K B)Δ + 2ΔᵀE_K])``, ``Δ = K2 − K``
+        (Fazel et al. 2018, Lemma 6: the relative performance identity for LQR)."""
+        ar = arithmetic_for(precision)
+        first = self._evaluation(self.gain(K), ar)
+        second = self._evaluation(self.gain(K2, "K2"), ar)
+        with ar.context():
+            return ar.export(first.cost_difference_to(second))
+
+    # ----------------------------------------------------------------------------------------
+    # Finite horizon
+    # ----------------------------------------------------------------------------------------
+
+    def finite_horizon_cost(self, K: Any, horizon: int, precision: PrecisionSpec = "float") -> Any:
+        """``C_N(K) = E Σ_{t=0}^{N} γ^t c(x_t, u_t)`` (seed eq. 13.6, "V0"); any K."""
+        return self._finite_horizon(K, horizon, precision)[0]
+
+    def finite_horizon_gradient(
+        self, K: Any, horizon: int, precision: PrecisionSpec = "float"
+    ) -> Any:
+        """``∇C_N(K) = 2 Σ_{t=0}^{N} γ^t [(R + γBᵀV_{t+1}B)K − γBᵀV_{t+1}A] S_t`` with the
+        backward values ``V_{N+1} = 0, V_t = Q_K + γA_KᵀV_{t+1}A_K`` and forward second moments
+        ``S_0 = Σ0, S_{t+1} = A_K S_t A_Kᵀ + σBBᵀ``; shape (m, n); any K."""
+        return self._finite_horizon(K, horizon, precision)[1]
+
+    def _finite_horizon(self, K: Any, horizon: int, precision: PrecisionSpec) -> tuple[Any, Any]:
+        K = self.gain(K)
+        steps = validation.horizon_length(horizon)
+        ar = arithmetic_for(precision)
+        with ar.context():
+            model = ModelData(ar, self)
+            cost, gradient = finite_horizon(model, K, steps)
+            return ar.export(cost), ar.export(gradient)
+
+    # ----------------------------------------------------------------------------------------
+    # Optimum
+    # ----------------------------------------------------------------------------------------
+
+    def optimal_gain(self, precision: PrecisionSpec = "float") -> Any:
+        """K* = γ(R + γBᵀX*B)⁻¹BᵀX*A for the stabilising solution X* of the DARE.
+
+        Certified mode returns an enclosure proved by the two-sided bound of
+        :mod:`pgverify.lqr.riccati` (needs Q ≻ 0) or raises CertificationError.  Raises
+        InvalidProblemError when (A, B) is not stabilisable."""
+        return self._optimum(precision)[0]
+
+    def optimal_value_matrix(self, precision: PrecisionSpec = "float") -> Any:
+        """X*, the stabilising solution of the DARE (= P_{K*}); shape (n, n)."""
+        return self._optimum(precision)[1]
+
+    def optimal_cost(self, precision: PrecisionSpec = "float") -> Any:
+        """C(K*) = tr(X* Σ0) (+ the noise constant)."""
+        ar = arithmetic_for(precision)
+        _, value = self._optimum_native(ar)
+        with ar.context():
+            model = ModelData(ar, self)
+            total = ar.trace(value @ model.Sigma0)
+            if model.has_noise:
+                total = total + model.noise_constant(value)
+            return ar.export(total)
+
+    def _optimum(self, precision: PrecisionSpec) -> tuple[Any, Any]:
+        ar = arithmetic_for(precision)
+        gain, value = self._optimum_native(ar)
+        with ar.context():
+            return ar.export(gain), ar.export(value)
+
+    def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
+        return riccati.optimal_solution(self, ar)
+

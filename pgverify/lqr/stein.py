@@ -1,0 +1,175 @@
+"""Stein (discrete Lyapunov) equations in float64, high precision and certified balls.
+
+Two forms occur in policy optimisation on LQR (seed eq. 13.4 and the definition of Σ_K):
+
+* value form       ``X = F + γ Aᵀ X A``   (P_K with A = A − BK, F = Q + KᵀRK),
+* covariance form  ``X = F + γ A X Aᵀ``   (Σ_K with F = Σ0, or Σ0_eff with exploration noise).
+
+All tiers share one O(n³) algorithm:
+
+1. a float64 solve via the complex Schur form of A (Bartels–Stewart-type column recursion,
+   Barraud 1977), which — unlike scipy's bilinear transform — does not invert ``A + I``;
+2. iterative refinement: the residual ``F + γ·op(X̃) − X̃`` is computed in the target arithmetic
+   (mpmath or balls) and corrected with the float solver, gaining about 15 digits a step;
+3. (certified only) a rigorous residual-based error bound from a Lyapunov certificate of A
+   (:mod:`pgverify.lqr.certify`): ``‖X − X̃‖₂ ≤ κ(W) ‖Res‖₂ / (1 − γ(1 − c))``.
+
+No n²×n² Kronecker system is formed; memory is O(n²).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import scipy.linalg
+from flint import arb, arb_mat
+
+from pgverify.errors import CertificationError
+from pgverify.precision import Arithmetic, BallArithmetic, BallMatrix
+
+Form = Literal["value", "covariance"]
+
+MAX_REFINEMENT_STEPS = 40
+
+
+class SchurSteinSolver:
+    """Float64 solver of ``X = F + γ op(X)`` for one fixed A, reusing one Schur decomposition.
+
+    With ``a = √γ A = Z T Zᴴ`` (complex Schur, T upper triangular) and ``Y = Zᴴ X Z``:
+
+    * covariance form ``Y − T Y Tᴴ = G``: column j (last to first) solves
+      ``(I − conj(T_jj) T) y_j = g_j + T Σ_{k>j} conj(T_jk) y_k``;
+    * value form ``Y − Tᴴ Y T = G``: column j (first to last) solves
+      ``(I − T_jj Tᴴ) y_j = g_j + Tᴴ Σ_{k<j} T_kj y_k``.
+
+    Each column is one triangular solve, so the cost is O(n³) in all.
+    """
+
+    def __init__(self, matrix: np.ndarray, gamma: float = 1.0) -> None:
+        scaled = np.sqrt(gamma) * np.asarray(matrix, dtype=float)
+        self.triangular, self.unitary = scipy.linalg.schur(scaled, output="complex")
+        self.n = scaled.shape[0]
+
+    def solve(self, rhs: np.ndarray, form: Form) -> np.ndarray:
+        T, Z, n = self.triangular, self.unitary, self.n
+        G = Z.conj().T @ rhs @ Z
+        Y = np.zeros((n, n), dtype=complex)
+        identity = np.eye(n)
+        if form == "covariance":
+            for j in range(n - 1, -1, -1):
+                right = G[:, j] + T @ (Y[:, j + 1 :] @ T[j, j + 1 :].conj())
+                Y[:, j] = scipy.linalg.solve_triangular(
+                    identity - np.conj(T[j, j]) * T, right, lower=False, check_finite=False
+                )
+        else:
+            TH = T.conj().T
+            for j in range(n):
+                right = G[:, j] + TH @ (Y[:, :j] @ T[:j, j])
+                Y[:, j] = scipy.linalg.solve_triangular(
+                    identity - T[j, j] * TH, right, lower=True, check_finite=False
+                )
+        return (Z @ Y @ Z.conj().T).real
+
+
+def stein_residual(A: Any, F: Any, X: Any, gamma: Any, form: Form) -> Any:
+    """``F + γ op(X) − X`` with ``op(X) = AᵀXA`` (value form) or ``AXAᵀ`` (covariance form)."""
+    applied = A.T @ X @ A if form == "value" else A @ X @ A.T
+    return F + gamma * applied - X
+
+
+def solve_stein(
+    ar: Arithmetic,
+    A: Any,
+    F: Any,
+    gamma: float,
+    form: Form,
+    *,
+    certificate: Any = None,
+    solver: SchurSteinSolver | None = None,
+    approximate: bool = False,
+) -> Any:
+    """Solve ``X = F + γ op(X)`` in the arithmetic ``ar``.
+
+    ``A`` and ``F`` are matrices of ``ar``; ``F`` must be symmetric (it is in every use here), and
+    so is the result.  In ball arithmetic a ``certificate`` (a
+    :class:`pgverify.lqr.certify.StabilityCertificate` of A) is required: the result is then a
+    rigorous enclosure.  In float64 and mpmath the caller has already checked ρ(A) < 1.
+    ``approximate=True`` (internal: Newton iterations) returns the refined point without a bound.
+    """
+    float_A = ar.to_float(A)
+    if solver is None:
+        solver = SchurSteinSolver(float_A, gamma)
+    float_F = ar.to_float(F)
+    estimate = solver.solve(float_F, form)
+    estimate = 0.5 * (estimate + estimate.T)
+    if ar.tier == "float":
+        return estimate
+    g = ar.scalar(gamma)
+    X = ar.add_correction(ar.matrix(np.zeros_like(estimate)), estimate)
+    X = _refine(ar, A, F, X, g, form, solver)
+    if approximate or not isinstance(ar, BallArithmetic):
+        return X
+    if certificate is None:
+        raise ValueError("a certified Stein solve needs a stability certificate of A")
+    residual = stein_residual(A, F, X, g, form)
+    bound = certificate.stein_error_bound(frobenius_upper(residual.m), gamma)
+    return BallMatrix(add_radius(X.m, bound))
+
+
+def _refine(
+    ar: Arithmetic, A: Any, F: Any, X: Any, gamma: Any, form: Form, solver: SchurSteinSolver
+) -> Any:
+    """Iterative refinement until the correction falls below 2^-bits of the solution, or stops
+    shrinking (the certified bound then reflects whatever accuracy was reached)."""
+    target = 2.0 ** (-ar.working_bits)
+    previous = np.inf
+    for _ in range(MAX_REFINEMENT_STEPS):
+        residual = ar.to_float(stein_residual(A, F, X, gamma, form))
+        correction = solver.solve(0.5 * (residual + residual.T), form)
+        # The solution is symmetric; an antisymmetric float part would never be refined away.
+        correction = 0.5 * (correction + correction.T)
+        size = float(np.max(np.abs(correction), initial=0.0))
+        scale = float(np.max(np.abs(ar.to_float(X)), initial=0.0))
+        if not np.isfinite(size):
+            raise CertificationError(
+                "iterative refinement of a Stein equation produced non-finite corrections; "
+                "the closed-loop matrix is too ill-conditioned for the float64 inner solver"
+            )
+        X = ar.add_correction(X, correction)
+        if size <= target * scale:
+            return X
+        if size > 0.5 * previous:
+            if ar.tier == "high-precision" and size > 1e-6 * scale:
+                raise CertificationError(
+                    f"iterative refinement of a Stein equation stalled at relative correction "
+                    f"{size / max(scale, 1e-300):.2e}; the problem is too ill-conditioned for "
+                    "the float64 inner solver"
+                )
+            return X
+        previous = size
+    return X
+
+
+# --------------------------------------------------------------------------------------------
+# Rigorous helpers on arb matrices
+# --------------------------------------------------------------------------------------------
+
+
+def frobenius_upper(matrix: arb_mat) -> arb:
+    """A ball whose upper end bounds ‖M‖_F = sqrt(tr(MᵀM)) (and so ‖M‖₂)."""
+    total = arb(0)
+    for row in matrix.tolist():
+        for entry in row:
+            magnitude = arb(entry.abs_upper())
+            total += magnitude * magnitude
+    return arb(total.upper()).sqrt()
+
+
+def add_radius(matrix: arb_mat, radius: arb) -> arb_mat:
+    """Every entry of ``matrix`` widened by ``radius`` (a bound on the spectral norm of an error
+    matrix bounds each of its entries)."""
+    widen = arb(0, radius.upper())
+    rows = matrix.nrows()
+    cols = matrix.ncols()
+    return arb_mat(rows, cols, [matrix[i, j] + widen for i in range(rows) for j in range(cols)])

@@ -1,0 +1,515 @@
+"""Three arithmetics behind one small interface, and the certified result type.
+
+Every closed form of pgverify is written once, against the operators ``@ + - .T`` and scalar
+``*``, plus the few methods of :class:`Arithmetic` (``solve``, ``trace``, ``eye``, ...).  It then
+runs unchanged in
+
+* ``"float"`` — numpy float64 arrays (tier *float*: the fast path, never a reference on its own);
+* an ``int`` N — mpmath at N decimal digits (tier *high-precision*);
+* ``"certified"`` or :class:`Certified` — python-flint (Arb) ball arithmetic (tier *certified*:
+  the true value provably lies inside every returned ball).
+
+Inputs are float64 arrays, which every arithmetic converts *exactly* (a double is a dyadic
+rational), so all three tiers answer the same mathematical question.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal, Union
+
+import mpmath
+import numpy as np
+from flint import arb, arb_mat, ctx, fmpq, fmpz
+
+from pgverify.errors import CertificationError, InvalidProblemError
+
+Tier = Literal["float", "high-precision", "certified"]
+
+DEFAULT_CERTIFIED_BITS = 212
+"""Working precision of ``precision="certified"``: 212 bits is about 64 decimal digits, enough
+for enclosures with 50 or more certified digits on reasonably conditioned problems."""
+
+
+@dataclass(frozen=True)
+class Certified:
+    """Request certified ball arithmetic at ``bits`` bits of working precision.
+
+    ``precision="certified"`` is ``Certified(bits=212)``.  The certified digits of a result are
+    usually a few fewer than ``bits * log10(2)``: the enclosure's radius also carries the
+    problem's conditioning.
+    """
+
+    bits: int = DEFAULT_CERTIFIED_BITS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.bits, int) or isinstance(self.bits, bool) or self.bits < 64:
+            raise InvalidProblemError(
+                f"Certified(bits=...) must be an int >= 64, got {self.bits!r}"
+            )
+
+
+PrecisionSpec = Union[Literal["float", "certified"], int, Certified]
+
+
+# --------------------------------------------------------------------------------------------
+# Exact conversions and rigorous rounding helpers
+# --------------------------------------------------------------------------------------------
+
+
+def to_arb(value: Any) -> arb:
+    """Convert a float, int, Fraction, mpmath mpf or arb to an arb ball *exactly*."""
+    if isinstance(value, arb):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number here")
+    if isinstance(value, (int, np.integer)):
+        return arb(fmpz(int(value)))
+    if isinstance(value, Fraction):
+        return arb(fmpq(value.numerator, value.denominator))
+    if isinstance(value, mpmath.mpf):
+        sign, mantissa, exponent, bitcount = value._mpf_
+        if mantissa == 0 and exponent == 0 and bitcount == 0:
+            return arb(0)
+        if bitcount == 0 or isinstance(exponent, str):
+            raise InvalidProblemError(f"cannot convert the non-finite mpf {value} to a ball")
+        with ctx.workprec(int(bitcount) + 8):
+            ball = arb(fmpz((-1) ** sign * int(mantissa))) * arb(2) ** int(exponent)
+        return ball
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(float(value)):
+            raise InvalidProblemError(f"cannot convert the non-finite value {value} to a ball")
+        return arb(float(value))
+    raise TypeError(f"cannot convert {type(value).__name__} to a ball exactly")
+
+
+def float_upper(value: arb) -> float:
+    """A float64 number that is provably >= every point of the ball ``value``."""
+    nearest = float(value.upper())
+    return float(np.nextafter(nearest, np.inf))
+
+
+def float_lower(value: arb) -> float:
+    """A float64 number that is provably <= every point of the ball ``value``."""
+    nearest = float(value.lower())
+    return float(np.nextafter(nearest, -np.inf))
+
+
+# --------------------------------------------------------------------------------------------
+# Ball matrices with the operator interface the closed forms use
+# --------------------------------------------------------------------------------------------
+
+
+class BallMatrix:
+    """An ``arb_mat`` with numpy-style operators (``@``, ``.T``, scalar ``*``)."""
+
+    __slots__ = ("m",)
+
+    def __init__(self, m: arb_mat) -> None:
+        self.m = m
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.m.nrows(), self.m.ncols())
+
+    @property
+    def T(self) -> BallMatrix:
+        return BallMatrix(self.m.transpose())
+
+    def __matmul__(self, other: BallMatrix) -> BallMatrix:
+        return BallMatrix(self.m * other.m)
+
+    def __add__(self, other: BallMatrix) -> BallMatrix:
+        return BallMatrix(self.m + other.m)
+
+    def __sub__(self, other: BallMatrix) -> BallMatrix:
+        return BallMatrix(self.m - other.m)
+
+    def __neg__(self) -> BallMatrix:
+        return BallMatrix(-self.m)
+
+    def __mul__(self, scalar: Any) -> BallMatrix:
+        return BallMatrix(self.m * to_arb(scalar))
+
+    __rmul__ = __mul__
+
+    def __getitem__(self, index: tuple[int, int]) -> arb:
+        return self.m[index]
+
+    def __repr__(self) -> str:
+        return f"BallMatrix({self.m})"
+
+
+# --------------------------------------------------------------------------------------------
+# The arithmetic interface
+# --------------------------------------------------------------------------------------------
+
+
+class Arithmetic:
+    """What a closed form needs beyond the matrix operators.
+
+    Subclasses: :class:`FloatArithmetic`, :class:`MpmathArithmetic`, :class:`BallArithmetic`.
+    ``working_bits`` is the precision the iterative solvers aim for.
+    """
+
+    tier: Tier
+    working_bits: int
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        """Enter the working precision (a no-op for float64)."""
+        return contextlib.nullcontext()
+
+    def matrix(self, array: np.ndarray) -> Any:
+        """Exact conversion of a float64 array."""
+        raise NotImplementedError
+
+    def scalar(self, value: float) -> Any:
+        raise NotImplementedError
+
+    def eye(self, n: int) -> Any:
+        raise NotImplementedError
+
+    def solve(self, matrix: Any, rhs: Any) -> Any:
+        """``matrix⁻¹ rhs`` (rigorous in balls)."""
+        raise NotImplementedError
+
+    def trace(self, matrix: Any) -> Any:
+        raise NotImplementedError
+
+    def block(self, rows: list[list[Any]]) -> Any:
+        """Assemble a block matrix."""
+        raise NotImplementedError
+
+    def to_float(self, value: Any) -> np.ndarray:
+        """Nearest float64 array of the (mid)value."""
+        raise NotImplementedError
+
+    def add_correction(self, value: Any, correction: np.ndarray) -> Any:
+        """``value + correction`` as an *exact point* (a ball of radius 0) at working precision."""
+        raise NotImplementedError
+
+    def symmetrize(self, value: Any) -> Any:
+        return (value + value.T) * self.scalar(0.5)
+
+    def point(self, value: Any) -> Any:
+        """An exact point near ``value`` (the midpoint of a ball; the value itself otherwise)."""
+        return value
+
+    def export(self, value: Any) -> Any:
+        """The user-facing form of a result."""
+        raise NotImplementedError
+
+
+class FloatArithmetic(Arithmetic):
+    tier: Tier = "float"
+    working_bits = 53
+
+    def matrix(self, array: np.ndarray) -> np.ndarray:
+        return np.array(array, dtype=float)
+
+    def scalar(self, value: float) -> float:
+        return float(value)
+
+    def eye(self, n: int) -> np.ndarray:
+        return np.eye(n)
+
+    def solve(self, matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        return np.linalg.solve(matrix, rhs)
+
+    def trace(self, matrix: np.ndarray) -> float:
+        return float(np.trace(matrix))
+
+    def block(self, rows: list[list[np.ndarray]]) -> np.ndarray:
+        return np.block(rows)
+
+    def to_float(self, value: Any) -> np.ndarray:
+        return np.asarray(value, dtype=float)
+
+    def add_correction(self, value: np.ndarray, correction: np.ndarray) -> np.ndarray:
+        return value + correction
+
+    def export(self, value: Any) -> Any:
+        return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+
+
+class MpmathArithmetic(Arithmetic):
+    """mpmath at ``digits`` decimal digits (plus guard digits while computing)."""
+
+    tier: Tier = "high-precision"
+    GUARD_DIGITS = 10
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+        self.working_bits = int(math.ceil((digits + self.GUARD_DIGITS) * math.log2(10)))
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        return mpmath.workdps(self.digits + self.GUARD_DIGITS)
+
+    def matrix(self, array: np.ndarray) -> mpmath.matrix:
+        return mpmath.matrix(np.asarray(array, dtype=float).tolist())
+
+    def scalar(self, value: float) -> mpmath.mpf:
+        return mpmath.mpf(value)
+
+    def eye(self, n: int) -> mpmath.matrix:
+        return mpmath.eye(n)
+
+    def solve(self, matrix: mpmath.matrix, rhs: mpmath.matrix) -> mpmath.matrix:
+        return mpmath.inverse(matrix) * rhs
+
+    def trace(self, matrix: mpmath.matrix) -> mpmath.mpf:
+        return mpmath.fsum(matrix[i, i] for i in range(matrix.rows))
+
+    def block(self, rows: list[list[mpmath.matrix]]) -> mpmath.matrix:
+        height = sum(row[0].rows for row in rows)
+        width = sum(item.cols for item in rows[0])
+        out = mpmath.matrix(height, width)
+        top = 0
+        for row in rows:
+            left = 0
+            for item in row:
+                for i in range(item.rows):
+                    for j in range(item.cols):
+                        out[top + i, left + j] = item[i, j]
+                left += item.cols
+            top += row[0].rows
+        return out
+
+    def to_float(self, value: Any) -> np.ndarray:
+        if isinstance(value, mpmath.matrix):
+            return np.array(value.tolist(), dtype=float)
+        return np.asarray(float(value))
+
+    def add_correction(self, value: mpmath.matrix, correction: np.ndarray) -> mpmath.matrix:
+        return value + self.matrix(correction)
+
+    def export(self, value: Any) -> Any:
+        # Round the guard digits away so the result carries the digits asked for.
+        with mpmath.workdps(self.digits):
+            if isinstance(value, mpmath.matrix):
+                return value.apply(lambda entry: +entry)
+            return +value
+
+
+class BallArithmetic(Arithmetic):
+    """python-flint (Arb) balls at ``bits`` bits."""
+
+    tier: Tier = "certified"
+
+    def __init__(self, bits: int) -> None:
+        self.working_bits = bits
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        return ctx.workprec(self.working_bits)
+
+    def matrix(self, array: np.ndarray) -> BallMatrix:
+        return BallMatrix(arb_mat(np.asarray(array, dtype=float).tolist()))
+
+    def scalar(self, value: float) -> arb:
+        return to_arb(value)
+
+    def eye(self, n: int) -> BallMatrix:
+        return BallMatrix(arb_mat(n, n, [arb(1) if i == j else arb(0) for i in range(n) for j in range(n)]))
+
+    def solve(self, matrix: BallMatrix, rhs: BallMatrix) -> BallMatrix:
+        try:
+            return BallMatrix(matrix.m.solve(rhs.m))
+        except ZeroDivisionError as exc:
+            raise CertificationError(
+                f"could not certify the solution of a {matrix.shape[0]}x{matrix.shape[1]} "
+                f"linear system at {self.working_bits} bits: the matrix is numerically singular "
+                "in ball arithmetic; try Certified(bits=...) with more bits"
+            ) from exc
+
+    def trace(self, matrix: BallMatrix) -> arb:
+        return matrix.m.trace()
+
+    def block(self, rows: list[list[BallMatrix]]) -> BallMatrix:
+        entries: list[list[arb]] = []
+        for row in rows:
+            height = row[0].shape[0]
+            for i in range(height):
+                line: list[arb] = []
+                for item in row:
+                    line.extend(item.m[i, j] for j in range(item.shape[1]))
+                entries.append(line)
+        return BallMatrix(arb_mat(entries))
+
+    def to_float(self, value: Any) -> np.ndarray:
+        if isinstance(value, BallMatrix):
+            return np.array([[float(x) for x in row] for row in value.m.mid().tolist()])
+        return np.asarray(float(value.mid()))
+
+    def add_correction(self, value: BallMatrix, correction: np.ndarray) -> BallMatrix:
+        return BallMatrix((value.m + arb_mat(correction.tolist())).mid())
+
+    def point(self, value: Any) -> Any:
+        return BallMatrix(value.m.mid()) if isinstance(value, BallMatrix) else value.mid()
+
+    def symmetrize(self, value: BallMatrix) -> BallMatrix:
+        return BallMatrix(((value.m + value.m.transpose()) * arb(0.5)))
+
+    def export(self, value: Any) -> Enclosure:
+        return Enclosure(value.m if isinstance(value, BallMatrix) else value)
+
+
+def arithmetic_for(precision: PrecisionSpec) -> Arithmetic:
+    """The arithmetic named by a ``precision=`` argument.
+
+    ``"float"`` → float64; an ``int`` N >= 1 → mpmath at N decimal digits; ``"certified"`` or
+    ``Certified(bits=...)`` → ball arithmetic.
+    """
+    if isinstance(precision, Certified):
+        return BallArithmetic(precision.bits)
+    if isinstance(precision, str):
+        if precision == "float":
+            return FloatArithmetic()
+        if precision == "certified":
+            return BallArithmetic(DEFAULT_CERTIFIED_BITS)
+    elif isinstance(precision, int) and not isinstance(precision, bool):
+        if precision >= 1:
+            return MpmathArithmetic(precision)
+    raise InvalidProblemError(
+        f"precision must be 'float', a positive int (mpmath decimal digits), 'certified' or "
+        f"pgverify.Certified(bits=...); got {precision!r}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The certified result type
+# --------------------------------------------------------------------------------------------
+
+
+class Enclosure:
+    """A rigorous enclosure of a scalar or a matrix: the true value lies inside every ball.
+
+    Attributes
+    ----------
+    ball : flint.arb or flint.arb_mat
+        The underlying balls (exact midpoints, rigorous radii).
+    mid : float or ndarray
+        The float64 numbers nearest to the ball midpoints.
+    rad : float or ndarray
+        Rigorous float64 upper bounds of the radii: ``|true - exact midpoint| <= rad`` entrywise.
+        (``mid`` is the midpoint rounded to float64, so ``|true - mid|`` may exceed ``rad`` by half
+        an ulp of ``mid``; use :meth:`contains` for exact decisions.)
+    digits : int
+        Certified significant decimal digits, normwise: ``floor(-log10(max rad / max |mid|))``
+        (0 when nothing is certified, a large number for exact results).
+    tier : str
+        Always ``"certified"``.
+    """
+
+    tier: Tier = "certified"
+
+    def __init__(self, ball: arb | arb_mat) -> None:
+        if not isinstance(ball, (arb, arb_mat)):
+            raise TypeError(f"an Enclosure holds an arb or arb_mat, got {type(ball).__name__}")
+        self.ball = ball
+
+    @property
+    def is_matrix(self) -> bool:
+        return isinstance(self.ball, arb_mat)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.ball.nrows(), self.ball.ncols()) if self.is_matrix else ()
+
+    def _entries(self) -> list[arb]:
+        if self.is_matrix:
+            return [x for row in self.ball.tolist() for x in row]
+        return [self.ball]
+
+    @property
+    def mid(self) -> float | np.ndarray:
+        values = [float(x.mid()) for x in self._entries()]
+        return np.array(values).reshape(self.shape) if self.is_matrix else values[0]
+
+    @property
+    def rad(self) -> float | np.ndarray:
+        values = [float_upper(x.rad()) for x in self._entries()]
+        return np.array(values).reshape(self.shape) if self.is_matrix else values[0]
+
+    @property
+    def max_radius(self) -> float:
+        return float(np.max(self.rad))
+
+    @property
+    def digits(self) -> int:
+        largest = float(np.max(np.abs(self.mid)))
+        radius = self.max_radius
+        if radius == 0.0:
+            return 10**6 if largest != 0.0 else 0
+        if largest == 0.0 or not math.isfinite(radius):
+            return 0
+        return max(0, math.floor(-math.log10(radius / largest)))
+
+    def contains(self, value: Any) -> bool:
+        """Exact decision: is ``value`` inside the enclosure (entrywise)?
+
+        ``value`` may be a float, int, Fraction, mpmath number or matrix, numpy array, or a
+        python-flint arb / arb_mat (a ball is contained only if it lies wholly inside).
+        """
+        if self.is_matrix:
+            other = _to_arb_mat(value, self.shape)
+            return bool(self.ball.contains(other))
+        if isinstance(value, np.ndarray):
+            if value.size != 1:
+                raise InvalidProblemError(
+                    f"a scalar enclosure cannot contain an array of shape {value.shape}"
+                )
+            value = value.reshape(()).item()
+        return bool(self.ball.contains(to_arb(value)))
+
+    def overlaps(self, other: Enclosure) -> bool:
+        """Do the two enclosures share a point (entrywise)?  Disjoint balls *prove* the two true
+        values differ; overlapping balls are consistent with equality."""
+        if self.is_matrix != other.is_matrix or self.shape != other.shape:
+            raise InvalidProblemError(
+                f"cannot compare enclosures of shapes {self.shape} and {other.shape}"
+            )
+        return bool(self.ball.overlaps(other.ball))
+
+    def __repr__(self) -> str:
+        digits = self.digits
+        if not self.is_matrix:
+            shown = self.ball.str(max(3, min(digits, 60)), radius=True)
+            return f"Enclosure({shown}, certified digits={digits})"
+        mids = np.array2string(np.asarray(self.mid), precision=6, max_line_width=100)
+        return (
+            f"Enclosure(shape={self.shape}, certified digits={digits} (normwise), "
+            f"max radius={self.max_radius:.3g},\n mid=\n{mids})"
+        )
+
+
+def _to_arb_mat(value: Any, shape: tuple[int, ...]) -> arb_mat:
+    if isinstance(value, arb_mat):
+        matrix = value
+    elif isinstance(value, BallMatrix):
+        matrix = value.m
+    elif isinstance(value, Enclosure):
+        matrix = value.ball
+    elif isinstance(value, mpmath.matrix):
+        matrix = arb_mat([[to_arb(value[i, j]) for j in range(value.cols)] for i in range(value.rows)])
+    else:
+        array = np.asarray(value)
+        if array.dtype == object:
+            matrix = arb_mat([[to_arb(x) for x in row] for row in array.tolist()])
+        else:
+            if not np.isrealobj(array):
+                raise InvalidProblemError("a certified real enclosure cannot contain complex values")
+            matrix = arb_mat(np.asarray(array, dtype=float).tolist()) if array.ndim == 2 else None
+    if matrix is None or (matrix.nrows(), matrix.ncols()) != shape:
+        seen = getattr(value, "shape", None)
+        raise InvalidProblemError(f"expected a matrix of shape {shape}, got shape {seen}")
+    return matrix
+
+
+def iter_entries(matrix: arb_mat) -> Iterator[arb]:
+    """All entries of an arb matrix, row by row."""
+    for row in matrix.tolist():
+        yield from row
