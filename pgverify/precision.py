@@ -188,9 +188,6 @@ class Arithmetic:
         """Nearest float64 array of the (mid)value."""
         raise NotImplementedError
 
-    def add_correction(self, value: Any, correction: np.ndarray) -> Any:
-        """``value + correction`` as an *exact point* (a ball of radius 0) at working precision."""
-        raise NotImplementedError
 
     def symmetrize(self, value: Any) -> Any:
         return (value + value.T) * self.scalar(0.5)
@@ -229,8 +226,6 @@ class FloatArithmetic(Arithmetic):
     def to_float(self, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=float)
 
-    def add_correction(self, value: np.ndarray, correction: np.ndarray) -> np.ndarray:
-        return value + correction
 
     def export(self, value: Any) -> Any:
         return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
@@ -284,8 +279,6 @@ class MpmathArithmetic(Arithmetic):
             return np.array(value.tolist(), dtype=float)
         return np.asarray(float(value))
 
-    def add_correction(self, value: mpmath.matrix, correction: np.ndarray) -> mpmath.matrix:
-        return value + self.matrix(correction)
 
     def export(self, value: Any) -> Any:
         # Round the guard digits away so the result carries the digits asked for.
@@ -341,11 +334,10 @@ class BallArithmetic(Arithmetic):
 
     def to_float(self, value: Any) -> np.ndarray:
         if isinstance(value, BallMatrix):
-            return np.array([[float(x) for x in row] for row in value.m.mid().tolist()])
+            rows, cols = value.shape
+            return np.fromiter(map(float, value.m.entries()), float, rows * cols).reshape(rows, cols)
         return np.asarray(float(value.mid()))
 
-    def add_correction(self, value: BallMatrix, correction: np.ndarray) -> BallMatrix:
-        return BallMatrix((value.m + arb_mat(correction.tolist())).mid())
 
     def point(self, value: Any) -> Any:
         return BallMatrix(value.m.mid()) if isinstance(value, BallMatrix) else value.mid()

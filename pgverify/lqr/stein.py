@@ -97,48 +97,64 @@ def solve_stein(
     rigorous enclosure.  In float64 and mpmath the caller has already checked ρ(A) < 1.
     ``approximate=True`` (internal: Newton iterations) returns the refined point without a bound.
     """
-    float_A = ar.to_float(A)
     if solver is None:
-        solver = SchurSteinSolver(float_A, gamma)
-    float_F = ar.to_float(F)
-    estimate = solver.solve(float_F, form)
+        solver = SchurSteinSolver(ar.to_float(A), gamma)
+    estimate = solver.solve(ar.to_float(F), form)
     estimate = 0.5 * (estimate + estimate.T)
     if ar.tier == "float":
         return estimate
     g = ar.scalar(gamma)
-    X = ar.add_correction(ar.matrix(np.zeros_like(estimate)), estimate)
-    X = _refine(ar, A, F, X, g, form, solver)
+    X, residual = _refine(ar, A, F, estimate, g, form, solver)
     if approximate or not isinstance(ar, BallArithmetic):
         return X
     if certificate is None:
         raise ValueError("a certified Stein solve needs a stability certificate of A")
-    residual = stein_residual(A, F, X, g, form)
     bound = certificate.stein_error_bound(frobenius_upper(residual.m), gamma)
     return BallMatrix(add_radius(X.m, bound))
 
 
 def _refine(
-    ar: Arithmetic, A: Any, F: Any, X: Any, gamma: Any, form: Form, solver: SchurSteinSolver
-) -> Any:
-    """Iterative refinement until the correction falls below 2^-bits of the solution, or stops
-    shrinking (the certified bound then reflects whatever accuracy was reached)."""
+    ar: Arithmetic,
+    A: Any,
+    F: Any,
+    estimate: np.ndarray,
+    gamma: Any,
+    form: Form,
+    solver: SchurSteinSolver,
+) -> tuple[Any, Any]:
+    """Iterative refinement of a float solution in the arithmetic ``ar``.
+
+    Returns X = X₀ + Σ Δ_k and its residual ``F + γ op(X) − X``.  The residual is updated
+    incrementally, ``Res ← Res + γ op(Δ) − Δ``, so each step multiplies A only by a float64
+    correction (cheap products); in ball arithmetic every update is rigorous, so the final
+    residual encloses the exact residual of the exact sum, which X's balls contain.  Stops when
+    the correction falls below 2^-bits of the solution, or stops shrinking (the certified bound
+    then reflects the accuracy reached).
+    """
+    X = ar.matrix(estimate)
+    residual = stein_residual(A, F, X, gamma, form)
     target = 2.0 ** (-ar.working_bits)
+    scale = float(np.max(np.abs(estimate), initial=0.0))
     previous = np.inf
     for _ in range(MAX_REFINEMENT_STEPS):
-        residual = ar.to_float(stein_residual(A, F, X, gamma, form))
-        correction = solver.solve(0.5 * (residual + residual.T), form)
+        float_residual = ar.to_float(residual)
+        correction = solver.solve(0.5 * (float_residual + float_residual.T), form)
         # The solution is symmetric; an antisymmetric float part would never be refined away.
         correction = 0.5 * (correction + correction.T)
         size = float(np.max(np.abs(correction), initial=0.0))
-        scale = float(np.max(np.abs(ar.to_float(X)), initial=0.0))
         if not np.isfinite(size):
             raise CertificationError(
                 "iterative refinement of a Stein equation produced non-finite corrections; "
                 "the closed-loop matrix is too ill-conditioned for the float64 inner solver"
             )
-        X = ar.add_correction(X, correction)
+        if size == 0.0:
+            return X, residual
+        step = ar.matrix(correction)
+        X = X + step
+        applied = A.T @ step @ A if form == "value" else A @ step @ A.T
+        residual = residual + gamma * applied - step
         if size <= target * scale:
-            return X
+            return X, residual
         if size > 0.5 * previous:
             if ar.tier == "high-precision" and size > 1e-6 * scale:
                 raise CertificationError(
@@ -146,9 +162,9 @@ def _refine(
                     f"{size / max(scale, 1e-300):.2e}; the problem is too ill-conditioned for "
                     "the float64 inner solver"
                 )
-            return X
+            return X, residual
         previous = size
-    return X
+    return X, residual
 
 
 # --------------------------------------------------------------------------------------------
