@@ -389,9 +389,9 @@ class Enclosure:
         Rigorous float64 upper bounds of the radii: ``|true - exact midpoint| <= rad`` entrywise.
         (``mid`` is the midpoint rounded to float64, so ``|true - mid|`` may exceed ``rad`` by half
         an ulp of ``mid``; use :meth:`contains` for exact decisions.)
-    digits : int
+    digits : int or math.inf
         Certified significant decimal digits, normwise: ``floor(-log10(max rad / max |mid|))``
-        (0 when nothing is certified, a large number for exact results).
+        (0 when nothing is certified, ``math.inf`` for an exact result: every radius is 0).
     tier : str
         Always ``"certified"``.
     """
@@ -423,7 +423,7 @@ class Enclosure:
 
     @property
     def rad(self) -> float | np.ndarray:
-        values = [float_upper(x.rad()) for x in self._entries()]
+        values = [0.0 if x.rad() == 0 else float_upper(x.rad()) for x in self._entries()]
         return np.array(values).reshape(self.shape) if self.is_matrix else values[0]
 
     @property
@@ -431,11 +431,11 @@ class Enclosure:
         return float(np.max(self.rad))
 
     @property
-    def digits(self) -> int:
+    def digits(self) -> float:
         largest = float(np.max(np.abs(self.mid)))
         radius = self.max_radius
         if radius == 0.0:
-            return 10**6 if largest != 0.0 else 0
+            return math.inf
         if largest == 0.0 or not math.isfinite(radius):
             return 0
         return max(0, math.floor(-math.log10(radius / largest)))
@@ -469,7 +469,7 @@ class Enclosure:
     def __repr__(self) -> str:
         digits = self.digits
         if not self.is_matrix:
-            shown = self.ball.str(max(3, min(digits, 60)), radius=True)
+            shown = self.ball.str(int(max(3, min(digits, 60))), radius=True)
             return f"Enclosure({shown}, certified digits={digits})"
         mids = np.array2string(np.asarray(self.mid), precision=6, max_line_width=100)
         return (

@@ -187,7 +187,7 @@ def finite_horizon(model: ModelData, K: np.ndarray, horizon: int) -> tuple[Any, 
         if model.has_noise:
             following = following + noise_input
         covariances.append(following)
-    n = A.shape[0]
+    n = np.shape(K)[1]
     value_next = ar.matrix(np.zeros((n, n)))
     gradient = ar.matrix(np.zeros(np.shape(K)))
     cost = ar.scalar(0.0)

@@ -89,7 +89,8 @@ def optimal_solution(problem: LQR, ar: Arithmetic) -> tuple[Any, Any]:
     K = _newton(problem, ar, K)
     if not isinstance(ar, BallArithmetic):
         evaluation = problem._evaluation(K, ar)
-        return evaluation.policy_iteration_gain(), evaluation.value_matrix
+        with ar.context():
+            return evaluation.policy_iteration_gain(), evaluation.value_matrix
     return _certified_solution(problem, ar, K)
 
 

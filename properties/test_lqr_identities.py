@@ -1,0 +1,245 @@
+"""Property suite: the closed forms of policy optimisation on LQR, checked against independent
+references at the highest affordable tier.
+
+Tiers used: certified (ball enclosures vs a 320-bit Kronecker solve; identities as overlapping
+enclosures — disjoint balls would *prove* a violation), high-precision (central finite
+differences of the 50-digit cost), float (PI convergence vs scipy's DARE).
+"""
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pgverify.precision import to_arb
+from pgverify.strategies import lqr_problems_with_gains
+from tests.reference import closed_loop_and_stage_cost, kronecker_stein
+
+small = lqr_problems_with_gains(n=st.integers(1, 3))
+small_any_discount = lqr_problems_with_gains(n=st.integers(1, 3), discounted=None)
+small_noisy = lqr_problems_with_gains(n=st.integers(1, 3), noisy=True)
+
+FLOAT_RELATIVE_TOLERANCE = 1e-9
+"""Documented agreement of the float64 path with the certified midpoint on the generated
+problems (ρ(A − BK) ≤ 0.95, weights with λ_min ≥ 1/4): relative to the largest entry."""
+
+
+@given(small_any_discount)
+def test_certified_value_matrix_contains_the_kronecker_reference(case):
+    problem, K = case
+    closed, stage = closed_loop_and_stage_cost(problem, K)
+    reference = kronecker_stein(closed, stage, problem.gamma, "value")
+    assert problem.value_matrix(K, "certified").contains(reference)
+
+
+@given(small_any_discount)
+def test_certified_state_covariance_contains_the_kronecker_reference(case):
+    problem, K = case
+    closed, _ = closed_loop_and_stage_cost(problem, K)
+    reference = kronecker_stein(closed, problem.Sigma0, problem.gamma, "covariance")
+    assert problem.state_covariance(K, "certified").contains(reference)
+
+
+@given(small_any_discount)
+def test_certified_gradient_carries_at_least_50_digits(case):
+    problem, K = case
+    assert problem.gradient(K, "certified").digits >= 50
+
+
+@given(small_any_discount)
+def test_float_gradient_agrees_with_the_certified_midpoint(case):
+    problem, K = case
+    certified = problem.gradient(K, "certified")
+    scale = max(float(np.max(np.abs(certified.mid))), 1e-300)
+    error = float(np.max(np.abs(problem.gradient(K) - certified.mid)))
+    assert error <= FLOAT_RELATIVE_TOLERANCE * scale
+
+
+def _central_difference(cost, K, digits=50, step="1e-20"):
+    with mpmath.workdps(digits):
+        h = mpmath.mpf(step)
+        rows, cols = K.shape
+        gradient = mpmath.matrix(rows, cols)
+        for i in range(rows):
+            for j in range(cols):
+                # K ± h e_ij is not a float64 matrix: evaluate C at K ± h·e_ij exactly through
+                # the first-order expansion's symmetric difference in mpmath arithmetic.
+                plus = K.copy()
+                minus = K.copy()
+                plus[i, j] += float(h)
+                minus[i, j] -= float(h)
+                gradient[i, j] = (cost(plus) - cost(minus)) / (mpmath.mpf(plus[i, j]) - mpmath.mpf(minus[i, j]))
+        return gradient
+
+
+@given(small_any_discount)
+@settings(max_examples=8)
+def test_gradient_matches_central_differences_of_the_50_digit_cost(case):
+    problem, K = case
+    scale = max(1.0, float(np.max(np.abs(K))))
+    step = 2.0**-30 * scale  # exactly representable, so K ± step·e_ij is exact in float64
+    with mpmath.workdps(50):
+        expected = problem.gradient(K, 50)
+        for i in range(problem.m):
+            for j in range(problem.n):
+                plus, minus = K.copy(), K.copy()
+                plus[i, j] += step
+                minus[i, j] -= step
+                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (2 * mpmath.mpf(step))
+                # central differences are O(step²) accurate: about 1e-18 relative here
+                assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
+
+
+@given(small_noisy)
+@settings(max_examples=8)
+def test_discounted_noisy_gradient_matches_central_differences_of_its_cost(case):
+    problem, K = case
+    step = 2.0**-30 * max(1.0, float(np.max(np.abs(K))))
+    with mpmath.workdps(50):
+        expected = problem.gradient(K, 50)
+        for i in range(problem.m):
+            for j in range(problem.n):
+                plus, minus = K.copy(), K.copy()
+                plus[i, j] += step
+                minus[i, j] -= step
+                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (2 * mpmath.mpf(step))
+                assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
+
+
+@given(small_any_discount)
+def test_natural_gradient_is_gradient_times_inverse_covariance(case):
+    problem, K = case
+    gradient = problem.gradient(K, "certified")
+    covariance = problem.state_covariance(K, "certified")
+    # ∇C Σ⁻¹ computed independently: solve Σ Xᵀ = ∇Cᵀ in ball arithmetic.
+    from flint import ctx
+
+    with ctx.workprec(212):
+        independent = covariance.ball.solve(gradient.ball.transpose()).transpose()
+    assert problem.natural_gradient(K, "certified").ball.overlaps(independent)
+
+
+@given(small_any_discount)
+def test_gauss_newton_with_half_step_is_policy_iteration(case):
+    problem, K = case
+    newton = problem.gauss_newton_step(K, 0.5, "certified")
+    iteration = problem.policy_iteration_step(K, "certified")
+    assert newton.overlaps(iteration)
+    assert newton.digits >= 50 and iteration.digits >= 50
+
+
+@given(small_any_discount)
+def test_policy_iteration_is_the_greedy_gain_of_the_q_matrix(case):
+    problem, K = case
+    H = problem.q_matrix(K, "certified")
+    n = problem.n
+    from flint import arb_mat, ctx
+
+    with ctx.workprec(212):
+        entries = H.ball
+        H_uu = arb_mat([[entries[n + i, n + j] for j in range(problem.m)] for i in range(problem.m)])
+        H_ux = arb_mat([[entries[n + i, j] for j in range(n)] for i in range(problem.m)])
+        greedy = H_uu.solve(H_ux)
+    assert problem.policy_iteration_step(K, "certified").ball.overlaps(greedy)
+
+
+@given(small_any_discount, st.sampled_from([0.0, 0.25, 1.0]))
+def test_cost_difference_lemma_holds_within_the_certified_radius(case, weight):
+    problem, K = case
+    # a second stabilising gain: a convex combination with the policy-iteration gain
+    following = problem.policy_iteration_step(K)
+    K2 = (1 - weight) * K + weight * following
+    if not problem.is_stabilizing(K2):
+        K2 = K
+    lemma = problem.cost_difference(K, K2, "certified")
+    direct = problem.cost(K2, "certified").ball - problem.cost(K, "certified").ball
+    assert lemma.contains(direct) or lemma.ball.overlaps(direct)
+    assert lemma.max_radius <= 1e-40 * (1 + abs(problem.cost(K)))
+
+
+@given(small)
+@settings(max_examples=10)
+def test_policy_iteration_stays_stabilising_decreases_cost_and_reaches_the_dare(case):
+    problem, K = case
+    X = scipy.linalg.solve_discrete_are(problem.A, problem.B, problem.Q, problem.R)
+    costs = [problem.cost(K, "certified")]
+    for _ in range(12):
+        K = problem.policy_iteration_step(K)
+        assert problem.is_stabilizing(K, "certified")
+        costs.append(problem.cost(K, "certified"))
+    for before, after in zip(costs, costs[1:]):
+        # monotone (Hewer 1971): C(K_{i+1}) <= C(K_i), decided rigorously; the float64 rounding
+        # of each gain may raise the cost by O(eps²) relative once PI has converged
+        slack = 1e-26 * abs(before.mid)
+        assert after.mid - after.rad <= before.mid + before.rad + slack
+    final = problem.value_matrix(K)
+    assert np.max(np.abs(final - X)) <= 1e-9 * np.max(np.abs(X))
+
+
+@given(small_any_discount)
+@settings(max_examples=8)
+def test_certified_optimal_gain_contains_the_high_precision_newton_limit(case):
+    problem, _ = case
+    certified = problem.optimal_gain("certified")
+    assert certified.max_radius <= 1e-40 * max(1.0, float(np.max(np.abs(certified.mid))))
+    high = problem.optimal_gain(60)
+    # the 60-digit Newton limit is rounded to 60 digits: it lies within 1e-58 of the ball
+    for i in range(problem.m):
+        for j in range(problem.n):
+            gap = abs(to_arb(high[i, j]) - certified.ball[i, j])
+            assert gap <= 1e-58 * max(1.0, abs(certified.mid[i, j]))
+    value = problem.optimal_value_matrix("certified")
+    # the DARE residual of the certified X* contains 0
+    from flint import arb, arb_mat, ctx
+
+    with ctx.workprec(300):
+        A = arb_mat(problem.A.tolist())
+        B = arb_mat(problem.B.tolist())
+        Q = arb_mat(problem.Q.tolist())
+        R = arb_mat(problem.R.tolist())
+        X = value.ball
+        g = arb(problem.gamma)  # exact; the float g*g would be rounded
+        cross = B.transpose() * X * A
+        residual = Q + A.transpose() * X * A * g - cross.transpose() * (R + B.transpose() * X * B * g).solve(cross) * (g * g) - X
+    assert residual.contains(arb_mat(problem.n, problem.n))
+
+
+@given(small_any_discount)
+def test_finite_horizon_cost_converges_to_the_infinite_horizon_cost(case):
+    problem, K = case
+    horizon = 400
+    finite = problem.finite_horizon_cost(K, horizon)
+    infinite = problem.cost(K)
+    assert finite <= infinite * (1 + 1e-12)
+    assert abs(finite - infinite) <= 1e-6 * infinite
+
+
+@given(small_noisy, st.integers(0, 6))
+@settings(max_examples=10)
+def test_finite_horizon_gradient_matches_central_differences(case, horizon):
+    problem, K = case
+    step = 2.0**-30 * max(1.0, float(np.max(np.abs(K))))
+    with mpmath.workdps(50):
+        expected = problem.finite_horizon_gradient(K, horizon, 50)
+        for i in range(problem.m):
+            for j in range(problem.n):
+                plus, minus = K.copy(), K.copy()
+                plus[i, j] += step
+                minus[i, j] -= step
+                difference = (
+                    problem.finite_horizon_cost(plus, horizon, 50)
+                    - problem.finite_horizon_cost(minus, horizon, 50)
+                ) / (2 * mpmath.mpf(step))
+                assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
+
+
+@given(small_any_discount)
+def test_three_tiers_agree_on_the_cost(case):
+    problem, K = case
+    certified = problem.cost(K, "certified")
+    high = to_arb(problem.cost(K, 60))
+    # the 60-digit value is rounded to 60 digits: it lies within 1e-59 relative of the ball
+    assert abs(high - certified.ball) <= 1e-59 * abs(high)
+    assert problem.cost(K) == pytest.approx(certified.mid, rel=FLOAT_RELATIVE_TOLERANCE)

@@ -1,0 +1,49 @@
+"""Independent references for the tests: code paths that share nothing with the oracle's."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from flint import arb_mat, ctx
+
+REFERENCE_BITS = 320
+
+
+def closed_loop_and_stage_cost(problem, K: np.ndarray) -> tuple[arb_mat, arb_mat]:
+    """``A − BK`` and ``Q + KᵀRK`` in 320-bit balls (exact: float64 products need < 320 bits;
+    a float64 ``K.T @ R @ K`` is not even exactly symmetric)."""
+    with ctx.workprec(REFERENCE_BITS):
+        A, B, Q, R, Kb = (arb_mat(np.asarray(x).tolist()) for x in (problem.A, problem.B, problem.Q, problem.R, K))
+        return A - B * Kb, Q + Kb.transpose() * R * Kb
+
+
+def kronecker_stein(A: arb_mat | np.ndarray, F: arb_mat | np.ndarray, gamma: float, form: str) -> arb_mat:
+    """The solution of ``X = F + γ op(X)`` by an n²×n² Kronecker solve in 320-bit balls
+    (tiny n only: O(n⁶)).  Column-major vec: vec(AᵀXA) = (Aᵀ ⊗ Aᵀ) vec X."""
+    with ctx.workprec(REFERENCE_BITS):
+        a = A if isinstance(A, arb_mat) else arb_mat(A.tolist())
+        F = F if isinstance(F, arb_mat) else arb_mat(F.tolist())
+        n = a.nrows()
+        left = a.transpose() if form == "value" else a
+        # (M ⊗ M)[(j, i), (l, k)] = M[j, l] M[i, k] with vec index = column * n + row
+        size = n * n
+        kron = arb_mat(size, size)
+        for i in range(n):
+            for j in range(n):
+                for k in range(n):
+                    for l in range(n):
+                        kron[j * n + i, l * n + k] = left[i, k] * left[j, l]
+        system = arb_mat(size, size)
+        for r in range(size):
+            for c in range(size):
+                system[r, c] = (1 if r == c else 0) - gamma * kron[r, c]
+        rhs = arb_mat(size, 1, [F[i, j] for j in range(n) for i in range(n)])
+        solution = system.solve(rhs)
+        return arb_mat(n, n, [solution[j * n + i, 0] for i in range(n) for j in range(n)])
+
+
+def scalar_lqr_value(a: Fraction, b: Fraction, q: Fraction, r: Fraction, k: Fraction) -> Fraction:
+    """Exact P_K of the scalar LQR: ``P = (q + r k²) / (1 − (a − b k)²)``."""
+    closed = a - b * k
+    return (q + r * k * k) / (1 - closed * closed)
