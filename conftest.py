@@ -30,4 +30,6 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("PGVERIFY_PROFILE", "ci" if os.environ.get("CI") else "default"))
+settings.load_profile(
+    os.environ.get("PGVERIFY_PROFILE", "ci" if os.environ.get("CI") else "default")
+)

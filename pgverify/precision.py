@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import mpmath
 import numpy as np
@@ -53,7 +53,7 @@ class Certified:
             )
 
 
-PrecisionSpec = Union[Literal["float", "certified"], int, Certified]
+PrecisionSpec = Literal["float", "certified"] | int | Certified
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,7 +188,6 @@ class Arithmetic:
         """Nearest float64 array of the (mid)value."""
         raise NotImplementedError
 
-
     def symmetrize(self, value: Any) -> Any:
         return (value + value.T) * self.scalar(0.5)
 
@@ -226,7 +225,6 @@ class FloatArithmetic(Arithmetic):
     def to_float(self, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=float)
 
-
     def export(self, value: Any) -> Any:
         return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
 
@@ -239,7 +237,7 @@ class MpmathArithmetic(Arithmetic):
 
     def __init__(self, digits: int) -> None:
         self.digits = digits
-        self.working_bits = int(math.ceil((digits + self.GUARD_DIGITS) * math.log2(10)))
+        self.working_bits = math.ceil((digits + self.GUARD_DIGITS) * math.log2(10))
 
     def context(self) -> contextlib.AbstractContextManager[Any]:
         return mpmath.workdps(self.digits + self.GUARD_DIGITS)
@@ -279,7 +277,6 @@ class MpmathArithmetic(Arithmetic):
             return np.array(value.tolist(), dtype=float)
         return np.asarray(float(value))
 
-
     def export(self, value: Any) -> Any:
         # Round the guard digits away so the result carries the digits asked for.
         with mpmath.workdps(self.digits):
@@ -306,7 +303,9 @@ class BallArithmetic(Arithmetic):
         return to_arb(value)
 
     def eye(self, n: int) -> BallMatrix:
-        return BallMatrix(arb_mat(n, n, [arb(1) if i == j else arb(0) for i in range(n) for j in range(n)]))
+        return BallMatrix(
+            arb_mat(n, n, [arb(1) if i == j else arb(0) for i in range(n) for j in range(n)])
+        )
 
     def solve(self, matrix: BallMatrix, rhs: BallMatrix) -> BallMatrix:
         try:
@@ -335,15 +334,16 @@ class BallArithmetic(Arithmetic):
     def to_float(self, value: Any) -> np.ndarray:
         if isinstance(value, BallMatrix):
             rows, cols = value.shape
-            return np.fromiter(map(float, value.m.entries()), float, rows * cols).reshape(rows, cols)
+            return np.fromiter(map(float, value.m.entries()), float, rows * cols).reshape(
+                rows, cols
+            )
         return np.asarray(float(value.mid()))
-
 
     def point(self, value: Any) -> Any:
         return BallMatrix(value.m.mid()) if isinstance(value, BallMatrix) else value.mid()
 
     def symmetrize(self, value: BallMatrix) -> BallMatrix:
-        return BallMatrix(((value.m + value.m.transpose()) * arb(0.5)))
+        return BallMatrix((value.m + value.m.transpose()) * arb(0.5))
 
     def export(self, value: Any) -> Enclosure:
         return Enclosure(value.m if isinstance(value, BallMatrix) else value)
@@ -362,9 +362,8 @@ def arithmetic_for(precision: PrecisionSpec) -> Arithmetic:
             return FloatArithmetic()
         if precision == "certified":
             return BallArithmetic(DEFAULT_CERTIFIED_BITS)
-    elif isinstance(precision, int) and not isinstance(precision, bool):
-        if precision >= 1:
-            return MpmathArithmetic(precision)
+    elif isinstance(precision, int) and not isinstance(precision, bool) and precision >= 1:
+        return MpmathArithmetic(precision)
     raise InvalidProblemError(
         f"precision must be 'float', a positive int (mpmath decimal digits), 'certified' or "
         f"pgverify.Certified(bits=...); got {precision!r}"
@@ -486,14 +485,18 @@ def _to_arb_mat(value: Any, shape: tuple[int, ...]) -> arb_mat:
     elif isinstance(value, Enclosure):
         matrix = value.ball
     elif isinstance(value, mpmath.matrix):
-        matrix = arb_mat([[to_arb(value[i, j]) for j in range(value.cols)] for i in range(value.rows)])
+        matrix = arb_mat(
+            [[to_arb(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
+        )
     else:
         array = np.asarray(value)
         if array.dtype == object:
             matrix = arb_mat([[to_arb(x) for x in row] for row in array.tolist()])
         else:
             if not np.isrealobj(array):
-                raise InvalidProblemError("a certified real enclosure cannot contain complex values")
+                raise InvalidProblemError(
+                    "a certified real enclosure cannot contain complex values"
+                )
             matrix = arb_mat(np.asarray(array, dtype=float).tolist()) if array.ndim == 2 else None
     if matrix is None or (matrix.nrows(), matrix.ncols()) != shape:
         seen = getattr(value, "shape", None)

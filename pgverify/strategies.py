@@ -22,12 +22,13 @@ from pgverify.lqr import LQR
 
 MAX_CLOSED_LOOP_NORM = 0.9
 MAX_SPECTRAL_RADIUS = 0.95
+DEFAULT_SIZES = st.integers(1, 4)
 
 
 def _eighths(rows: int, cols: int, bound: int = 12) -> st.SearchStrategy[np.ndarray]:
-    return st.lists(
-        st.integers(-bound, bound), min_size=rows * cols, max_size=rows * cols
-    ).map(lambda values: np.array(values, dtype=float).reshape(rows, cols) / 8.0)
+    return st.lists(st.integers(-bound, bound), min_size=rows * cols, max_size=rows * cols).map(
+        lambda values: np.array(values, dtype=float).reshape(rows, cols) / 8.0
+    )
 
 
 def _scaled_to_norm(matrix: np.ndarray, norm: float) -> np.ndarray:
@@ -45,7 +46,7 @@ def positive_definite_matrices(draw: st.DrawFn, n: int, floor: float = 0.25) -> 
 @st.composite
 def lqr_problems_with_gains(
     draw: st.DrawFn,
-    n: st.SearchStrategy[int] | int = st.integers(1, 4),
+    n: st.SearchStrategy[int] | int = DEFAULT_SIZES,
     m: st.SearchStrategy[int] | int | None = None,
     discounted: bool | None = False,
     noisy: bool = False,

@@ -6,6 +6,8 @@ enclosures — disjoint balls would *prove* a violation), high-precision (centra
 differences of the 50-digit cost), float (PI convergence vs scipy's DARE).
 """
 
+from itertools import pairwise
+
 import mpmath
 import numpy as np
 import pytest
@@ -70,7 +72,9 @@ def _central_difference(cost, K, digits=50, step="1e-20"):
                 minus = K.copy()
                 plus[i, j] += float(h)
                 minus[i, j] -= float(h)
-                gradient[i, j] = (cost(plus) - cost(minus)) / (mpmath.mpf(plus[i, j]) - mpmath.mpf(minus[i, j]))
+                gradient[i, j] = (cost(plus) - cost(minus)) / (
+                    mpmath.mpf(plus[i, j]) - mpmath.mpf(minus[i, j])
+                )
         return gradient
 
 
@@ -87,7 +91,9 @@ def test_gradient_matches_central_differences_of_the_50_digit_cost(case):
                 plus, minus = K.copy(), K.copy()
                 plus[i, j] += step
                 minus[i, j] -= step
-                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (2 * mpmath.mpf(step))
+                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (
+                    2 * mpmath.mpf(step)
+                )
                 # central differences are O(step²) accurate: about 1e-18 relative here
                 assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
 
@@ -104,7 +110,9 @@ def test_discounted_noisy_gradient_matches_central_differences_of_its_cost(case)
                 plus, minus = K.copy(), K.copy()
                 plus[i, j] += step
                 minus[i, j] -= step
-                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (2 * mpmath.mpf(step))
+                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (
+                    2 * mpmath.mpf(step)
+                )
                 assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
 
 
@@ -139,7 +147,9 @@ def test_policy_iteration_is_the_greedy_gain_of_the_q_matrix(case):
 
     with ctx.workprec(212):
         entries = H.ball
-        H_uu = arb_mat([[entries[n + i, n + j] for j in range(problem.m)] for i in range(problem.m)])
+        H_uu = arb_mat(
+            [[entries[n + i, n + j] for j in range(problem.m)] for i in range(problem.m)]
+        )
         H_ux = arb_mat([[entries[n + i, j] for j in range(n)] for i in range(problem.m)])
         greedy = H_uu.solve(H_ux)
     assert problem.policy_iteration_step(K, "certified").ball.overlaps(greedy)
@@ -169,7 +179,7 @@ def test_policy_iteration_stays_stabilising_decreases_cost_and_reaches_the_dare(
         K = problem.policy_iteration_step(K)
         assert problem.is_stabilizing(K, "certified")
         costs.append(problem.cost(K, "certified"))
-    for before, after in zip(costs, costs[1:]):
+    for before, after in pairwise(costs):
         # monotone (Hewer 1971): C(K_{i+1}) <= C(K_i), decided rigorously; the float64 rounding
         # of each gain may raise the cost by O(eps²) relative once PI has converged
         slack = 1e-26 * abs(before.mid)
@@ -202,7 +212,12 @@ def test_certified_optimal_gain_contains_the_high_precision_newton_limit(case):
         X = value.ball
         g = arb(problem.gamma)  # exact; the float g*g would be rounded
         cross = B.transpose() * X * A
-        residual = Q + A.transpose() * X * A * g - cross.transpose() * (R + B.transpose() * X * B * g).solve(cross) * (g * g) - X
+        residual = (
+            Q
+            + A.transpose() * X * A * g
+            - cross.transpose() * (R + B.transpose() * X * B * g).solve(cross) * (g * g)
+            - X
+        )
     assert residual.contains(arb_mat(problem.n, problem.n))
 
 

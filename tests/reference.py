@@ -14,11 +14,15 @@ def closed_loop_and_stage_cost(problem, K: np.ndarray) -> tuple[arb_mat, arb_mat
     """``A − BK`` and ``Q + KᵀRK`` in 320-bit balls (exact: float64 products need < 320 bits;
     a float64 ``K.T @ R @ K`` is not even exactly symmetric)."""
     with ctx.workprec(REFERENCE_BITS):
-        A, B, Q, R, Kb = (arb_mat(np.asarray(x).tolist()) for x in (problem.A, problem.B, problem.Q, problem.R, K))
+        A, B, Q, R, Kb = (
+            arb_mat(np.asarray(x).tolist()) for x in (problem.A, problem.B, problem.Q, problem.R, K)
+        )
         return A - B * Kb, Q + Kb.transpose() * R * Kb
 
 
-def kronecker_stein(A: arb_mat | np.ndarray, F: arb_mat | np.ndarray, gamma: float, form: str) -> arb_mat:
+def kronecker_stein(
+    A: arb_mat | np.ndarray, F: arb_mat | np.ndarray, gamma: float, form: str
+) -> arb_mat:
     """The solution of ``X = F + γ op(X)`` by an n²×n² Kronecker solve in 320-bit balls
     (tiny n only: O(n⁶)).  Column-major vec: vec(AᵀXA) = (Aᵀ ⊗ Aᵀ) vec X."""
     with ctx.workprec(REFERENCE_BITS):
@@ -32,8 +36,8 @@ def kronecker_stein(A: arb_mat | np.ndarray, F: arb_mat | np.ndarray, gamma: flo
         for i in range(n):
             for j in range(n):
                 for k in range(n):
-                    for l in range(n):
-                        kron[j * n + i, l * n + k] = left[i, k] * left[j, l]
+                    for column in range(n):
+                        kron[j * n + i, column * n + k] = left[i, k] * left[j, column]
         system = arb_mat(size, size)
         for r in range(size):
             for c in range(size):

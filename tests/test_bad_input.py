@@ -4,7 +4,7 @@ and what was expected — never a silent NaN or a wrong finite number."""
 import numpy as np
 import pytest
 
-from pgverify import LQR, Certified, CertificationError, InvalidProblemError, NotStabilizingError
+from pgverify import LQR, CertificationError, Certified, InvalidProblemError, NotStabilizingError
 
 A = np.array([[1.1, 0.2], [0.0, 0.9]])
 B = np.array([[1.0], [0.5]])
@@ -68,7 +68,9 @@ def test_non_symmetric_weights_are_refused(name):
 
 
 def test_negative_definite_Q_is_refused():
-    with pytest.raises(InvalidProblemError, match="Q is not positive semidefinite: smallest eigenvalue -1"):
+    with pytest.raises(
+        InvalidProblemError, match="Q is not positive semidefinite: smallest eigenvalue -1"
+    ):
         make(Q=-np.eye(2))
 
 
@@ -130,7 +132,9 @@ def test_second_gain_of_cost_difference_is_named_K2():
 
 def test_not_stabilisable_pair_is_refused_by_optimal_gain():
     problem = make(B=np.array([[0.0], [1.0]]), A=np.array([[1.5, 0.0], [0.0, 0.5]]))
-    with pytest.raises(InvalidProblemError, match=r"\(A, B\) is not stabilisable: the mode with eigenvalue 1.5"):
+    with pytest.raises(
+        InvalidProblemError, match=r"\(A, B\) is not stabilisable: the mode with eigenvalue 1.5"
+    ):
         problem.optimal_gain()
 
 

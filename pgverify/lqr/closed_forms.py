@@ -13,6 +13,7 @@ substitution ``A → √γ A, B → √γ B, Σ0 → Σ0_eff = Σ0 + γσ BBᵀ/
 * gradient          ``∇C(K) = 2 E_K Σ_K``                                 (seed 13.5; Fazel Lemma 1)
 * natural gradient  ``∇C(K) Σ_K⁻¹ = 2 E_K``
 * Gauss–Newton      ``(R + γBᵀP_K B)⁻¹ ∇C(K) Σ_K⁻¹ = 2 (K − γ(R + γBᵀP_K B)⁻¹BᵀP_K A)``
+  (computed from the left-hand side; the right-hand side is the identity checked)
 * policy iteration  ``K⁺ = γ (R + γBᵀP_K B)⁻¹ BᵀP_K A``                  (Hewer 1971)
 * Q-function        ``Q^K(x, u) = [x; u]ᵀ H_K [x; u] + const``, ``H_K = [[Q + γAᵀPA, γAᵀPB],
   [γBᵀPA, R + γBᵀPB]]`` (Bradtke, Ydstie & Barto 1994); the constant is
@@ -146,7 +147,12 @@ class GainEvaluation:
         return self.ar.solve(self.curvature, self.value_cross_term)
 
     def gauss_newton_direction(self) -> Any:
-        return (self.K - self.policy_iteration_gain()) * self.ar.scalar(2.0)
+        """From its definition ``(R + γBᵀPB)⁻¹ ∇C Σ_K⁻¹`` (Fazel et al. 2018), *not* from the
+        closed form ``2(K − K⁺)``: so "GN with α = ½ is policy iteration" is a checkable
+        identity between two different computations."""
+        ar = self.ar
+        natural = ar.solve(self.state_covariance, self.gradient().T).T
+        return ar.solve(self.curvature, natural)
 
     def q_matrix(self) -> Any:
         m, P = self.model, self.value_matrix

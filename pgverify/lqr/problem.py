@@ -209,9 +209,7 @@ class LQR:
     ) -> Any:
         """``K − α ∇C(K) Σ_K⁻¹ = K − 2α E_K`` (seed, with the erratum's minus sign)."""
         step = validation.step_size(alpha)
-        return self._compute(
-            K, precision, lambda e: e.K - e.natural_gradient() * e.ar.scalar(step)
-        )
+        return self._compute(K, precision, lambda e: e.K - e.natural_gradient() * e.ar.scalar(step))
 
     def gauss_newton_step(self, K: Any, alpha: float, precision: PrecisionSpec = "float") -> Any:
         """``K − 2α (K − γ(R + γBᵀP_K B)⁻¹BᵀP_K A)``; α = ½ is policy iteration."""
@@ -301,4 +299,3 @@ class LQR:
 
     def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
         return riccati.optimal_solution(self, ar)
-

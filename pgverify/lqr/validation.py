@@ -47,7 +47,9 @@ def as_real_matrix(value: Any, name: str, shape: tuple[int | None, int | None]) 
         wanted = tuple("any" if s is None else s for s in shape)
         raise InvalidProblemError(f"{name} has shape {array.shape}; expected shape {wanted}")
     if array.size == 0:
-        raise InvalidProblemError(f"{name} is empty (shape {array.shape}); expected a non-empty matrix")
+        raise InvalidProblemError(
+            f"{name} is empty (shape {array.shape}); expected a non-empty matrix"
+        )
     with np.errstate(over="raise", invalid="raise"):
         try:
             result = array.astype(np.float64)
@@ -61,7 +63,9 @@ def as_real_matrix(value: Any, name: str, shape: tuple[int | None, int | None]) 
     if np.issubdtype(array.dtype, np.integer) and np.any(
         result.astype(object) != array.astype(object)
     ):
-        raise InvalidProblemError(f"{name} has integers too large to be represented exactly in float64")
+        raise InvalidProblemError(
+            f"{name} has integers too large to be represented exactly in float64"
+        )
     return result
 
 
