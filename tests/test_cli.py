@@ -55,7 +55,7 @@ def test_report_runs_on_a_user_system_from_json_without_a_gain(tmp_path, capsys)
     path.write_text(
         json.dumps(
             {
-                "A": DEAN_A,
+                "A": [[0.5, 0.1, 0.0], [0.1, 0.5, 0.1], [0.0, 0.1, 0.5]],
                 "B": [[1.0], [0.0], [0.0]],
                 "Q": np.eye(3).tolist(),
                 "R": [[2.0]],
