@@ -53,6 +53,10 @@ class Certified:
             )
 
 
+RATIONAL_BITS = 2048
+"""Precision at which a non-dyadic rational is enclosed for :meth:`Enclosure.contains`: the
+answer is exact unless the rational lies within about 2^-2048 of the enclosure's boundary."""
+
 PrecisionSpec = Literal["float", "certified"] | int | Certified
 
 
@@ -62,7 +66,8 @@ PrecisionSpec = Literal["float", "certified"] | int | Certified
 
 
 def to_arb(value: Any) -> arb:
-    """Convert a float, int, Fraction, mpmath mpf or arb to an arb ball *exactly*."""
+    """Convert a float, int, Fraction, mpmath mpf or arb to an arb ball: exactly for every
+    number but a non-dyadic Fraction, which becomes a ball of relative radius ~2^-2048."""
     if isinstance(value, arb):
         return value
     if isinstance(value, bool):
@@ -70,7 +75,13 @@ def to_arb(value: Any) -> arb:
     if isinstance(value, (int, np.integer)):
         return arb(fmpz(int(value)))
     if isinstance(value, Fraction):
-        return arb(fmpq(value.numerator, value.denominator))
+        if value.denominator & (value.denominator - 1) == 0:  # dyadic: exact at enough bits
+            bits = max(value.numerator.bit_length(), 1) + 8
+            with ctx.workprec(bits):
+                return arb(fmpq(value.numerator, value.denominator))
+        # A ball of radius about 2^-RATIONAL_BITS around q: containing it implies containing q.
+        with ctx.workprec(max(ctx.prec, RATIONAL_BITS)):
+            return arb(fmpq(value.numerator, value.denominator))
     if isinstance(value, mpmath.mpf):
         sign, mantissa, exponent, bitcount = value._mpf_
         if mantissa == 0 and exponent == 0 and bitcount == 0:

@@ -133,8 +133,14 @@ def certify_stability(A: arb_mat, float_A: np.ndarray) -> StabilityCertificate:
     from pgverify.lqr.stein import SchurSteinSolver
 
     n = float_A.shape[0]
-    with np.errstate(all="ignore"):
-        W = SchurSteinSolver(float_A).solve(np.eye(n), "value")
+    try:
+        with np.errstate(all="ignore"):
+            W = SchurSteinSolver(float_A).solve(np.eye(n), "value")
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise CertificationError(
+            f"could not certify rho(A - BK) < 1: the Lyapunov equation is singular ({exc}); "
+            "A - BK has an eigenvalue on or near the unit circle"
+        ) from exc
     W = 0.5 * (W + W.T)
     if not np.all(np.isfinite(W)):
         raise CertificationError(
