@@ -7,7 +7,7 @@ import pytest
 import scipy.linalg
 from flint import arb
 
-from pgverify import LQR, Certified, CertificationError
+from pgverify import LQR, CertificationError, Certified
 from pgverify.lqr.stein import SchurSteinSolver
 from tests.reference import scalar_lqr_value
 
