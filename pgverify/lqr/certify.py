@@ -130,12 +130,12 @@ def certify_stability(A: arb_mat, float_A: np.ndarray) -> StabilityCertificate:
     when a step cannot be proved (A not stable, or too close to the unit circle for the float64
     Lyapunov solution to be accurate enough).
     """
-    from pgverify.lqr.stein import SchurSteinSolver
+    from pgverify.lqr.stein import SteinSolver
 
     n = float_A.shape[0]
     try:
         with np.errstate(all="ignore"):
-            W = SchurSteinSolver(float_A).solve(np.eye(n), "value")
+            W = SteinSolver(float_A).solve(np.eye(n), "value")
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise CertificationError(
             f"could not certify rho(A - BK) < 1: the Lyapunov equation is singular ({exc}); "

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from pgverify.lqr.stein import SchurSteinSolver, solve_stein
+from pgverify.lqr.stein import SteinSolver, solve_stein
 from pgverify.precision import Arithmetic
 
 
@@ -86,7 +86,9 @@ class GainEvaluation:
             self.stage_cost = model.Q + self.K.T @ model.R @ self.K
         self.certificate = certificate
         self.approximate = approximate
-        self._solver = SchurSteinSolver(ar.to_float(self.closed_loop), model.float_gamma)
+        self._solver = SteinSolver(
+            ar.to_float(self.closed_loop), model.float_gamma, backward_stable=ar.tier == "float"
+        )
 
     @cached_property
     def value_matrix(self) -> Any:

@@ -33,6 +33,50 @@ Form = Literal["value", "covariance"]
 MAX_REFINEMENT_STEPS = 40
 
 
+EIGENVECTOR_CONDITION_LIMIT = 1e6
+"""Above this condition number of the eigenvector matrix the Schur solver is used instead."""
+
+
+class SteinSolver:
+    """Float64 solver of ``X = F + γ op(X)`` for one fixed A, chosen once per A.
+
+    When A is diagonalisable with well-conditioned eigenvectors, ``A = V Λ V⁻¹``, the equation is
+    diagonal in the eigenbasis: ``Y_ij = G_ij / (1 − γ λ_i λ_j)`` with ``G = V⁻¹ F V⁻ᵀ``
+    (covariance form) or ``G = Vᵀ F V`` (value form) — four complex products per solve.
+    Otherwise (κ(V) > 1e6, defective or near-defective A) the backward-stable
+    :class:`SchurSteinSolver` is used.  Either serves as the inner solver of iterative
+    refinement, which only needs each correction to reduce the residual.  The float tier asks for
+    ``backward_stable=True`` (always Schur): there the float answer is the result.
+    """
+
+    def __init__(
+        self, matrix: np.ndarray, gamma: float = 1.0, *, backward_stable: bool = False
+    ) -> None:
+        matrix = np.asarray(matrix, dtype=float)
+        self.gamma = gamma
+        self._schur: SchurSteinSolver | None = None
+        if backward_stable:
+            self._schur = SchurSteinSolver(matrix, gamma)
+            return
+        eigenvalues, vectors = np.linalg.eig(matrix)
+        condition = np.linalg.cond(vectors) if np.all(np.isfinite(vectors)) else np.inf
+        denominator = 1.0 - gamma * np.outer(eigenvalues, eigenvalues)
+        if condition <= EIGENVECTOR_CONDITION_LIMIT and np.min(np.abs(denominator)) > 0:
+            self.vectors = vectors
+            self.inverse_vectors = np.linalg.inv(vectors)
+            self.denominator = denominator
+        else:
+            self._schur = SchurSteinSolver(matrix, gamma)
+
+    def solve(self, rhs: np.ndarray, form: Form) -> np.ndarray:
+        if self._schur is not None:
+            return self._schur.solve(rhs, form)
+        V, W = self.vectors, self.inverse_vectors
+        if form == "covariance":
+            return (V @ ((W @ rhs @ W.T) / self.denominator) @ V.T).real
+        return (W.T @ ((V.T @ rhs @ V) / self.denominator) @ W).real
+
+
 class SchurSteinSolver:
     """Float64 solver of ``X = F + γ op(X)`` for one fixed A, reusing one Schur decomposition.
 
@@ -86,7 +130,7 @@ def solve_stein(
     form: Form,
     *,
     certificate: Any = None,
-    solver: SchurSteinSolver | None = None,
+    solver: SteinSolver | None = None,
     approximate: bool = False,
 ) -> Any:
     """Solve ``X = F + γ op(X)`` in the arithmetic ``ar``.
@@ -98,7 +142,7 @@ def solve_stein(
     ``approximate=True`` (internal: Newton iterations) returns the refined point without a bound.
     """
     if solver is None:
-        solver = SchurSteinSolver(ar.to_float(A), gamma)
+        solver = SteinSolver(ar.to_float(A), gamma, backward_stable=ar.tier == "float")
     estimate = solver.solve(ar.to_float(F), form)
     estimate = 0.5 * (estimate + estimate.T)
     if ar.tier == "float":
@@ -120,7 +164,7 @@ def _refine(
     estimate: np.ndarray,
     gamma: Any,
     form: Form,
-    solver: SchurSteinSolver,
+    solver: SteinSolver,
 ) -> tuple[Any, Any]:
     """Iterative refinement of a float solution in the arithmetic ``ar``.
 

@@ -1,0 +1,187 @@
+"""Benchmark: the certified enclosure of ∇C(K) vs a float64 scipy computation of the gradient.
+
+For n = 10, 50, 100 (m = n/2) on seeded random stabilisable systems, in one run:
+
+* float64 scipy: ``solve_discrete_lyapunov`` twice (P_K and Σ_K) and ``2 E_K Σ_K``;
+* pgverify: ``LQR.gradient(K, precision="certified")`` (stability certificate, two refined Stein
+  solves with rigorous residual bounds, the closed form in ball arithmetic).
+
+Reports median wall times, the ratio, the certified digits, certified digits per second and the
+peak resident memory of a fresh process computing one certified gradient.  Targets (issue #2):
+at n = 100 >= 50 digits, <= 2 s and <= 10x float64 scipy; at n = 50 <= 0.5 s; memory O(n²).
+
+Run:  python benchmarks/bench_certified_gradient.py [--write]   (--write updates RESULTS.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy
+import scipy.linalg
+
+SIZES = (10, 50, 100)
+RESULTS = Path(__file__).with_name("RESULTS.md")
+SECTION = "## Certified gradient vs float64 scipy (issue #2)"
+
+
+def make_system(n: int, seed: int = 0):
+    from pgverify import LQR
+
+    rng = np.random.default_rng(seed)
+    m = n // 2
+    closed = rng.standard_normal((n, n))
+    closed *= 0.8 / np.linalg.norm(closed, 2)
+    B = rng.standard_normal((n, m)) / np.sqrt(n)
+    A = closed + B @ (rng.standard_normal((m, n)) / np.sqrt(n))
+    problem = LQR(A, B, np.eye(n), np.eye(m))
+    K = problem.optimal_gain() + 0.05 * rng.standard_normal((m, n)) / np.sqrt(n)
+    return problem, K
+
+
+def scipy_gradient(problem, K):
+    A, B, Q, R, S0 = problem.A, problem.B, problem.Q, problem.R, problem.Sigma0
+    closed = A - B @ K
+    P = scipy.linalg.solve_discrete_lyapunov(closed.T, Q + K.T @ R @ K)
+    Sigma = scipy.linalg.solve_discrete_lyapunov(closed, S0)
+    return 2 * ((R + B.T @ P @ B) @ K - B.T @ P @ A) @ Sigma
+
+
+def median_time(function, repeats):
+    times = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def peak_memory_mib(n: int) -> float:
+    """Growth of the peak RSS of a fresh process while it computes one certified gradient
+    (after imports and the float set-up)."""
+    folder = str(Path(__file__).parent)
+    code = (
+        "import resource, sys\n"
+        f"sys.path.insert(0, {folder!r})\n"
+        "from bench_certified_gradient import make_system\n"
+        f"p, K = make_system({n})\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "p.gradient(K, 'certified')\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout) / 1024
+
+
+def run() -> list[dict]:
+    rows = []
+    for n in SIZES:
+        problem, K = make_system(n)
+
+        def float_run(problem=problem, K=K):
+            return scipy_gradient(problem, K)
+
+        def certified_run(problem=problem, K=K):
+            return problem.gradient(K, "certified")
+
+        float_run()  # warm-up (imports, thread pools)
+        certified_run()
+        float_time, float_gradient = median_time(float_run, 7)
+        certified_time, certified = median_time(certified_run, 3)
+        error = np.max(np.abs(float_gradient - certified.mid)) / np.max(np.abs(certified.mid))
+        agreement = float(error)
+        rows.append(
+            {
+                "n": n,
+                "m": n // 2,
+                "float64 scipy [s]": float_time,
+                "certified [s]": certified_time,
+                "ratio": certified_time / float_time,
+                "certified digits": certified.digits,
+                "digits per second": certified.digits / certified_time,
+                "scipy relative error": agreement,
+                "extra peak memory [MiB]": peak_memory_mib(n),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import flint
+
+    openblas = {
+        k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ
+    }
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, scipy {scipy.__version__}, python-flint {flint.__version__}, "
+        f"OpenBLAS environment {openblas or 'unset'}"
+    )
+
+
+def render(rows: list[dict]) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Machine: {machine()}.  Recorded {time.strftime('%Y-%m-%d')} by "
+        "`python benchmarks/bench_certified_gradient.py --write` "
+        "(median of 7 float / 3 certified runs).",
+        "",
+        "| n | m | float64 scipy [s] | certified [s] | ratio | certified digits | digits/s "
+        "| scipy rel. error | peak RSS growth [MiB] |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['n']} | {r['m']} | {r['float64 scipy [s]']:.4f} | {r['certified [s]']:.3f} | "
+            f"{r['ratio']:.1f}x | {r['certified digits']} | {r['digits per second']:.0f} | "
+            f"{r['scipy relative error']:.1e} | {r['extra peak memory [MiB]']:.1f} |"
+        )
+    lines += [
+        "",
+        "Targets: n = 100: >= 50 digits, <= 2 s, <= 10x float64 scipy; n = 50: <= 0.5 s; "
+        "memory O(n²)",
+        "(no n²×n² matrix is formed: an n = 100 Kronecker system alone would hold 10⁸ balls).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(rows: list[dict]) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    block = render(rows)
+    if SECTION in text:
+        head, _, tail = text.partition(SECTION)
+        following = tail.find("\n## ")
+        text = head + block + (tail[following + 1 :] if following >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    RESULTS.write_text(text)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="record the results in RESULTS.md")
+    rows = run()
+    if parser.parse_args().write:
+        write(rows)
+    print(render(rows))
