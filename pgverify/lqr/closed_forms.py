@@ -129,8 +129,10 @@ class GainEvaluation:
 
     @cached_property
     def E(self) -> Any:
-        """``E_K = (R + γBᵀP_K B) K − γ BᵀP_K A``."""
-        return self.curvature @ self.K - self.value_cross_term
+        """``E_K = (R + γBᵀP_K B) K − γ BᵀP_K A``, evaluated as the equal ``RK − γ BᵀP_K A_K``
+        (three products instead of five)."""
+        m = self.model
+        return m.R @ self.K - m.gamma * (m.B.T @ (self.value_matrix @ self.closed_loop))
 
     def cost(self) -> Any:
         m, ar = self.model, self.ar
