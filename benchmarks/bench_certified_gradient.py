@@ -35,17 +35,9 @@ SECTION = "## Certified gradient vs float64 scipy (issue #2)"
 
 
 def make_system(n: int, seed: int = 0):
-    from pgverify import LQR
+    from pgverify.lqr.examples import random_stabilisable_system
 
-    rng = np.random.default_rng(seed)
-    m = n // 2
-    closed = rng.standard_normal((n, n))
-    closed *= 0.8 / np.linalg.norm(closed, 2)
-    B = rng.standard_normal((n, m)) / np.sqrt(n)
-    A = closed + B @ (rng.standard_normal((m, n)) / np.sqrt(n))
-    problem = LQR(A, B, np.eye(n), np.eye(m))
-    K = problem.optimal_gain() + 0.05 * rng.standard_normal((m, n)) / np.sqrt(n)
-    return problem, K
+    return random_stabilisable_system(n, n // 2, seed)
 
 
 def scipy_gradient(problem, K):

@@ -21,6 +21,7 @@ from flint import ctx
 
 from pgverify.errors import InvalidProblemError, PgverifyError
 from pgverify.lqr import LQR
+from pgverify.lqr.examples import dean_2017, random_stabilisable_system
 from pgverify.precision import DEFAULT_CERTIFIED_BITS, Enclosure
 
 IDENTITY_RADIUS_LIMIT = 1e-40
@@ -77,27 +78,13 @@ class SystemReport:
 # --------------------------------------------------------------------------------------------
 
 
-def _random_system(n: int, m: int, seed: int) -> tuple[LQR, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    closed = rng.standard_normal((n, n))
-    closed *= 0.8 / np.linalg.norm(closed, 2)
-    B = rng.standard_normal((n, m)) / np.sqrt(n)
-    A = closed + B @ (rng.standard_normal((m, n)) / np.sqrt(n))
-    problem = LQR(A, B, np.eye(n), np.eye(m))
-    gain = problem.optimal_gain() + 0.05 * rng.standard_normal((m, n)) / np.sqrt(n)
-    if not problem.spectral_radius(gain) < 0.99:
-        gain = problem.optimal_gain()
-    return problem, gain
-
-
 def builtin_systems() -> list[System]:
     """The systems `pgverify report` runs by default, by increasing size and difficulty."""
     scalar = LQR([[1.5]], [[1.0]], [[1.0]], [[1.0]])
-    dean_A = np.array([[1.01, 0.01, 0.0], [0.01, 1.01, 0.01], [0.0, 0.01, 1.01]])
-    dean = LQR(dean_A, np.eye(3), 1e-3 * np.eye(3), np.eye(3))
-    dean_noisy = LQR(dean_A, np.eye(3), 1e-3 * np.eye(3), np.eye(3), gamma=0.99, noise=0.1)
-    random_10, gain_10 = _random_system(10, 5, seed=10)
-    random_30, gain_30 = _random_system(30, 15, seed=30)
+    dean = dean_2017()
+    dean_noisy = dean_2017(gamma=0.99, noise=0.1)
+    random_10, gain_10 = random_stabilisable_system(10, 5, seed=10)
+    random_30, gain_30 = random_stabilisable_system(30, 15, seed=30)
     return [
         System(
             "scalar", "a = 1.5, b = q = r = 1, K = 1 (P_K = 8/3 exactly)", scalar, np.array([[1.0]])

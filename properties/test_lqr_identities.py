@@ -17,7 +17,11 @@ from hypothesis import strategies as st
 
 from pgverify.precision import to_arb
 from pgverify.strategies import lqr_problems_with_gains
-from tests.reference import closed_loop_and_stage_cost, kronecker_stein
+from tests.reference import (
+    central_difference_gradient,
+    closed_loop_and_stage_cost,
+    kronecker_stein,
+)
 
 small = lqr_problems_with_gains(n=st.integers(1, 3))
 small_any_discount = lqr_problems_with_gains(n=st.integers(1, 3), discounted=None)
@@ -59,61 +63,28 @@ def test_float_gradient_agrees_with_the_certified_midpoint(case):
     assert error <= FLOAT_RELATIVE_TOLERANCE * scale
 
 
-def _central_difference(cost, K, digits=50, step="1e-20"):
-    with mpmath.workdps(digits):
-        h = mpmath.mpf(step)
-        rows, cols = K.shape
-        gradient = mpmath.matrix(rows, cols)
-        for i in range(rows):
-            for j in range(cols):
-                # K ± h e_ij is not a float64 matrix: evaluate C at K ± h·e_ij exactly through
-                # the first-order expansion's symmetric difference in mpmath arithmetic.
-                plus = K.copy()
-                minus = K.copy()
-                plus[i, j] += float(h)
-                minus[i, j] -= float(h)
-                gradient[i, j] = (cost(plus) - cost(minus)) / (
-                    mpmath.mpf(plus[i, j]) - mpmath.mpf(minus[i, j])
-                )
-        return gradient
+FINITE_DIFFERENCE_TOLERANCE = 1e-15
+"""Central differences with step 2^-30 are O(step²) ≈ 1e-18 accurate (relative): 1e-15 leaves
+a wide margin and still refutes any wrong formula off by more than that."""
 
 
-@given(small_any_discount)
-@settings(max_examples=8)
+def max_relative_gap(approximation, reference, shape):
+    with mpmath.workdps(50):
+        return max(
+            abs(approximation[i, j] - reference[i, j]) / (1 + abs(reference[i, j]))
+            for i in range(shape[0])
+            for j in range(shape[1])
+        )
+
+
+@given(st.one_of(small_any_discount, small_noisy))
+@settings(max_examples=12)
 def test_gradient_matches_central_differences_of_the_50_digit_cost(case):
+    """Also for γ < 1 with exploration noise: the gradient REINFORCE estimates on LQR."""
     problem, K = case
-    scale = max(1.0, float(np.max(np.abs(K))))
-    step = 2.0**-30 * scale  # exactly representable, so K ± step·e_ij is exact in float64
-    with mpmath.workdps(50):
-        expected = problem.gradient(K, 50)
-        for i in range(problem.m):
-            for j in range(problem.n):
-                plus, minus = K.copy(), K.copy()
-                plus[i, j] += step
-                minus[i, j] -= step
-                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (
-                    2 * mpmath.mpf(step)
-                )
-                # central differences are O(step²) accurate: about 1e-18 relative here
-                assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
-
-
-@given(small_noisy)
-@settings(max_examples=8)
-def test_discounted_noisy_gradient_matches_central_differences_of_its_cost(case):
-    problem, K = case
-    step = 2.0**-30 * max(1.0, float(np.max(np.abs(K))))
-    with mpmath.workdps(50):
-        expected = problem.gradient(K, 50)
-        for i in range(problem.m):
-            for j in range(problem.n):
-                plus, minus = K.copy(), K.copy()
-                plus[i, j] += step
-                minus[i, j] -= step
-                difference = (problem.cost(plus, 50) - problem.cost(minus, 50)) / (
-                    2 * mpmath.mpf(step)
-                )
-                assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
+    expected = problem.gradient(K, 50)
+    differences = central_difference_gradient(lambda gain: problem.cost(gain, 50), K)
+    assert max_relative_gap(differences, expected, K.shape) <= FINITE_DIFFERENCE_TOLERANCE
 
 
 @given(small_any_discount)
@@ -235,19 +206,11 @@ def test_finite_horizon_cost_converges_to_the_infinite_horizon_cost(case):
 @settings(max_examples=10)
 def test_finite_horizon_gradient_matches_central_differences(case, horizon):
     problem, K = case
-    step = 2.0**-30 * max(1.0, float(np.max(np.abs(K))))
-    with mpmath.workdps(50):
-        expected = problem.finite_horizon_gradient(K, horizon, 50)
-        for i in range(problem.m):
-            for j in range(problem.n):
-                plus, minus = K.copy(), K.copy()
-                plus[i, j] += step
-                minus[i, j] -= step
-                difference = (
-                    problem.finite_horizon_cost(plus, horizon, 50)
-                    - problem.finite_horizon_cost(minus, horizon, 50)
-                ) / (2 * mpmath.mpf(step))
-                assert abs(difference - expected[i, j]) <= 1e-15 * (1 + abs(expected[i, j]))
+    expected = problem.finite_horizon_gradient(K, horizon, 50)
+    differences = central_difference_gradient(
+        lambda gain: problem.finite_horizon_cost(gain, horizon, 50), K
+    )
+    assert max_relative_gap(differences, expected, K.shape) <= FINITE_DIFFERENCE_TOLERANCE
 
 
 @given(small_any_discount)
@@ -258,3 +221,20 @@ def test_three_tiers_agree_on_the_cost(case):
     # the 60-digit value is rounded to 60 digits: it lies within 1e-59 relative of the ball
     assert abs(high - certified.ball) <= 1e-59 * abs(high)
     assert problem.cost(K) == pytest.approx(certified.mid, rel=FLOAT_RELATIVE_TOLERANCE)
+
+
+@given(small)
+@settings(max_examples=8)
+def test_central_differences_refute_the_classic_wrong_gradients(case):
+    """Negative control: the finite-difference check says "no" to E_K Σ_K (missing factor 2) and
+    to 2 E_K Σ0 (Σ0 in place of Σ_K) whenever these differ from the truth."""
+    problem, K = case
+    expected = problem.gradient(K, 50)
+    differences = central_difference_gradient(lambda gain: problem.cost(gain, 50), K)
+    with mpmath.workdps(50):
+        E = problem.natural_gradient(K, 50) / 2
+        wrong_factor = expected / 2
+        wrong_covariance = 2 * E * mpmath.matrix(problem.Sigma0.tolist())
+    for wrong in (wrong_factor, wrong_covariance):
+        if max_relative_gap(wrong, expected, K.shape) > 1e-12:
+            assert max_relative_gap(differences, wrong, K.shape) > FINITE_DIFFERENCE_TOLERANCE

@@ -142,30 +142,25 @@ def test_an_exact_rational_is_decided_by_containment(scalar):
     assert not scalar.cost([[1.0]], "certified").contains(Fraction(8, 3) + Fraction(1, 10**50))
 
 
-def test_certified_enclosure_holds_for_a_defective_strongly_non_normal_closed_loop():
-    # A − BK = Jordan-like block with a large coupling: eigenvectors are (near) parallel, so the
-    # Schur inner solver is used; the enclosure must still contain the 320-bit reference.
+@pytest.mark.parametrize(
+    ("A", "digits"),
+    [
+        # a Jordan-like block with large coupling: eigenvectors (near) parallel, so the Schur inner
+        # solver is used
+        (np.array([[0.9, 50.0, 0.0], [0.0, 0.9, 50.0], [0.0, 0.0, 0.9]]), 40),
+        # ρ = 0.999: slow decay and a large P, including an eigenvalue near −1 (where scipy's
+        # bilinear transform inverts a nearly singular A + I)
+        (np.diag([0.999, -0.999, 0.5]), 45),
+    ],
+    ids=["defective-non-normal", "near-the-stability-boundary"],
+)
+def test_certified_enclosure_is_rigorous_on_hard_closed_loops(A, digits):
     from tests.reference import closed_loop_and_stage_cost, kronecker_stein
 
-    A = np.array([[0.9, 50.0, 0.0], [0.0, 0.9, 50.0], [0.0, 0.0, 0.9]])
     problem = LQR(A, np.eye(3), np.eye(3), np.eye(3))
     K = np.zeros((3, 3))
     closed, stage = closed_loop_and_stage_cost(problem, K)
     reference = kronecker_stein(closed, stage, 1.0, "value")
     enclosure = problem.value_matrix(K, "certified")
     assert enclosure.contains(reference)
-    assert enclosure.digits >= 40
-
-
-def test_certified_enclosure_near_the_stability_boundary_is_still_rigorous():
-    # ρ(A − BK) = 0.999: slow decay, large P; the enclosure stays rigorous and informative.
-    from tests.reference import closed_loop_and_stage_cost, kronecker_stein
-
-    A = np.diag([0.999, -0.999, 0.5])
-    problem = LQR(A, np.eye(3), np.eye(3), np.eye(3))
-    K = np.zeros((3, 3))
-    closed, stage = closed_loop_and_stage_cost(problem, K)
-    reference = kronecker_stein(closed, stage, 1.0, "value")
-    enclosure = problem.value_matrix(K, "certified")
-    assert enclosure.contains(reference)
-    assert enclosure.digits >= 45
+    assert enclosure.digits >= digits
