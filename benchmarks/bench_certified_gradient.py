@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import scipy
 import scipy.linalg
+from results_file import write_section
 
 SIZES = (10, 50, 100, 200)
-RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Certified gradient vs float64 scipy (issue #2)"
 
 
@@ -163,16 +163,8 @@ def render(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write(rows: list[dict]) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
-    block = render(rows)
-    if SECTION in text:
-        head, _, tail = text.partition(SECTION)
-        following = tail.find("\n## ")
-        text = head + block + (tail[following + 1 :] if following >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    RESULTS.write_text(text)
+def write(rows) -> None:
+    write_section(SECTION, render(rows))
 
 
 if __name__ == "__main__":

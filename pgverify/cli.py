@@ -25,7 +25,64 @@ def build_parser() -> argparse.ArgumentParser:
         help=".npz or .json file with A, B, Q, R and optional Sigma0, K, gamma, noise (no pickle)",
     )
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    derive = commands.add_parser(
+        "derive", help="prove an identity symbolically (sympy, tier exact); --list shows them all"
+    )
+    derive.add_argument("name", nargs="?", help="the derivation to run (see --list)")
+    derive.add_argument("--list", action="store_true", help="list the derivations")
+    derive.add_argument("--all", action="store_true", help="run every derivation")
+    derive.add_argument("--n", type=int, help="state dimension n")
+    derive.add_argument("--m", type=int, help="input dimension m")
+    derive.add_argument(
+        "--size",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another size (hidden, actions, states, dimension), repeatable",
+    )
+    derive.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    derive.add_argument("--markdown", action="store_true", help="with --all: the docs page")
     return parser
+
+
+def _run_derive(arguments: argparse.Namespace) -> int:
+    from pgverify.symbolic import core
+    from pgverify.symbolic.docs import render_markdown
+
+    if arguments.list:
+        for entry in core.available():
+            sizes = ", ".join(f"{k}={v}" for k, v in entry.defaults.items())
+            print(f"{entry.name:52} [{sizes}] ({entry.expected}) {entry.summary}")
+        return 0
+    names = [entry.name for entry in core.available()] if arguments.all else [arguments.name]
+    if names == [None]:
+        print("pgverify derive: give a NAME, --all or --list", file=sys.stderr)
+        return 2
+    sizes: dict[str, int] = {"n": arguments.n, "m": arguments.m}
+    try:
+        for item in arguments.size:
+            key, _, value = item.partition("=")
+            sizes[key] = int(value)
+    except ValueError:
+        print(f"pgverify derive: --size expects NAME=INT, got {arguments.size}", file=sys.stderr)
+        return 2
+    results, status = [], 0
+    for name in names:
+        entry_sizes = {k: v for k, v in sizes.items() if v is not None}
+        try:
+            result = core.derive(name) if arguments.all else core.derive(name, **entry_sizes)
+        except PgverifyError as failure:
+            print(f"pgverify derive: {failure}", file=sys.stderr)
+            return 2
+        results.append(result)
+        expected = core.REGISTRY[name].expected
+        status |= result.verdict != expected
+        if not arguments.markdown:
+            print(result.to_latex() if arguments.latex else result.to_text())
+            print()
+    if arguments.markdown:
+        print(render_markdown(results))
+    return 1 if status else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pgverify report: cannot load the system: {failure}", file=sys.stderr)
             return 2
         return report.run_report(systems, as_json=arguments.json)
+    if arguments.command == "derive":
+        return _run_derive(arguments)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

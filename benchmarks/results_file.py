@@ -1,0 +1,19 @@
+"""Recording benchmark sections in RESULTS.md (shared by the benchmark scripts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def write_section(section: str, block: str) -> None:
+    """Replace the section headed ``section`` (or append it) with ``block``."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    if section in text:
+        head, _, tail = text.partition(section)
+        following = tail.find("\n## ")
+        text = head + block + (tail[following + 1 :] if following >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    RESULTS.write_text(text)

@@ -1,0 +1,90 @@
+"""Generic symbolic matrices and small exact helpers shared by the derivations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+
+def generic(name: str, rows: int, cols: int) -> sympy.Matrix:
+    """A matrix of independent symbols ``name_ij`` (1-based, as in the seed)."""
+    return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}"))
+
+
+def symmetric(name: str, size: int) -> sympy.Matrix:
+    """A symmetric matrix of independent symbols ``name_ij`` (i <= j)."""
+
+    def entry(i: int, j: int) -> sympy.Symbol:
+        low, high = min(i, j), max(i, j)
+        return sympy.Symbol(f"{name}_{low + 1}{high + 1}")
+
+    return sympy.Matrix(size, size, entry)
+
+
+def vector(name: str, size: int) -> sympy.Matrix:
+    return sympy.Matrix(size, 1, lambda i, _: sympy.Symbol(f"{name}_{i + 1}"))
+
+
+def trace(matrix: sympy.Matrix) -> Any:
+    return matrix.trace()
+
+
+def vec(matrix: sympy.Matrix) -> sympy.Matrix:
+    """Column-major vectorisation (DESIGN.md §5)."""
+    return sympy.Matrix([matrix[i, j] for j in range(matrix.cols) for i in range(matrix.rows)])
+
+
+def kron(left: sympy.Matrix, right: sympy.Matrix) -> sympy.Matrix:
+    from sympy.physics.quantum import TensorProduct
+
+    return TensorProduct(left, right)
+
+
+def directional_derivative(function: Any, variable: sympy.Matrix, direction: sympy.Matrix) -> Any:
+    """d/dt f(variable + t·direction) at t = 0, for f of a matrix argument."""
+    t = sympy.Symbol("t_direction")
+    moved = function(variable + t * direction)
+    return moved.diff(t).subs(t, 0) if hasattr(moved, "diff") else sympy.diff(moved, t).subs(t, 0)
+
+
+def gradient_matrix(scalar: Any, variable: sympy.Matrix) -> sympy.Matrix:
+    """The matrix of partial derivatives ∂scalar/∂variable_ij (same shape as the variable)."""
+    return sympy.Matrix(
+        variable.rows, variable.cols, lambda i, j: sympy.diff(scalar, variable[i, j])
+    )
+
+
+def solve_linear_matrix_equation(equation: sympy.Matrix, unknown: sympy.Matrix) -> dict[Any, Any]:
+    """Solve ``equation = 0`` (linear in the symbols of ``unknown``) exactly."""
+    unknowns = sorted(
+        set(unknown.free_symbols) & set().union(*(e.free_symbols for e in unknown)), key=str
+    )
+    equations = list(set(sympy.expand(entry) for entry in equation))
+    solution = sympy.solve(equations, unknowns, dict=True, rational=True)
+    if len(solution) != 1:
+        raise ArithmeticError(f"expected one solution of the linear system, got {len(solution)}")
+    return solution[0]
+
+
+GAUSSIAN_PREFIX = "z"
+
+
+def standard_gaussian_expectation(expression: Any, variables: list[sympy.Symbol]) -> Any:
+    """E[expression] for independent standard normal ``variables``, exactly, for a polynomial in
+    them: E[z^k] = (k − 1)!! for even k, 0 for odd k (Isserlis)."""
+    polynomial = sympy.Poly(sympy.expand(expression), *variables)
+    total = sympy.Integer(0)
+    for powers, coefficient in polynomial.terms():
+        moment = sympy.Integer(1)
+        for power in powers:
+            if power % 2:
+                moment = sympy.Integer(0)
+                break
+            moment *= sympy.factorial2(power - 1) if power else 1
+        total += coefficient * moment
+    return total
+
+
+def entries_of(*matrices: sympy.Matrix) -> list[Any]:
+    return [entry for matrix in matrices for entry in matrix]
