@@ -6,7 +6,9 @@ valid set and no health check trips:
 * :func:`lqr_problems` — stabilisable LQR problems, by construction ``A = A_cl + B K₀`` with
   ``‖A_cl‖₂ ≤ 0.9``, so that K₀ is a known stabilising gain;
 * :func:`lqr_problems_with_gains` — a problem and a stabilising gain K with ρ(A − BK) ≤ 0.95;
-* :func:`stabilizing_gains` — stabilising gains of a given problem.
+* :func:`stabilizing_gains` — stabilising gains of a given problem;
+* :func:`finite_mdps`, :func:`tabular_policies`, :func:`softmax_logits` — finite MDPs with exact
+  rational data and their policies.
 
 Entries are multiples of 1/8 (then scaled), so shrunk counterexamples are readable.
 """
@@ -102,3 +104,68 @@ def stabilizing_gains(
         scale /= 2
         gain = base_gain + scale * direction
     return base_gain
+
+
+# ------------------------------------------------------------------------------------------------
+# Finite MDPs (exact rationals)
+# ------------------------------------------------------------------------------------------------
+
+DEFAULT_STATES = st.integers(1, 4)
+DEFAULT_ACTIONS = st.integers(1, 3)
+
+
+@st.composite
+def rational_distributions(draw: st.DrawFn, size: int, allow_zero: bool = True) -> list:
+    """Probability vectors of ``size`` exact Fractions (integer weights over their sum);
+    shrinks towards the uniform distribution."""
+    from fractions import Fraction
+
+    # shrinking drives every weight to the minimum: all equal, i.e. uniform
+    weights = draw(st.lists(st.integers(0 if allow_zero else 1, 6), min_size=size, max_size=size))
+    if sum(weights) == 0:
+        weights = [1] * size
+    total = sum(weights)
+    return [Fraction(w, total) for w in weights]
+
+
+@st.composite
+def finite_mdps(
+    draw: st.DrawFn,
+    states: st.SearchStrategy[int] | int = DEFAULT_STATES,
+    actions: st.SearchStrategy[int] | int = DEFAULT_ACTIONS,
+) -> Any:
+    """Random finite MDPs with rational probabilities and costs and γ ∈ {1/2, 3/4, 9/10}."""
+    from fractions import Fraction
+
+    from pgverify.mdp import FiniteMDP
+
+    S = draw(states) if isinstance(states, st.SearchStrategy) else states
+    A = draw(actions) if isinstance(actions, st.SearchStrategy) else actions
+    transitions = [[draw(rational_distributions(S)) for _ in range(A)] for _ in range(S)]
+    costs = [
+        [Fraction(draw(st.integers(-8, 8)), draw(st.integers(1, 4))) for _ in range(A)]
+        for _ in range(S)
+    ]
+    gamma = draw(st.sampled_from([Fraction(1, 2), Fraction(3, 4), Fraction(9, 10)]))
+    initial = draw(rational_distributions(S))
+    return FiniteMDP.create(transitions, costs, gamma, initial)
+
+
+def tabular_policies(mdp: Any, allow_zero: bool = True) -> st.SearchStrategy[list]:
+    """Tabular policies π[s, a] with exact rational probabilities for ``mdp``."""
+    return st.lists(
+        rational_distributions(mdp.actions, allow_zero=allow_zero),
+        min_size=mdp.states,
+        max_size=mdp.states,
+    )
+
+
+def softmax_logits(mdp: Any) -> st.SearchStrategy[list]:
+    """Logit tables θ[s, a] (multiples of 1/4 in [-3, 3]) for tabular softmax policies."""
+    return st.lists(
+        st.lists(
+            st.integers(-12, 12).map(lambda k: k / 4), min_size=mdp.actions, max_size=mdp.actions
+        ),
+        min_size=mdp.states,
+        max_size=mdp.states,
+    )
