@@ -143,3 +143,48 @@ def test_softmax_closed_form_without_the_policy_factor_is_refuted(case):
                 wrong = closed[s][a] / policy[s][a]
                 if abs(wrong - closed[s][a]) > 1e-40:
                     assert not wrong.overlaps(closed[s][a])
+
+
+def tangent(flat, mdp):
+    """Components along the simplex-tangent directions e_(s,a) − e_(s,a+1): the directions in
+    which a direct-parametrised policy can move (off the simplex, the trajectory density's
+    future-action factors no longer sum to 1 and V0 differs from V1/V2 — a real distinction)."""
+    return [
+        flat[s * mdp.actions + a] - flat[s * mdp.actions + a + 1]
+        for s in range(mdp.states)
+        for a in range(mdp.actions - 1)
+    ]
+
+
+@st.composite
+def mdp_and_positive_policy(draw):
+    mdp = draw(finite_mdps(st.integers(1, 2), st.integers(1, 2)))
+    return mdp, draw(tabular_policies(mdp, allow_zero=False))
+
+
+@given(mdp_and_positive_policy(), st.integers(0, 2), st.sampled_from(["V0", "V1", "V2"]))
+@settings(max_examples=12)
+def test_every_score_function_form_has_the_exact_finite_horizon_gradient_as_mean(
+    case, horizon, form
+):
+    from pgverify.mdp.finite_horizon import finite_horizon_gradient, score_function_estimator
+
+    mdp, policy = case
+    estimator = score_function_estimator(mdp, policy, horizon, form)
+    mean, _ = exact_moments(mdp, policy, horizon, estimator)
+    expected = [g for row in finite_horizon_gradient(mdp, policy, horizon) for g in row]
+    assert tangent(mean, mdp) == tangent(expected, mdp)
+
+
+@given(mdp_and_positive_policy(), st.integers(1, 2))
+@settings(max_examples=10)
+def test_a_state_baseline_keeps_reinforce_unbiased(case, horizon):
+    from pgverify.mdp.finite_horizon import finite_horizon_gradient, score_function_estimator
+
+    mdp, policy = case
+    expected = [g for row in finite_horizon_gradient(mdp, policy, horizon) for g in row]
+    state_baseline = score_function_estimator(
+        mdp, policy, horizon, "V1", baseline=lambda t, x: Fraction(x + 1, 3)
+    )
+    mean, _ = exact_moments(mdp, policy, horizon, state_baseline)
+    assert tangent(mean, mdp) == tangent(expected, mdp)

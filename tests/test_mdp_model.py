@@ -90,3 +90,31 @@ def test_the_limit_can_be_raised_by_the_caller():
     mdp = make()
     law = list(trajectories(mdp, [[HALF, HALF]] * 2, 4, limit=10**4))
     assert sum(p for _, p in law) == 1
+
+
+def test_exact_moments_catch_reinforce_without_the_discount_in_front():
+    """Negative control: the common bug Σ_t G_t ∇log π_t (missing γ^t) has a biased mean, and the
+    exact check says so; the correct V1 estimator passes the same check."""
+    from pgverify.mdp import exact_moments
+    from pgverify.mdp.finite_horizon import finite_horizon_gradient, score_function_estimator
+
+    mdp = make(gamma=HALF)
+    policy = [[Fraction(1, 3), Fraction(2, 3)], [Fraction(3, 4), Fraction(1, 4)]]
+    horizon = 2
+    expected = [g for row in finite_horizon_gradient(mdp, policy, horizon) for g in row]
+    correct = score_function_estimator(mdp, policy, horizon, "V1")
+
+    def missing_discount(batch):
+        trajectory = batch[0]
+        costs = [mdp.costs[x][u] for x, u in trajectory]
+        total = [Fraction(0)] * 4
+        for t, (x, u) in enumerate(trajectory):
+            to_go = sum(mdp.gamma ** (k - t) * costs[k] for k in range(t, len(costs)))
+            total[x * 2 + u] += to_go / policy[x][u]
+        return total
+
+    def tangent(flat):
+        return [flat[0] - flat[1], flat[2] - flat[3]]
+
+    assert tangent(exact_moments(mdp, policy, horizon, correct)[0]) == tangent(expected)
+    assert tangent(exact_moments(mdp, policy, horizon, missing_discount)[0]) != tangent(expected)
