@@ -188,3 +188,17 @@ def test_a_state_baseline_keeps_reinforce_unbiased(case, horizon):
     )
     mean, _ = exact_moments(mdp, policy, horizon, state_baseline)
     assert tangent(mean, mdp) == tangent(expected, mdp)
+
+
+@given(mdp_and_positive_policy())
+def test_direct_fisher_is_diagonal_with_visitation_over_probability(case):
+    from pgverify.mdp.policies import direct_fisher
+
+    mdp, policy = case
+    fisher = direct_fisher(mdp, policy)
+    d = evaluate(mdp, policy).visitation()
+    A = mdp.actions
+    for i, row in enumerate(fisher):
+        for j, value in enumerate(row):
+            s, a = divmod(i, A)
+            assert value == (d[s] / Fraction(policy[s][a]) if i == j else 0)
