@@ -88,7 +88,7 @@ def largest_enumerations() -> list[tuple[int, int, int, int, int, float]]:
                 if predicted > 1.5 * BUDGET:
                     break
 
-            def run(horizon=horizon) -> None:
+            def run(horizon=horizon, mdp=mdp, policy=policy, batch=batch) -> None:
                 exact_moments(
                     mdp,
                     policy,
@@ -122,7 +122,8 @@ def render(times, enumerations) -> str:
     lines += [f"| {name} | {seconds:.3f} |" for name, seconds in times]
     lines += [
         "",
-        "Largest exact enumeration within 10 s (mean and variance of the discounted cost of a batch;",
+        "Largest exact enumeration within 10 s (mean and variance of the discounted cost of a "
+        "batch;",
         "uniform policy, so every branch has positive probability):",
         "",
         "| states | actions | horizon N | batch M | cases (bound) | time [s] |",

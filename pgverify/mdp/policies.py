@@ -3,7 +3,8 @@
 * direct (θ = the table π[s, a]): ``∂ log π(u|x)/∂π[s, a] = 1[(x, u) = (s, a)] / π[s, a]``;
   Fisher ``F = E_{x ~ d, u ~ π}[∇log π ∇log πᵀ] = diag(d(s) / π[s, a])`` — exact (Fractions);
 * softmax (θ = logits): ``∂ log π(u|x)/∂θ[s, a] = 1[x = s] (1[u = a] − π(a|s))``; Fisher
-  ``⊕_s d(s) (diag π_s − π_s π_sᵀ)`` — certified balls (see :func:`pgverify.mdp.trpo.softmax_fisher`).
+  ``⊕_s d(s) (diag π_s − π_s π_sᵀ)`` — certified balls
+  (see :func:`pgverify.mdp.trpo.softmax_fisher`).
 
 Flattening is row-major over (s, a).
 """
