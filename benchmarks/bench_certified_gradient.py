@@ -15,7 +15,6 @@ Run:  python benchmarks/bench_certified_gradient.py [--write]   (--write updates
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 import scipy.linalg
-from results_file import write_section
+from results_file import main
 
 SIZES = (10, 50, 100, 200)
 SECTION = "## Certified gradient vs float64 scipy (issue #2)"
@@ -163,14 +162,5 @@ def render(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write(rows) -> None:
-    write_section(SECTION, render(rows))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="record the results in RESULTS.md")
-    rows = run()
-    if parser.parse_args().write:
-        write(rows)
-    print(render(rows))
+    main(__doc__.splitlines()[0], SECTION, run, render)

@@ -5,11 +5,10 @@ Run:  python benchmarks/bench_derivations.py [--write]   (--write updates RESULT
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from bench_certified_gradient import machine
-from results_file import write_section
+from results_file import main
 
 from pgverify.symbolic import available, derive
 
@@ -45,14 +44,5 @@ def render(rows) -> str:
     return "\n".join(lines)
 
 
-def write(rows) -> None:
-    write_section(SECTION, render(rows))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="record the results in RESULTS.md")
-    rows = run()
-    if parser.parse_args().write:
-        write(rows)
-    print(render(rows))
+    main(__doc__.splitlines()[0], SECTION, run, render)

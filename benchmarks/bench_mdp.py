@@ -6,13 +6,12 @@ Run:  python benchmarks/bench_mdp.py [--write]   (--write updates RESULTS.md)
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 from fractions import Fraction
 
 from bench_certified_gradient import machine
-from results_file import write_section
+from results_file import main
 
 from pgverify.mdp import (
     FiniteMDP,
@@ -137,14 +136,11 @@ def render(times, enumerations) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="record the results in RESULTS.md")
-    arguments = parser.parse_args()
+def run() -> tuple[list, list]:
     times = evaluation_times()
     print(times, flush=True)
-    enumerations = largest_enumerations()
-    text = render(times, enumerations)
-    if arguments.write:
-        write_section(SECTION, text)
-    print(text)
+    return times, largest_enumerations()
+
+
+if __name__ == "__main__":
+    main(__doc__.splitlines()[0], SECTION, run, lambda results: render(*results))

@@ -17,3 +17,16 @@ def write_section(section: str, block: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block
     RESULTS.write_text(text)
+
+
+def main(description: str, section: str, run, render) -> None:
+    """The command line of a benchmark script: run, print, and with --write record."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--write", action="store_true", help="record the results in RESULTS.md")
+    arguments = parser.parse_args()
+    text = render(run())
+    if arguments.write:
+        write_section(section, text)
+    print(text)

@@ -27,6 +27,22 @@ def _random_distribution(rng: random.Random, size: int) -> list[sympy.Rational]:
     return [sympy.Rational(w, total) for w in weights]
 
 
+def _random_rational_case(seed: int, states: int, actions: int, gamma: sympy.Rational):
+    """(terms of the identity) on a seeded random MDP with rational data, two random policies."""
+    rng = random.Random(seed)
+    transition = [
+        [_random_distribution(rng, states) for _ in range(actions)] for _ in range(states)
+    ]
+    cost = [
+        [sympy.Rational(rng.randint(-9, 9), rng.randint(1, 5)) for _ in range(actions)]
+        for _ in range(states)
+    ]
+    policy = [_random_distribution(rng, actions) for _ in range(states)]
+    old_policy = [_random_distribution(rng, actions) for _ in range(states)]
+    initial = _random_distribution(rng, states)
+    return _identity_terms(transition, cost, policy, old_policy, initial, gamma, states, actions)
+
+
 def _symbolic_distribution(name: str, size: int) -> list[sympy.Expr]:
     """A generic distribution: free symbols for all but the last entry, which closes the sum."""
     head = [sympy.Symbol(f"{name}_{i + 1}", positive=True) for i in range(size - 1)]
@@ -72,20 +88,8 @@ def _identity_terms(transition, cost, policy, old_policy, initial, gamma, states
     actions=3,
 )
 def performance_difference_rational(states: int, actions: int) -> Derivation:
-    rng = random.Random(states * 100 + actions)
-    transition = [
-        [_random_distribution(rng, states) for _ in range(actions)] for _ in range(states)
-    ]
-    cost = [
-        [sympy.Rational(rng.randint(-9, 9), rng.randint(1, 5)) for _ in range(actions)]
-        for _ in range(states)
-    ]
-    policy = [_random_distribution(rng, actions) for _ in range(states)]
-    old_policy = [_random_distribution(rng, actions) for _ in range(states)]
-    initial = _random_distribution(rng, states)
-    gamma = sympy.Rational(9, 10)
-    difference, trajectory, visitation_form, _, _ = _identity_terms(
-        transition, cost, policy, old_policy, initial, gamma, states, actions
+    difference, trajectory, visitation_form, _, _ = _random_rational_case(
+        states * 100 + actions, states, actions, sympy.Rational(9, 10)
     )
     result = Derivation(
         "performance-difference-mdp",
@@ -205,17 +209,8 @@ def _flatten(value):
     actions=2,
 )
 def refute_missing_normalisation(states: int, actions: int) -> Derivation:
-    rng = random.Random(7)
-    transition = [
-        [_random_distribution(rng, states) for _ in range(actions)] for _ in range(states)
-    ]
-    cost = [[sympy.Rational(rng.randint(1, 9), 2) for _ in range(actions)] for _ in range(states)]
-    policy = [_random_distribution(rng, actions) for _ in range(states)]
-    old_policy = [_random_distribution(rng, actions) for _ in range(states)]
-    initial = _random_distribution(rng, states)
-    gamma = sympy.Rational(1, 2)
-    difference, _, _, visitation, expected_advantage = _identity_terms(
-        transition, cost, policy, old_policy, initial, gamma, states, actions
+    difference, _, _, visitation, expected_advantage = _random_rational_case(
+        7, states, actions, sympy.Rational(1, 2)
     )
     wrong = (visitation * expected_advantage)[0, 0]  # E_{x ~ d} A without (1 − γ)⁻¹
     result = Derivation(
