@@ -3,6 +3,7 @@ three tiers of truth (float, high-precision, certified)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,8 @@ from pgverify.precision import (
     PrecisionSpec,
     arithmetic_for,
 )
+
+EVALUATION_CACHE_SIZE = 8
 
 
 class LQR:
@@ -70,6 +73,7 @@ class LQR:
         self.Sigma0 = validation.definite_matrix(S_matrix, "Sigma0", strict=True)
         self.gamma = validation.discount(gamma)
         self.noise = validation.noise_variance(noise, self.gamma)
+        self._evaluations: OrderedDict[tuple, GainEvaluation] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"LQR(n={self.n}, m={self.m}, gamma={self.gamma}, noise={self.noise})"
@@ -155,10 +159,24 @@ class LQR:
         return None
 
     def _evaluation(self, K: Any, ar: Arithmetic, *, approximate: bool = False) -> GainEvaluation:
+        """The closed forms at K in ``ar``; the last few (gain, arithmetic) pairs are cached, so
+        asking for P_K, Σ_K, ∇C, ... at the same K certifies and solves only once."""
+        key = None
+        if isinstance(K, np.ndarray) and not approximate:
+            key = (K.shape, K.tobytes(), ar.tier, ar.working_bits)
+            cached = self._evaluations.get(key)
+            if cached is not None:
+                self._evaluations.move_to_end(key)
+                return cached
         certificate = None if approximate else self._require_stabilizing(K, ar)
         with ar.context():
             model = ModelData(ar, self)
-        return GainEvaluation(model, K, certificate, approximate=approximate)
+        evaluation = GainEvaluation(model, K, certificate, approximate=approximate)
+        if key is not None:
+            self._evaluations[key] = evaluation
+            while len(self._evaluations) > EVALUATION_CACHE_SIZE:
+                self._evaluations.popitem(last=False)
+        return evaluation
 
     def _compute(
         self, K: Any, precision: PrecisionSpec, what: Callable[[GainEvaluation], Any]
