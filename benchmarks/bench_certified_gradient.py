@@ -155,6 +155,28 @@ def render(rows: list[dict]) -> str:
             f"{r['ratio']:.1f}x | {r['certified digits']} | {r['digits per second']:.0f} | "
             f"{r['scipy relative error']:.1e} | {r['extra peak memory [MiB]']:.1f} |"
         )
+    by_size = {r["n"]: r for r in rows}
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    if 100 in by_size and 50 in by_size:
+        r100, r50 = by_size[100], by_size[50]
+        lines += [
+            "",
+            "Status against the targets in this run: n = 100: "
+            f"{r100['certified digits']} digits (>= 50: {verdict(r100['certified digits'] >= 50)}), "
+            f"{r100['certified [s]']:.2f} s (<= 2 s: {verdict(r100['certified [s]'] <= 2)}), "
+            f"{r100['ratio']:.0f}x float64 scipy (<= 10x: {verdict(r100['ratio'] <= 10)}); "
+            f"n = 50: {r50['certified [s]']:.2f} s (<= 0.5 s: {verdict(r50['certified [s]'] <= 0.5)}).",
+            "",
+            "Where the time goes (cProfile, n = 100): about 30 products of 100x100 Arb ball matrices",
+            "at 212 bits (10-20 ms each, against 0.1 ms for a float64 BLAS product) are 70% of it:",
+            "A - BK and Q + K'RK, the Lyapunov certificate, about five refinement steps per Stein",
+            "equation (each updates the residual with two products) and the closed form. The float64",
+            "scipy time itself varies 2x between runs at n = 100. Reaching 10x needs error-free",
+            "float64 BLAS products (Ozaki-type splitting) for the residuals instead of Arb products.",
+        ]
     lines += [
         "",
         "Targets: n = 100: >= 50 digits, <= 2 s, <= 10x float64 scipy; n = 50: <= 0.5 s; "
