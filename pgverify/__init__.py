@@ -1,6 +1,11 @@
 """pgverify: the reference test oracle for policy-gradient RL and policy optimisation for control.
 
 Tiers of truth: exact, certified, high-precision, statistical, float (see docs/ and DESIGN).
+
+* :class:`LQR` — the LQR oracle (float, mpmath, certified balls);
+* :class:`FiniteMDP` and :mod:`pgverify.mdp` — finite MDPs in exact arithmetic;
+* :mod:`pgverify.symbolic` — sympy derivations (``pgverify derive``);
+* :mod:`pgverify.strategies` — hypothesis strategies for your own property tests.
 """
 
 from pgverify.errors import (
@@ -11,6 +16,7 @@ from pgverify.errors import (
     PgverifyError,
 )
 from pgverify.lqr import LQR
+from pgverify.mdp import FiniteMDP
 from pgverify.precision import Certified, Enclosure
 
 __version__ = "0.1.0"
@@ -20,6 +26,7 @@ __all__ = [
     "CertificationError",
     "Certified",
     "Enclosure",
+    "FiniteMDP",
     "InvalidProblemError",
     "NotStabilizingError",
     "OracleMismatch",
