@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -513,9 +512,3 @@ def _to_arb_mat(value: Any, shape: tuple[int, ...]) -> arb_mat:
         seen = getattr(value, "shape", None)
         raise InvalidProblemError(f"expected a matrix of shape {shape}, got shape {seen}")
     return matrix
-
-
-def iter_entries(matrix: arb_mat) -> Iterator[arb]:
-    """All entries of an arb matrix, row by row."""
-    for row in matrix.tolist():
-        yield from row

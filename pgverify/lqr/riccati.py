@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
-from flint import arb, ctx
+from flint import arb
 
 from pgverify.errors import CertificationError, InvalidProblemError, NotStabilizingError
 from pgverify.lqr.certify import certify_positive_definite, gershgorin_upper
@@ -115,8 +115,14 @@ def _newton(problem: LQR, ar: Arithmetic, K: np.ndarray) -> Any:
 
 
 def _certified_solution(problem: LQR, ar: BallArithmetic, K: Any) -> tuple[Any, Any]:
-    lambda_Q = certify_positive_definite(problem.Q, "Q")
-    lambda_R = certify_positive_definite(problem.R, "R")
+    try:
+        lambda_Q = certify_positive_definite(problem.Q, "Q")
+        lambda_R = certify_positive_definite(problem.R, "R")
+    except CertificationError as failure:
+        raise CertificationError(
+            f"{failure}: the two-sided certified bound of the DARE solution needs Q and R "
+            "positive definite (for Q only semidefinite use precision='float' or an int)"
+        ) from failure
     evaluation = problem._evaluation(K, ar)
     with ar.context():
         value = evaluation.value_matrix
@@ -134,5 +140,4 @@ def _certified_solution(problem: LQR, ar: BallArithmetic, K: Any) -> tuple[Any, 
             f"the certified optimal gain is not finite at {ar.working_bits} bits; "
             "try Certified(bits=...) with more bits"
         )
-    with ctx.workprec(ar.working_bits):
-        return gain, optimal_value
+    return gain, optimal_value
