@@ -164,3 +164,27 @@ def test_certified_enclosure_is_rigorous_on_hard_closed_loops(A, digits):
     enclosure = problem.value_matrix(K, "certified")
     assert enclosure.contains(reference)
     assert enclosure.digits >= digits
+
+
+def test_high_precision_error_estimate_is_consistent_with_the_certified_enclosure():
+    import mpmath
+
+    from pgverify.precision import to_arb
+
+    problem = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3))
+    K = 0.5 * np.eye(3)
+    value, estimate = problem.with_error_estimate("gradient", K, digits=30)
+    assert estimate < mpmath.mpf(10) ** -28
+    certified = problem.gradient(K, "certified")
+    for i in range(3):
+        for j in range(3):
+            gap = abs(to_arb(value[i, j]) - certified.ball[i, j])
+            assert gap < 1e-28
+
+
+def test_error_estimate_refuses_unknown_quantities():
+    from pgverify import InvalidProblemError
+
+    problem = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3))
+    with pytest.raises(InvalidProblemError, match="unknown quantity"):
+        problem.with_error_estimate("_evaluation", np.eye(3), digits=20)

@@ -257,6 +257,31 @@ class LQR:
         with ar.context():
             return ar.export(first.cost_difference_to(second))
 
+    def with_error_estimate(self, quantity: str, *arguments: Any, digits: int) -> tuple[Any, Any]:
+        """A high-precision value and its error estimate (tier high-precision).
+
+        ``quantity`` names a method (``"gradient"``, ``"cost"``, ...) called with ``arguments``
+        at ``digits`` and at ``digits + 10`` decimal digits; the estimate is the largest entrywise
+        difference of the two (an estimate, not a bound — use ``precision="certified"`` for one).
+        """
+        method = getattr(self, quantity, None)
+        if method is None or quantity.startswith("_") or quantity == "with_error_estimate":
+            raise validation.InvalidProblemError(f"unknown quantity {quantity!r}")
+        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+            raise validation.InvalidProblemError(f"digits must be a positive int, got {digits!r}")
+        value = method(*arguments, precision=digits)
+        finer = method(*arguments, precision=digits + 10)
+        with mpmath.workdps(digits + 10):
+            if isinstance(value, mpmath.matrix):
+                estimate = max(
+                    abs(finer[i, j] - value[i, j])
+                    for i in range(value.rows)
+                    for j in range(value.cols)
+                )
+            else:
+                estimate = abs(finer - value)
+        return value, estimate
+
     # ----------------------------------------------------------------------------------------
     # Finite horizon
     # ----------------------------------------------------------------------------------------
