@@ -133,10 +133,9 @@ class LQR:
             return any(abs(value) > 1 for value in eigenvalues)
 
     def _certificate(self, K: Any, ar: Arithmetic) -> StabilityCertificate:
-        closed = ar.matrix(self.A) - ar.matrix(self.B) @ (
-            ar.matrix(K) if isinstance(K, np.ndarray) else K
-        )
         with ar.context():
+            gain = ar.matrix(K) if isinstance(K, np.ndarray) else K
+            closed = ar.matrix(self.A) - ar.matrix(self.B) @ gain
             return certify_stability(closed.m, ar.to_float(closed))
 
     def _require_stabilizing(self, K: Any, ar: Arithmetic) -> StabilityCertificate | None:
