@@ -86,9 +86,10 @@ def _norm_one_times_inf_upper(matrix: np.ndarray) -> arb:
     ones_left = arb_mat(1, n_rows, [1] * n_rows)
     row_sums = table * ones_right
     col_sums = ones_left * table
-    inf_norm = max((arb(row_sums[i, 0].upper()) for i in range(n_rows)), key=float)
-    one_norm = max((arb(col_sums[0, j].upper()) for j in range(n_cols)), key=float)
-    return arb((inf_norm * one_norm).upper())
+    # float upper bounds, so that taking the maximum cannot pick a smaller ball by rounding
+    inf_norm = max(float_upper(row_sums[i, 0]) for i in range(n_rows))
+    one_norm = max(float_upper(col_sums[0, j]) for j in range(n_cols))
+    return arb((arb(inf_norm) * arb(one_norm)).upper())
 
 
 def lambda_min_lower(matrix: arb_mat) -> arb | None:
