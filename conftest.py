@@ -9,21 +9,14 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "default",
+FAST = dict(
     max_examples=15,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile(
-    "ci",
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+settings.register_profile("default", **FAST)
+settings.register_profile("ci", **FAST, database=None)
 settings.register_profile(
     "thorough",
     max_examples=300,

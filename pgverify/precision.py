@@ -1,7 +1,7 @@
 """Three arithmetics behind one small interface, and the certified result type.
 
 Every closed form of pgverify is written once, against the operators ``@ + - .T`` and scalar
-``*``, plus the few methods of :class:`Arithmetic` (``solve``, ``trace``, ``eye``, ...).  It then
+``*``, plus the few methods of :class:`Arithmetic` (``solve``, ``trace``, ``block``, ...).  It then
 runs unchanged in
 
 * ``"float"`` — numpy float64 arrays (tier *float*: the fast path, never a reference on its own);
@@ -180,9 +180,6 @@ class Arithmetic:
     def scalar(self, value: float) -> Any:
         raise NotImplementedError
 
-    def eye(self, n: int) -> Any:
-        raise NotImplementedError
-
     def solve(self, matrix: Any, rhs: Any) -> Any:
         """``matrix⁻¹ rhs`` (rigorous in balls)."""
         raise NotImplementedError
@@ -197,9 +194,6 @@ class Arithmetic:
     def to_float(self, value: Any) -> np.ndarray:
         """Nearest float64 array of the (mid)value."""
         raise NotImplementedError
-
-    def symmetrize(self, value: Any) -> Any:
-        return (value + value.T) * self.scalar(0.5)
 
     def point(self, value: Any) -> Any:
         """An exact point near ``value`` (the midpoint of a ball; the value itself otherwise)."""
@@ -219,9 +213,6 @@ class FloatArithmetic(Arithmetic):
 
     def scalar(self, value: float) -> float:
         return float(value)
-
-    def eye(self, n: int) -> np.ndarray:
-        return np.eye(n)
 
     def solve(self, matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.linalg.solve(matrix, rhs)
@@ -257,9 +248,6 @@ class MpmathArithmetic(Arithmetic):
 
     def scalar(self, value: float) -> mpmath.mpf:
         return mpmath.mpf(value)
-
-    def eye(self, n: int) -> mpmath.matrix:
-        return mpmath.eye(n)
 
     def solve(self, matrix: mpmath.matrix, rhs: mpmath.matrix) -> mpmath.matrix:
         return mpmath.inverse(matrix) * rhs
@@ -312,11 +300,6 @@ class BallArithmetic(Arithmetic):
     def scalar(self, value: float) -> arb:
         return to_arb(value)
 
-    def eye(self, n: int) -> BallMatrix:
-        return BallMatrix(
-            arb_mat(n, n, [arb(1) if i == j else arb(0) for i in range(n) for j in range(n)])
-        )
-
     def solve(self, matrix: BallMatrix, rhs: BallMatrix) -> BallMatrix:
         try:
             return BallMatrix(matrix.m.solve(rhs.m))
@@ -351,9 +334,6 @@ class BallArithmetic(Arithmetic):
 
     def point(self, value: Any) -> Any:
         return BallMatrix(value.m.mid()) if isinstance(value, BallMatrix) else value.mid()
-
-    def symmetrize(self, value: BallMatrix) -> BallMatrix:
-        return BallMatrix((value.m + value.m.transpose()) * arb(0.5))
 
     def export(self, value: Any) -> Enclosure:
         return Enclosure(value.m if isinstance(value, BallMatrix) else value)

@@ -44,8 +44,7 @@ def kron(left: sympy.Matrix, right: sympy.Matrix) -> sympy.Matrix:
 def directional_derivative(function: Any, variable: sympy.Matrix, direction: sympy.Matrix) -> Any:
     """d/dt f(variable + t·direction) at t = 0, for f of a matrix argument."""
     t = sympy.Symbol("t_direction")
-    moved = function(variable + t * direction)
-    return moved.diff(t).subs(t, 0) if hasattr(moved, "diff") else sympy.diff(moved, t).subs(t, 0)
+    return sympy.diff(function(variable + t * direction), t).subs(t, 0)
 
 
 def gradient_matrix(scalar: Any, variable: sympy.Matrix) -> sympy.Matrix:
@@ -53,21 +52,6 @@ def gradient_matrix(scalar: Any, variable: sympy.Matrix) -> sympy.Matrix:
     return sympy.Matrix(
         variable.rows, variable.cols, lambda i, j: sympy.diff(scalar, variable[i, j])
     )
-
-
-def solve_linear_matrix_equation(equation: sympy.Matrix, unknown: sympy.Matrix) -> dict[Any, Any]:
-    """Solve ``equation = 0`` (linear in the symbols of ``unknown``) exactly."""
-    unknowns = sorted(
-        set(unknown.free_symbols) & set().union(*(e.free_symbols for e in unknown)), key=str
-    )
-    equations = list(set(sympy.expand(entry) for entry in equation))
-    solution = sympy.solve(equations, unknowns, dict=True, rational=True)
-    if len(solution) != 1:
-        raise ArithmeticError(f"expected one solution of the linear system, got {len(solution)}")
-    return solution[0]
-
-
-GAUSSIAN_PREFIX = "z"
 
 
 def standard_gaussian_expectation(expression: Any, variables: list[sympy.Symbol]) -> Any:
@@ -84,7 +68,3 @@ def standard_gaussian_expectation(expression: Any, variables: list[sympy.Symbol]
             moment *= sympy.factorial2(power - 1) if power else 1
         total += coefficient * moment
     return total
-
-
-def entries_of(*matrices: sympy.Matrix) -> list[Any]:
-    return [entry for matrix in matrices for entry in matrix]

@@ -43,11 +43,6 @@ class PolynomialAlgebra:
     def scalar(self, value: Any) -> PolyElement:
         return self.ring.from_expr(sympy.sympify(value)) if value != 0 else self.ring.zero
 
-    def eye(self, size: int) -> Matrix:
-        return [
-            [self.ring.one if i == j else self.ring.zero for j in range(size)] for i in range(size)
-        ]
-
     @staticmethod
     def mul(left: Matrix, right: Matrix) -> Matrix:
         inner = range(len(right))
@@ -106,15 +101,3 @@ class PolynomialAlgebra:
         for k, (i, j) in enumerate(pairs):
             solution[i][j] = solution[j][i] = numerators[k][0]
         return solution, determinant
-
-
-def all_zero(matrix: Matrix) -> bool:
-    return all(entry == 0 for row in matrix for entry in row)
-
-
-def first_nonzero(matrix: Matrix) -> PolyElement | None:
-    for row in matrix:
-        for entry in row:
-            if entry != 0:
-                return entry
-    return None
