@@ -93,3 +93,20 @@ def test_reversed_kl_differs_on_a_fixed_example():
     backward = trpo.expected_kl(mdp, [[0.0, 0.0]], [[2.0, -1.0]], reverse=True)
     with ctx.workprec(212):
         assert not forward.overlaps(backward)
+
+
+@given(mdp_and_logits())
+@settings(max_examples=8)
+def test_softmax_scores_average_to_zero_under_the_policy(case):
+    from pgverify.mdp import softmax_policy
+    from pgverify.mdp.policies import softmax_score
+
+    mdp, logits, _ = case
+    policy = softmax_policy(logits)
+    with ctx.workprec(212):
+        for s in range(mdp.states):
+            total = [0] * (mdp.states * mdp.actions)
+            for a in range(mdp.actions):
+                score = softmax_score(logits, s, a)
+                total = [t + policy[s][a] * g for t, g in zip(total, score)]
+            assert all(t == 0 or t.contains(0) for t in total)
