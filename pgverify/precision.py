@@ -155,6 +155,30 @@ class BallMatrix:
 
 
 # --------------------------------------------------------------------------------------------
+# Rigorous helpers on arb matrices (norm bounds and widening)
+# --------------------------------------------------------------------------------------------
+
+
+def frobenius_upper(matrix: arb_mat) -> arb:
+    """A ball whose upper end bounds ‖M‖_F = sqrt(tr(MᵀM)) (and so ‖M‖₂)."""
+    total = arb(0)
+    for row in matrix.tolist():
+        for entry in row:
+            magnitude = arb(entry.abs_upper())
+            total += magnitude * magnitude
+    return arb(total.upper()).sqrt()
+
+
+def add_radius(matrix: arb_mat, radius: arb) -> arb_mat:
+    """Every entry of ``matrix`` widened by ``radius`` (a bound on the spectral norm of an error
+    matrix bounds each of its entries)."""
+    widen = arb(0, radius.upper())
+    rows = matrix.nrows()
+    cols = matrix.ncols()
+    return arb_mat(rows, cols, [matrix[i, j] + widen for i in range(rows) for j in range(cols)])
+
+
+# --------------------------------------------------------------------------------------------
 # The arithmetic interface
 # --------------------------------------------------------------------------------------------
 
@@ -193,6 +217,21 @@ class Arithmetic:
 
     def to_float(self, value: Any) -> np.ndarray:
         """Nearest float64 array of the (mid)value."""
+        raise NotImplementedError
+
+    def increment(self, array: np.ndarray, of: Any) -> Any:
+        """Exact conversion of a float64 correction that will be added to ``of`` (iterative
+        refinement); an arithmetic may then work with it only to ``of``'s absolute accuracy."""
+        return self.matrix(array)
+
+    def norm_upper(self, value: Any) -> arb:
+        """(certified arithmetics) An upper bound of the Frobenius norm of every matrix in
+        ``value``."""
+        raise NotImplementedError
+
+    def widen(self, value: Any, radius: arb) -> Any:
+        """(certified arithmetics) ``value`` enlarged by every matrix of spectral norm at most
+        ``radius``."""
         raise NotImplementedError
 
     def point(self, value: Any) -> Any:
@@ -334,6 +373,12 @@ class BallArithmetic(Arithmetic):
 
     def point(self, value: Any) -> Any:
         return BallMatrix(value.m.mid()) if isinstance(value, BallMatrix) else value.mid()
+
+    def norm_upper(self, value: BallMatrix) -> arb:
+        return frobenius_upper(value.m)
+
+    def widen(self, value: BallMatrix, radius: arb) -> BallMatrix:
+        return BallMatrix(add_radius(value.m, radius))
 
     def export(self, value: Any) -> Enclosure:
         return Enclosure(value.m if isinstance(value, BallMatrix) else value)

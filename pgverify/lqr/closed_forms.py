@@ -86,7 +86,7 @@ class GainEvaluation:
             self.stage_cost = model.Q + self.K.T @ model.R @ self.K
         self.certificate = certificate
         self.approximate = approximate
-        self._solver = SteinSolver(
+        self.solver = SteinSolver(
             ar.to_float(self.closed_loop), model.float_gamma, backward_stable=ar.tier == "float"
         )
 
@@ -110,7 +110,7 @@ class GainEvaluation:
                 self.model.float_gamma,
                 form,
                 certificate=self.certificate,
-                solver=self._solver,
+                solver=self.solver,
                 approximate=self.approximate,
             )
         return solution

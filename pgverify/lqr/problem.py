@@ -12,8 +12,13 @@ import numpy as np
 from flint import acb_mat
 
 from pgverify.errors import CertificationError, NotStabilizingError
+from pgverify.fixedpoint import FixedPointArithmetic
 from pgverify.lqr import riccati, validation
-from pgverify.lqr.certify import StabilityCertificate, certify_stability
+from pgverify.lqr.certify import (
+    StabilityCertificate,
+    certify_stability,
+    certify_stability_float,
+)
 from pgverify.lqr.closed_forms import GainEvaluation, ModelData, finite_horizon
 from pgverify.precision import (
     Arithmetic,
@@ -113,9 +118,9 @@ class LQR:
                 eigenvalues = mpmath.eig(closed, left=False, right=False)
                 return bool(max(abs(value) for value in eigenvalues) < 1)
         try:
-            self._certificate(K, ar)
+            self._evaluation(K, ar)
             return True
-        except CertificationError as failure:
+        except (CertificationError, NotStabilizingError) as failure:
             if self._proved_unstable(K, ar):
                 return False
             raise CertificationError(
@@ -167,21 +172,56 @@ class LQR:
             if cached is not None:
                 self._evaluations.move_to_end(key)
                 return cached
-        certificate = None if approximate else self._require_stabilizing(K, ar)
-        with ar.context():
-            model = ModelData(ar, self)
-        evaluation = GainEvaluation(model, K, certificate, approximate=approximate)
+        if isinstance(ar, BallArithmetic) and key is not None:
+            evaluation = self._blas_certified_evaluation(K, ar.working_bits)
+        else:
+            certificate = None if approximate else self._require_stabilizing(K, ar)
+            with ar.context():
+                model = ModelData(ar, self)
+            evaluation = GainEvaluation(model, K, certificate, approximate=approximate)
         if key is not None:
             self._evaluations[key] = evaluation
             while len(self._evaluations) > EVALUATION_CACHE_SIZE:
                 self._evaluations.popitem(last=False)
         return evaluation
 
+    def _blas_certified_evaluation(self, K: np.ndarray, bits: int) -> GainEvaluation:
+        """The certified closed forms at a float gain K, computed with exact limb products on
+        float64 BLAS (:mod:`pgverify.fixedpoint`) and a float64 Lyapunov certificate with
+        rigorous rounding-error bounds; the certificate falls back to ball arithmetic when the
+        float one is not accurate enough."""
+        fast = FixedPointArithmetic(bits, max(self.n, self.m))
+        with fast.context():
+            model = ModelData(fast, self)
+            evaluation = GainEvaluation(model, K, None)
+            closed = evaluation.closed_loop
+            float_closed = closed.to_float()
+            deviation = (closed - fast.matrix(float_closed)).norm_upper()
+        radius = evaluation.solver.spectral_radius
+        if not radius < 1.0:
+            raise NotStabilizingError(
+                f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
+                "radius < 1 (the LQR cost is infinite otherwise)",
+                spectral_radius=radius,
+            )
+        try:
+            certificate = certify_stability_float(float_closed, deviation, evaluation.solver)
+        except CertificationError:
+            try:
+                with fast.context():
+                    certificate = certify_stability(closed.to_arb_mat(), float_closed)
+            except CertificationError as failure:
+                raise CertificationError(
+                    f"{failure} (float estimate rho(A - BK) = {radius:.17g})"
+                ) from failure
+        evaluation.certificate = certificate
+        return evaluation
+
     def _compute(
         self, K: Any, precision: PrecisionSpec, what: Callable[[GainEvaluation], Any]
     ) -> Any:
-        ar = arithmetic_for(precision)
-        evaluation = self._evaluation(self.gain(K), ar)
+        evaluation = self._evaluation(self.gain(K), arithmetic_for(precision))
+        ar = evaluation.ar
         with ar.context():
             return ar.export(what(evaluation))
 
@@ -253,8 +293,8 @@ class LQR:
         ar = arithmetic_for(precision)
         first = self._evaluation(self.gain(K), ar)
         second = self._evaluation(self.gain(K2, "K2"), ar)
-        with ar.context():
-            return ar.export(first.cost_difference_to(second))
+        with first.ar.context():
+            return first.ar.export(first.cost_difference_to(second))
 
     def with_error_estimate(self, quantity: str, *arguments: Any, digits: int) -> tuple[Any, Any]:
         """A high-precision value and its error estimate (tier high-precision).

@@ -28,8 +28,13 @@ from flint import arb
 
 from pgverify.errors import CertificationError, InvalidProblemError, NotStabilizingError
 from pgverify.lqr.certify import certify_positive_definite, gershgorin_upper
-from pgverify.lqr.stein import add_radius, frobenius_upper
-from pgverify.precision import Arithmetic, BallArithmetic, BallMatrix
+from pgverify.precision import (
+    Arithmetic,
+    BallArithmetic,
+    BallMatrix,
+    add_radius,
+    frobenius_upper,
+)
 
 if TYPE_CHECKING:
     from pgverify.lqr.problem import LQR

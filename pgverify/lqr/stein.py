@@ -23,10 +23,9 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.linalg
-from flint import arb, arb_mat
 
 from pgverify.errors import CertificationError
-from pgverify.precision import Arithmetic, BallArithmetic, BallMatrix
+from pgverify.precision import Arithmetic
 
 Form = Literal["value", "covariance"]
 
@@ -57,8 +56,10 @@ class SteinSolver:
         self._schur: SchurSteinSolver | None = None
         if backward_stable:
             self._schur = SchurSteinSolver(matrix, gamma)
+            self.eigenvalues = np.diag(self._schur.triangular) / np.sqrt(gamma)
             return
         eigenvalues, vectors = np.linalg.eig(matrix)
+        self.eigenvalues = eigenvalues
         condition = np.linalg.cond(vectors) if np.all(np.isfinite(vectors)) else np.inf
         denominator = 1.0 - gamma * np.outer(eigenvalues, eigenvalues)
         if condition <= EIGENVECTOR_CONDITION_LIMIT and np.min(np.abs(denominator)) > 0:
@@ -67,6 +68,30 @@ class SteinSolver:
             self.denominator = denominator
         else:
             self._schur = SchurSteinSolver(matrix, gamma)
+
+    @property
+    def spectral_radius(self) -> float:
+        """ρ(A) from the float64 eigenvalues (tier float)."""
+        return float(np.max(np.abs(self.eigenvalues), initial=0.0))
+
+    def for_gamma(self, gamma: float) -> SteinSolver:
+        """The solver of ``X = F + γ' op(X)`` for the same A, reusing the decomposition."""
+        if gamma == self.gamma:
+            return self
+        other = object.__new__(SteinSolver)
+        other.gamma = gamma
+        other.eigenvalues = self.eigenvalues
+        other._schur = None
+        if self._schur is not None:
+            other._schur = self._schur.rescaled(gamma / self.gamma)
+            return other
+        other.vectors, other.inverse_vectors = self.vectors, self.inverse_vectors
+        other.denominator = 1.0 - gamma * np.outer(self.eigenvalues, self.eigenvalues)
+        if np.min(np.abs(other.denominator)) == 0:
+            raise CertificationError(
+                "the Stein equation is singular: 1 - gamma lambda_i lambda_j = 0"
+            )
+        return other
 
     def solve(self, rhs: np.ndarray, form: Form) -> np.ndarray:
         if self._schur is not None:
@@ -94,6 +119,13 @@ class SchurSteinSolver:
         scaled = np.sqrt(gamma) * np.asarray(matrix, dtype=float)
         self.triangular, self.unitary = scipy.linalg.schur(scaled, output="complex")
         self.n = scaled.shape[0]
+
+    def rescaled(self, ratio: float) -> SchurSteinSolver:
+        """The solver for γ' = ratio·γ: the Schur form of √γ' A is √ratio times this one."""
+        other = object.__new__(SchurSteinSolver)
+        other.triangular = np.sqrt(ratio) * self.triangular
+        other.unitary, other.n = self.unitary, self.n
+        return other
 
     def solve(self, rhs: np.ndarray, form: Form) -> np.ndarray:
         T, Z, n = self.triangular, self.unitary, self.n
@@ -149,12 +181,12 @@ def solve_stein(
         return estimate
     g = ar.scalar(gamma)
     X, residual = _refine(ar, A, F, estimate, g, form, solver)
-    if approximate or not isinstance(ar, BallArithmetic):
+    if approximate or ar.tier != "certified":
         return X
     if certificate is None:
         raise ValueError("a certified Stein solve needs a stability certificate of A")
-    bound = certificate.stein_error_bound(frobenius_upper(residual.m), gamma)
-    return BallMatrix(add_radius(X.m, bound))
+    bound = certificate.stein_error_bound(ar.norm_upper(residual), gamma)
+    return ar.widen(X, bound)
 
 
 def _refine(
@@ -193,7 +225,7 @@ def _refine(
             )
         if size == 0.0:
             return X, residual
-        step = ar.matrix(correction)
+        step = ar.increment(correction, of=X)
         X = X + step
         applied = A.T @ step @ A if form == "value" else A @ step @ A.T
         residual = residual + gamma * applied - step
@@ -209,27 +241,3 @@ def _refine(
             return X, residual
         previous = size
     return X, residual
-
-
-# --------------------------------------------------------------------------------------------
-# Rigorous helpers on arb matrices
-# --------------------------------------------------------------------------------------------
-
-
-def frobenius_upper(matrix: arb_mat) -> arb:
-    """A ball whose upper end bounds ‖M‖_F = sqrt(tr(MᵀM)) (and so ‖M‖₂)."""
-    total = arb(0)
-    for row in matrix.tolist():
-        for entry in row:
-            magnitude = arb(entry.abs_upper())
-            total += magnitude * magnitude
-    return arb(total.upper()).sqrt()
-
-
-def add_radius(matrix: arb_mat, radius: arb) -> arb_mat:
-    """Every entry of ``matrix`` widened by ``radius`` (a bound on the spectral norm of an error
-    matrix bounds each of its entries)."""
-    widen = arb(0, radius.upper())
-    rows = matrix.nrows()
-    cols = matrix.ncols()
-    return arb_mat(rows, cols, [matrix[i, j] + widen for i in range(rows) for j in range(cols)])
