@@ -351,14 +351,27 @@ def _normalize(
     limbs (none below ``floor``) and return ``(planes, top, dropped)`` with ``dropped`` an upper
     bound of the Frobenius norm of what was cut off."""
     s, half = layout.limb_bits, layout.half
-    mask = (1 << s) - 1
-    # int64 limb sums stay below 2^62 here: three more limbs absorb the largest carry
-    digits = np.concatenate([np.zeros((3, *digits.shape[1:]), np.int64), digits])
-    top += 3
+    carry = np.empty(digits.shape[1:], dtype=np.int64)
+    shifted = np.empty_like(carry)
     for k in range(len(digits) - 1, 0, -1):
-        low = ((digits[k] + half) & mask) - half
-        digits[k - 1] += (digits[k] - low) >> s
-        digits[k] = low
+        # carry = round(d_k / 2^s), so that d_k - carry·2^s lies in [-2^(s-1), 2^(s-1))
+        np.add(digits[k], half, out=carry)
+        np.right_shift(carry, s, out=carry)
+        np.left_shift(carry, s, out=shifted)
+        np.subtract(digits[k], shifted, out=digits[k])
+        np.add(digits[k - 1], carry, out=digits[k - 1])
+    head: list[np.ndarray] = []
+    leading = digits[0]
+    while True:  # the leading limb sum may exceed one limb: split it into new leading limbs
+        carry = np.right_shift(leading + half, s)
+        if not carry.any():
+            break
+        leading -= np.left_shift(carry, s)
+        head.insert(0, carry)
+        leading = carry
+    if head:
+        digits = np.concatenate([np.stack(head), digits])
+        top += len(head)
     nonzero = np.flatnonzero(np.any(_flat(digits) != 0, axis=1))
     if len(nonzero) == 0:
         return np.zeros((0, *digits.shape[1:])), top, 0.0
@@ -473,8 +486,37 @@ def _skipped_pairs_bound(x: FixedPointMatrix, y: FixedPointMatrix, last: int) ->
     return _up(float(np.sum(terms)) * (1.0 + (terms.size + 2) * 2.0**-52))
 
 
+def _power_of_two(scalar: Any) -> int | None:
+    """t when ``scalar`` is exactly 2^t (1, 2, 0.5, an exact ball ...), else None."""
+    if isinstance(scalar, bool):
+        return None
+    if isinstance(scalar, (float, int, np.floating, np.integer)):
+        mantissa, exponent = math.frexp(float(scalar))
+        return exponent - 1 if mantissa == 0.5 else None
+    if isinstance(scalar, arb) and scalar.rad() == 0:
+        mantissa, exponent = scalar.mid().man_exp()
+        return int(exponent) if mantissa == 1 else None
+    return None
+
+
+def _shifted(x: FixedPointMatrix, power: int) -> FixedPointMatrix:
+    """``2^power · x`` exactly: a shift of whole limbs and of the digits within a limb."""
+    layout = x.layout
+    whole, rest = divmod(power, layout.limb_bits)
+    floor = None if x.floor is None else x.floor + power
+    radius = _up(math.ldexp(x.radius, power))
+    if rest == 0 or len(x.planes) == 0:
+        return FixedPointMatrix(x.planes, x.top + whole, radius, floor, layout)
+    digits = x.planes.astype(np.int64) << rest
+    planes, top, dropped = _normalize(digits, x.top + whole, layout, floor)
+    return FixedPointMatrix(planes, top, _up(radius + dropped), floor, layout)
+
+
 def _scaled(x: FixedPointMatrix, scalar: Any) -> FixedPointMatrix:
     """``scalar · x`` for a float, int or arb scalar (exact limb products in int64)."""
+    power = _power_of_two(scalar)
+    if power is not None:
+        return _shifted(x, power)
     factor = from_arb(scalar, x.layout)
     layout = x.layout
     top = factor.top + x.top - 1
@@ -578,6 +620,4 @@ class FixedPointArithmetic(Arithmetic):
         return value.mid()
 
     def export(self, value: Any) -> Enclosure:
-        if isinstance(value, FixedPointMatrix):
-            return Enclosure(value.to_arb_mat())
         return Enclosure(value)

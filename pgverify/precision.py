@@ -432,17 +432,34 @@ class Enclosure:
 
     tier: Tier = "certified"
 
-    def __init__(self, ball: arb | arb_mat) -> None:
-        if not isinstance(ball, (arb, arb_mat)):
+    def __init__(self, ball: arb | arb_mat | Any) -> None:
+        self._ball: arb | arb_mat | None = None
+        self._source: Any = None
+        if isinstance(ball, (arb, arb_mat)):
+            self._ball = ball
+        elif hasattr(ball, "to_arb_mat") and hasattr(ball, "shape"):
+            # a matrix enclosure in another exact representation (pgverify.fixedpoint): it is
+            # converted to Arb balls on first use, so computing it costs no conversion
+            self._source = ball
+        else:
             raise TypeError(f"an Enclosure holds an arb or arb_mat, got {type(ball).__name__}")
-        self.ball = ball
+
+    @property
+    def ball(self) -> arb | arb_mat:
+        """The balls (exact midpoints, rigorous radii) as python-flint arb / arb_mat."""
+        if self._ball is None:
+            self._ball = self._source.to_arb_mat()
+            self._source = None
+        return self._ball
 
     @property
     def is_matrix(self) -> bool:
-        return isinstance(self.ball, arb_mat)
+        return self._source is not None or isinstance(self._ball, arb_mat)
 
     @property
     def shape(self) -> tuple[int, ...]:
+        if self._source is not None:
+            return tuple(self._source.shape)
         return (self.ball.nrows(), self.ball.ncols()) if self.is_matrix else ()
 
     def _entries(self) -> list[arb]:

@@ -273,7 +273,9 @@ def certify_stability_float(
         factor = np.linalg.cholesky(W)
     except np.linalg.LinAlgError as exc:
         raise CertificationError("the float64 Lyapunov solution is not positive definite") from exc
-    inverse_factor = scipy.linalg.solve_triangular(factor, np.eye(n), lower=True)
+    # numpy, not scipy: scipy's own OpenBLAS threads would keep spinning and slow the numpy
+    # BLAS products that follow (two thread pools on two cores); any Z serves the congruence
+    inverse_factor = np.linalg.inv(factor)
     ZW, ZW_error = product_enclosure(inverse_factor, W)
     congruent, congruent_error = product_enclosure(ZW, inverse_factor.T, ZW_error, None)
     inner = _gershgorin_lower_float(congruent, congruent_error)

@@ -60,11 +60,11 @@ class SteinSolver:
             return
         eigenvalues, vectors = np.linalg.eig(matrix)
         self.eigenvalues = eigenvalues
-        condition = np.linalg.cond(vectors) if np.all(np.isfinite(vectors)) else np.inf
+        condition, inverse = _condition_and_inverse(vectors)
         denominator = 1.0 - gamma * np.outer(eigenvalues, eigenvalues)
         if condition <= EIGENVECTOR_CONDITION_LIMIT and np.min(np.abs(denominator)) > 0:
             self.vectors = vectors
-            self.inverse_vectors = np.linalg.inv(vectors)
+            self.inverse_vectors = inverse
             self.denominator = denominator
         else:
             self._schur = SchurSteinSolver(matrix, gamma)
@@ -100,6 +100,20 @@ class SteinSolver:
         if form == "covariance":
             return (V @ ((W @ rhs @ W.T) / self.denominator) @ V.T).real
         return (W.T @ ((V.T @ rhs @ V) / self.denominator) @ W).real
+
+
+def _condition_and_inverse(vectors: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """κ₁(V) = ‖V‖₁‖V⁻¹‖₁ (an SVD-free condition number) and V⁻¹; (inf, None) if V is
+    singular or not finite."""
+    if not np.all(np.isfinite(vectors)):
+        return np.inf, None
+    try:
+        inverse = np.linalg.inv(vectors)
+    except np.linalg.LinAlgError:
+        return np.inf, None
+    if not np.all(np.isfinite(inverse)):
+        return np.inf, None
+    return float(np.linalg.norm(vectors, 1) * np.linalg.norm(inverse, 1)), inverse
 
 
 class SchurSteinSolver:
