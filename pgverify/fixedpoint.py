@@ -87,8 +87,8 @@ class Layout:
         return 1 << (self.limb_bits - 1)
 
     @property
-    def pairs_per_call(self) -> int:
-        """How many slice products (of contraction length 1) one BLAS call may sum exactly."""
+    def largest_inner_dimension(self) -> int:
+        """The longest contraction whose limb products are exact: ``k · 2^(2s−2) ≤ 2^53``."""
         return EXACT_INTEGER_LIMIT >> (2 * self.limb_bits - 2)
 
 
@@ -429,6 +429,12 @@ def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
     if y.shape[0] != inner:
         raise ValueError(f"cannot multiply matrices of shapes {x.shape} and {y.shape}")
     cols = y.shape[1]
+    if inner > layout.largest_inner_dimension:
+        raise ValueError(
+            f"a contraction of length {inner} is too long for exact {layout.limb_bits}-bit limb "
+            f"products (at most {layout.largest_inner_dimension}); build the arithmetic with "
+            "inner_dimension >= the longest contraction"
+        )
     top = x.top + y.top - 1  # limb p = i + j sits at position top - 1 - p
     # an error of 2^f in each entry of x moves x @ y by at most 2^f times y's largest column sum
     floor = _highest(
@@ -504,7 +510,10 @@ def _shifted(x: FixedPointMatrix, power: int) -> FixedPointMatrix:
     layout = x.layout
     whole, rest = divmod(power, layout.limb_bits)
     floor = None if x.floor is None else x.floor + power
-    radius = _up(math.ldexp(x.radius, power))
+    radius = 0.0
+    if x.radius:
+        # ldexp may round into (or to zero in) the subnormal range: keep an upper bound
+        radius = _up(max(math.ldexp(x.radius, power), 5e-324))
     if rest == 0 or len(x.planes) == 0:
         return FixedPointMatrix(x.planes, x.top + whole, radius, floor, layout)
     digits = x.planes.astype(np.int64) << rest

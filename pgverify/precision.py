@@ -230,8 +230,8 @@ class Arithmetic:
         raise NotImplementedError
 
     def widen(self, value: Any, radius: arb) -> Any:
-        """(certified arithmetics) ``value`` enlarged by every matrix of spectral norm at most
-        ``radius``."""
+        """(certified arithmetics) ``value`` enlarged by every matrix of Frobenius norm at most
+        ``radius`` (so also of every entry's error)."""
         raise NotImplementedError
 
     def point(self, value: Any) -> Any:

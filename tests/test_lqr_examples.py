@@ -7,7 +7,7 @@ import pytest
 import scipy.linalg
 from flint import arb
 
-from pgverify import LQR, CertificationError, Certified
+from pgverify import LQR, CertificationError, Certified, Enclosure
 from pgverify.lqr.stein import SchurSteinSolver
 from tests.reference import scalar_lqr_value
 
@@ -188,3 +188,21 @@ def test_error_estimate_refuses_unknown_quantities():
     problem = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3))
     with pytest.raises(InvalidProblemError, match="unknown quantity"):
         problem.with_error_estimate("_evaluation", np.eye(3), digits=20)
+
+
+def test_blas_certified_gradient_overlaps_the_arb_ball_computation():
+    """Certified gains given as float arrays go through the float64-BLAS fixed-point path; the
+    same closed form run entirely in Arb balls (a gain already in balls) must agree with it."""
+    from pgverify.lqr.examples import random_stabilisable_system
+    from pgverify.precision import BallArithmetic
+
+    problem, K = random_stabilisable_system(8, 4, 3)
+    fast = problem.gradient(K, "certified")
+    ar = BallArithmetic(212)
+    with ar.context():
+        gain = ar.matrix(K)
+    evaluation = problem._evaluation(gain, ar)
+    with ar.context():
+        balls = Enclosure(evaluation.gradient().m)
+    assert fast.overlaps(balls)
+    assert fast.digits >= 50 and balls.digits >= 50

@@ -16,7 +16,8 @@ Lyapunov certificate of ρ(A) < 1 (:func:`certify_stability`): a float matrix W 
 
 gives ``AᵀWA ⪯ (1 − c) W`` with ``c = d / w_max``; then ``‖A^t‖₂² ≤ κ (1 − c)^t`` with
 ``κ = w_max / w_min`` and ρ(A) ≤ sqrt(1 − c) < 1.  The solution of ``X = F + γ op(X)`` for
-either form then obeys ``‖X‖₂ ≤ κ ‖F‖₂ / (1 − γ (1 − c))`` — the bound that turns a refined
+either form then obeys ``‖X‖ ≤ κ ‖F‖ / (1 − γ (1 − c))`` in the spectral and in the Frobenius
+norm (``‖AᵀMA‖ ≤ ‖A‖₂²‖M‖`` for both) — the bound that turns a refined
 approximate solution and its residual into a rigorous enclosure (Frommer & Hashemi, LAA 2012, and
 Miyajima, LAA 2013, use residual bounds of this kind).
 """
@@ -131,7 +132,8 @@ class StabilityCertificate:
     spectral_radius_upper: float
 
     def stein_error_bound(self, residual_norm: arb, gamma: float) -> arb:
-        """A rigorous upper bound of ‖X‖₂ where ``X = Res + γ op(X)`` and ‖Res‖₂ ≤ residual_norm."""
+        """A rigorous upper bound of ‖X‖ where ``X = Res + γ op(X)`` and ‖Res‖ ≤ residual_norm,
+        for ‖·‖ the spectral or the Frobenius norm."""
         with ctx.workprec(CERTIFICATE_BITS):
             shrink = 1 - arb(gamma) * (1 - arb(self.margin))
             bound = arb(self.condition) * arb(residual_norm.upper()) / shrink
