@@ -16,10 +16,11 @@ ball arithmetic, but with one normwise radius per matrix instead of one per entr
 
 Exactness of a product.  For a contraction of length k, a slice product has entries bounded by
 ``k · 2^(2s−2)``; while that is ≤ 2^53 every partial sum is an integer below 2^53 and BLAS computes
-it without rounding, in any summation order, with or without FMA.  All slice products that land
-on the same output limb (an anti-diagonal ``i + j = p``) are one BLAS call on stacked slices.  The
-exact limb sums are added in int64 and the carries propagated; only the final truncation to
-``limbs`` limbs rounds, and its error goes into the radius.
+it without rounding, in any summation order, with or without FMA.  One BLAS call per limb j of
+the operand with fewer limbs multiplies it with all needed limbs i of the other, stacked into one
+tall matrix; the results, limb sums for the output limbs ``i + j``, are added in int64 and the
+carries propagated.  Only the final truncation to ``limbs`` limbs rounds, and its error goes into
+the radius.
 
 Precision is relative to each matrix (like floating point) with an optional absolute *floor*:
 a small correction added to a large matrix (iterative refinement) only needs the large matrix's
@@ -178,12 +179,6 @@ class FixedPointMatrix:
             return -(10**6)
         sums = np.sum(np.abs(self.planes[0]) + 1.0, axis=axis)
         return math.frexp(float(np.max(sums)))[1] + self.layout.limb_bits * (self.top - 1)
-
-    def magnitude_upper(self) -> float:
-        """An upper bound of ``max |mid_ij|`` from the limb structure: ``2^(s·top)``."""
-        return math.ldexp(1.0, self.layout.limb_bits * self.top)
-
-    # -- conversions -------------------------------------------------------------------------
 
     def to_float(self) -> np.ndarray:
         """The midpoint rounded to float64 (within a few ulps; not a rigorous quantity)."""

@@ -422,7 +422,8 @@ class Enclosure:
     rad : float or ndarray
         Rigorous float64 upper bounds of the radii: ``|true - exact midpoint| <= rad`` entrywise.
         (``mid`` is the midpoint rounded to float64, so ``|true - mid|`` may exceed ``rad`` by half
-        an ulp of ``mid``; use :meth:`contains` for exact decisions.)
+        an ulp of ``mid``; use :meth:`contains` for exact decisions.)  Matrices computed on the
+        float64-BLAS engine carry one Frobenius-norm radius, so every entry has the same ``rad``.
     digits : int or math.inf
         Certified significant decimal digits, normwise: ``floor(-log10(max rad / max |mid|))``
         (0 when nothing is certified, ``math.inf`` for an exact result: every radius is 0).
