@@ -34,21 +34,35 @@ DEFAULT_CERTIFIED_BITS = 212
 for enclosures with 50 or more certified digits on reasonably conditioned problems."""
 
 
+Engine = Literal["auto", "blas", "arb"]
+ENGINES: tuple[str, ...] = ("auto", "blas", "arb")
+
+
 @dataclass(frozen=True)
 class Certified:
-    """Request certified ball arithmetic at ``bits`` bits of working precision.
+    """Request certified arithmetic at ``bits`` bits of working precision.
 
     ``precision="certified"`` is ``Certified(bits=212)``.  The certified digits of a result are
     usually a few fewer than ``bits * log10(2)``: the enclosure's radius also carries the
     problem's conditioning.
+
+    ``engine`` chooses how LQR quantities at a gain are enclosed: ``"blas"`` — exact limb
+    products on float64 BLAS (:mod:`pgverify.fixedpoint`; fastest from n ≈ 20 on), ``"arb"`` —
+    python-flint ball arithmetic throughout (fastest for small n), ``"auto"`` (default) — by
+    size.  Both are rigorous; asking for each is a way to cross-check them.
     """
 
     bits: int = DEFAULT_CERTIFIED_BITS
+    engine: Engine = "auto"
 
     def __post_init__(self) -> None:
         if not isinstance(self.bits, int) or isinstance(self.bits, bool) or self.bits < 64:
             raise InvalidProblemError(
                 f"Certified(bits=...) must be an int >= 64, got {self.bits!r}"
+            )
+        if self.engine not in ENGINES:
+            raise InvalidProblemError(
+                f"Certified(engine=...) must be one of {', '.join(ENGINES)}; got {self.engine!r}"
             )
 
 
@@ -323,12 +337,14 @@ class MpmathArithmetic(Arithmetic):
 
 
 class BallArithmetic(Arithmetic):
-    """python-flint (Arb) balls at ``bits`` bits."""
+    """python-flint (Arb) balls at ``bits`` bits.  ``engine`` is passed on from
+    :class:`Certified` for the code that may hand the work to :mod:`pgverify.fixedpoint`."""
 
     tier: Tier = "certified"
 
-    def __init__(self, bits: int) -> None:
+    def __init__(self, bits: int, engine: Engine = "auto") -> None:
         self.working_bits = bits
+        self.engine = engine
 
     def context(self) -> contextlib.AbstractContextManager[Any]:
         return ctx.workprec(self.working_bits)
@@ -391,7 +407,7 @@ def arithmetic_for(precision: PrecisionSpec) -> Arithmetic:
     ``Certified(bits=...)`` → ball arithmetic.
     """
     if isinstance(precision, Certified):
-        return BallArithmetic(precision.bits)
+        return BallArithmetic(precision.bits, precision.engine)
     if isinstance(precision, str):
         if precision == "float":
             return FloatArithmetic()

@@ -12,12 +12,15 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.linalg
+from flint import arb_mat, ctx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pgverify import Certified
 from pgverify.precision import to_arb
 from pgverify.strategies import lqr_problems_with_gains
 from tests.reference import (
+    REFERENCE_BITS,
     central_difference_gradient,
     closed_loop_and_stage_cost,
     kronecker_stein,
@@ -32,26 +35,48 @@ FLOAT_RELATIVE_TOLERANCE = 1e-9
 problems (ρ(A − BK) ≤ 0.95, weights with λ_min ≥ 1/4): relative to the largest entry."""
 
 
-@given(small_any_discount)
-def test_certified_value_matrix_contains_the_kronecker_reference(case):
+ENGINES = [Certified(engine="arb"), Certified(engine="blas")]
+"""Both certified engines on every problem (``"auto"`` would pick Arb at these sizes)."""
+
+
+@pytest.mark.parametrize("certified", ENGINES, ids=["arb", "blas"])
+@given(case=small_any_discount)
+def test_certified_value_matrix_contains_the_kronecker_reference(certified, case):
     problem, K = case
     closed, stage = closed_loop_and_stage_cost(problem, K)
     reference = kronecker_stein(closed, stage, problem.gamma, "value")
-    assert problem.value_matrix(K, "certified").contains(reference)
+    assert problem.value_matrix(K, certified).contains(reference)
 
 
-@given(small_any_discount)
-def test_certified_state_covariance_contains_the_kronecker_reference(case):
+@pytest.mark.parametrize("certified", ENGINES, ids=["arb", "blas"])
+@given(case=small_any_discount)
+def test_certified_state_covariance_contains_the_kronecker_reference(certified, case):
     problem, K = case
     closed, _ = closed_loop_and_stage_cost(problem, K)
     reference = kronecker_stein(closed, problem.Sigma0, problem.gamma, "covariance")
-    assert problem.state_covariance(K, "certified").contains(reference)
+    assert problem.state_covariance(K, certified).contains(reference)
 
 
-@given(small_any_discount)
-def test_certified_gradient_carries_at_least_50_digits(case):
+@pytest.mark.parametrize("certified", ENGINES, ids=["arb", "blas"])
+@given(case=small_noisy)
+def test_certified_noisy_state_covariance_contains_the_kronecker_reference(certified, case):
+    """With exploration noise Σ0_eff = Σ0 + γσBBᵀ/(1 − γ) is not a float: the reference forms it
+    in 320-bit balls."""
     problem, K = case
-    gradient = problem.gradient(K, "certified")
+    closed, _ = closed_loop_and_stage_cost(problem, K)
+    with ctx.workprec(REFERENCE_BITS):
+        B = arb_mat(problem.B.tolist())
+        weight = to_arb(problem.gamma) * to_arb(problem.noise) / (1 - to_arb(problem.gamma))
+        effective = arb_mat(problem.Sigma0.tolist()) + B * B.transpose() * weight
+    reference = kronecker_stein(closed, effective, problem.gamma, "covariance")
+    assert problem.state_covariance(K, certified).contains(reference)
+
+
+@pytest.mark.parametrize("certified", ENGINES, ids=["arb", "blas"])
+@given(case=small_any_discount)
+def test_certified_gradient_carries_at_least_50_digits(certified, case):
+    problem, K = case
+    gradient = problem.gradient(K, certified)
     # >= 50 significant digits, or an absolute radius below 1e-50 when the gradient is ~0
     scale = max(1.0, float(np.max(np.abs(gradient.mid))))
     assert gradient.digits >= 50 or gradient.max_radius <= 1e-50 * scale
@@ -97,8 +122,6 @@ def test_natural_gradient_is_gradient_times_inverse_covariance(case):
     gradient = problem.gradient(K, "certified")
     covariance = problem.state_covariance(K, "certified")
     # ∇C Σ⁻¹ computed independently: solve Σ Xᵀ = ∇Cᵀ in ball arithmetic.
-    from flint import ctx
-
     with ctx.workprec(212):
         independent = covariance.ball.solve(gradient.ball.transpose()).transpose()
     assert problem.natural_gradient(K, "certified").ball.overlaps(independent)
@@ -120,7 +143,6 @@ def test_policy_iteration_is_the_greedy_gain_of_the_q_matrix(case):
     problem, K = case
     H = problem.q_matrix(K, "certified")
     n = problem.n
-    from flint import arb_mat, ctx
 
     with ctx.workprec(212):
         entries = H.ball
@@ -179,7 +201,7 @@ def test_certified_optimal_gain_contains_the_high_precision_newton_limit(case):
             assert gap <= 1e-58 * max(1.0, abs(certified.mid[i, j]))
     value = problem.optimal_value_matrix("certified")
     # the DARE residual of the certified X* contains 0
-    from flint import arb, arb_mat, ctx
+    from flint import arb
 
     with ctx.workprec(300):
         A = arb_mat(problem.A.tolist())

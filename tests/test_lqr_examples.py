@@ -7,7 +7,7 @@ import pytest
 import scipy.linalg
 from flint import arb
 
-from pgverify import LQR, CertificationError, Certified, Enclosure
+from pgverify import LQR, CertificationError, Certified, InvalidProblemError
 from pgverify.lqr.stein import SchurSteinSolver
 from tests.reference import scalar_lqr_value
 
@@ -190,19 +190,17 @@ def test_error_estimate_refuses_unknown_quantities():
         problem.with_error_estimate("_evaluation", np.eye(3), digits=20)
 
 
-def test_blas_certified_gradient_overlaps_the_arb_ball_computation():
-    """Certified gains given as float arrays go through the float64-BLAS fixed-point path; the
-    same closed form run entirely in Arb balls (a gain already in balls) must agree with it."""
+def test_blas_and_arb_engines_give_overlapping_certified_gradients():
+    """The two certified engines are independent computations of the same enclosure."""
     from pgverify.lqr.examples import random_stabilisable_system
-    from pgverify.precision import BallArithmetic
 
     problem, K = random_stabilisable_system(8, 4, 3)
-    fast = problem.gradient(K, "certified")
-    ar = BallArithmetic(212)
-    with ar.context():
-        gain = ar.matrix(K)
-    evaluation = problem._evaluation(gain, ar)
-    with ar.context():
-        balls = Enclosure(evaluation.gradient().m)
-    assert fast.overlaps(balls)
-    assert fast.digits >= 50 and balls.digits >= 50
+    blas = problem.gradient(K, Certified(engine="blas"))
+    balls = problem.gradient(K, Certified(engine="arb"))
+    assert blas.overlaps(balls)
+    assert blas.digits >= 50 and balls.digits >= 50
+
+
+def test_unknown_certified_engine_is_refused():
+    with pytest.raises(InvalidProblemError, match="engine"):
+        Certified(engine="gpu")
