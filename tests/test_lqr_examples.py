@@ -7,7 +7,13 @@ import pytest
 import scipy.linalg
 from flint import arb
 
-from pgverify import LQR, CertificationError, Certified, InvalidProblemError
+from pgverify import (
+    LQR,
+    CertificationError,
+    Certified,
+    InvalidProblemError,
+    NotStabilizingError,
+)
 from pgverify.lqr.stein import SchurSteinSolver
 from tests.reference import scalar_lqr_value
 
@@ -67,17 +73,44 @@ def test_more_bits_give_more_certified_digits():
     assert default.ball.overlaps(wide.ball)
 
 
-def test_certified_stability_is_decided_both_ways():
+@pytest.mark.parametrize("engine", ["arb", "blas"])
+def test_certified_stability_is_decided_both_ways(engine):
     problem = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3))
-    assert problem.is_stabilizing(0.5 * np.eye(3), "certified") is True
-    assert problem.is_stabilizing(np.zeros((3, 3)), "certified") is False  # ρ = 1.024 > 1
+    certified = Certified(engine=engine)
+    assert problem.is_stabilizing(0.5 * np.eye(3), certified) is True
+    assert problem.is_stabilizing(np.zeros((3, 3)), certified) is False  # ρ = 1.024 > 1
 
 
-def test_marginal_gain_cannot_be_decided_and_says_so():
+@pytest.mark.parametrize("engine", ["arb", "blas"])
+def test_marginal_gain_cannot_be_decided_and_says_so(engine):
     # A − BK = I exactly: ρ = 1, neither stable nor provably outside the unit disc
     problem = LQR(np.eye(2), np.eye(2), np.eye(2), np.eye(2))
     with pytest.raises(CertificationError, match="could not decide"):
-        problem.is_stabilizing(np.zeros((2, 2)), "certified")
+        problem.is_stabilizing(np.zeros((2, 2)), Certified(engine=engine))
+
+
+@pytest.mark.parametrize("engine", ["arb", "blas"])
+def test_certified_quantity_at_an_unstable_gain_names_the_spectral_radius(engine):
+    problem = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3))
+    with pytest.raises(NotStabilizingError, match="rho") as raised:
+        problem.gradient(np.zeros((3, 3)), Certified(engine=engine))
+    assert raised.value.spectral_radius == pytest.approx(1.0241, abs=1e-3)
+
+
+def test_blas_engine_falls_back_to_the_ball_certificate(monkeypatch):
+    """When the float64 Lyapunov certificate is not accurate enough, the Arb one is tried."""
+    from pgverify.lqr import problem as problem_module
+
+    def refuse(*arguments):
+        raise CertificationError("float certificate refused (test)")
+
+    monkeypatch.setattr(problem_module, "certify_stability_float", refuse)
+    problem = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3))
+    gradient = problem.gradient(0.5 * np.eye(3), Certified(engine="blas"))
+    reference = LQR(DEAN_A, np.eye(3), np.eye(3), np.eye(3)).gradient(
+        0.5 * np.eye(3), Certified(engine="arb")
+    )
+    assert gradient.digits >= 50 and gradient.overlaps(reference)
 
 
 def test_high_precision_stability_uses_mpmath_eigenvalues():
