@@ -43,7 +43,15 @@ import numpy as np
 from flint import arb, arb_mat, ctx, fmpz, fmpz_mat
 
 from pgverify.errors import CertificationError
-from pgverify.precision import Arithmetic, BallMatrix, Enclosure, Tier, float_upper, to_arb
+from pgverify.precision import (
+    Arithmetic,
+    BallArithmetic,
+    BallMatrix,
+    Enclosure,
+    Tier,
+    float_upper,
+    to_arb,
+)
 
 INFLATE = 1.0 + 2.0**-40
 """Upward-rounding factor for the radius arithmetic (a handful of float operations a step)."""
@@ -554,6 +562,7 @@ class FixedPointArithmetic(Arithmetic):
     def __init__(self, bits: int, inner_dimension: int) -> None:
         self.working_bits = bits
         self.layout = Layout.for_precision(bits, inner_dimension)
+        self._balls = BallArithmetic(bits)  # linear solves and block matrices go through Arb
 
     def context(self) -> contextlib.AbstractContextManager[Any]:
         return ctx.workprec(self.working_bits)
@@ -576,15 +585,8 @@ class FixedPointArithmetic(Arithmetic):
         return value if isinstance(value, BallMatrix) else BallMatrix(value.to_arb_mat())
 
     def solve(self, matrix: Any, rhs: Any) -> FixedPointMatrix:
-        try:
-            solution = self.to_ball(matrix).m.solve(self.to_ball(rhs).m)
-        except ZeroDivisionError as exc:
-            raise CertificationError(
-                f"could not certify the solution of a {matrix.shape[0]}x{matrix.shape[1]} "
-                f"linear system at {self.working_bits} bits: the matrix is numerically singular "
-                "in ball arithmetic; try Certified(bits=...) with more bits"
-            ) from exc
-        return from_arb_mat(solution, self.layout)
+        solution = self._balls.solve(self.to_ball(matrix), self.to_ball(rhs))
+        return from_arb_mat(solution.m, self.layout)
 
     def trace(self, matrix: FixedPointMatrix) -> arb:
         """``tr(mid)`` exactly, widened by ``√n·r`` (``|tr Δ| ≤ √n ‖Δ‖_F``)."""
@@ -596,15 +598,8 @@ class FixedPointArithmetic(Arithmetic):
         return result
 
     def block(self, rows: list[list[Any]]) -> FixedPointMatrix:
-        entries: list[list[arb]] = []
-        for row in rows:
-            balls = [self.to_ball(item).m for item in row]
-            for i in range(balls[0].nrows()):
-                line: list[arb] = []
-                for ball in balls:
-                    line.extend(ball[i, j] for j in range(ball.ncols()))
-                entries.append(line)
-        return from_arb_mat(arb_mat(entries), self.layout)
+        balls = self._balls.block([[self.to_ball(item) for item in row] for row in rows])
+        return from_arb_mat(balls.m, self.layout)
 
     def to_float(self, value: Any) -> np.ndarray:
         if isinstance(value, FixedPointMatrix):

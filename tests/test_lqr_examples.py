@@ -237,3 +237,18 @@ def test_blas_and_arb_engines_give_overlapping_certified_gradients():
 def test_unknown_certified_engine_is_refused():
     with pytest.raises(InvalidProblemError, match="engine"):
         Certified(engine="gpu")
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    ["cost", "natural_gradient", "gauss_newton_direction", "policy_iteration_step", "q_matrix"],
+)
+def test_blas_and_arb_engines_agree_on_every_closed_form(quantity):
+    """Linear solves and block matrices of the BLAS engine go through Arb and back."""
+    from pgverify.lqr.examples import random_stabilisable_system
+
+    problem, K = random_stabilisable_system(5, 2, 4)
+    blas = getattr(problem, quantity)(K, Certified(engine="blas"))
+    balls = getattr(problem, quantity)(K, Certified(engine="arb"))
+    assert blas.overlaps(balls)
+    assert blas.digits >= 45
