@@ -252,3 +252,15 @@ def test_blas_and_arb_engines_agree_on_every_closed_form(quantity):
     balls = getattr(problem, quantity)(K, Certified(engine="arb"))
     assert blas.overlaps(balls)
     assert blas.digits >= 45
+
+
+def test_auto_engine_uses_blas_from_dimension_20_and_agrees_with_arb():
+    from pgverify.lqr.examples import random_stabilisable_system
+    from pgverify.lqr.problem import BLAS_ENGINE_MIN_DIMENSION
+
+    problem, K = random_stabilisable_system(BLAS_ENGINE_MIN_DIMENSION + 4, 6, 5)
+    automatic = problem.state_covariance(K, "certified")
+    balls = problem.state_covariance(K, Certified(engine="arb"))
+    # one Frobenius radius on every entry: the BLAS engine's signature
+    assert np.ptp(automatic.rad) == 0 and np.ptp(balls.rad) > 0
+    assert automatic.overlaps(balls) and automatic.digits >= 50
