@@ -323,6 +323,11 @@ def _flat(planes: np.ndarray) -> np.ndarray:
     return planes.reshape(planes.shape[0], planes.shape[1] * planes.shape[2])
 
 
+def _nonzero_limbs(planes: np.ndarray) -> np.ndarray:
+    """Indices of the limbs with a nonzero digit somewhere."""
+    return np.flatnonzero(np.any(_flat(planes) != 0, axis=1))
+
+
 def _zero(
     shape: tuple[int, int], layout: Layout, floor: int | None, radius: float = 0.0
 ) -> FixedPointMatrix:
@@ -340,7 +345,7 @@ def _trimmed(
     planes: np.ndarray, top: int, radius: float, floor: int | None, layout: Layout
 ) -> FixedPointMatrix:
     """Drop leading and trailing all-zero limbs (they cost products and carry nothing)."""
-    nonzero = np.flatnonzero(np.any(_flat(planes) != 0, axis=1))
+    nonzero = _nonzero_limbs(planes)
     if len(nonzero) == 0:
         return _zero(planes.shape[1:], layout, floor, radius)
     first, last = int(nonzero[0]), int(nonzero[-1])
@@ -375,7 +380,7 @@ def _normalize(
     if head:
         digits = np.concatenate([np.stack(head), digits])
         top += len(head)
-    nonzero = np.flatnonzero(np.any(_flat(digits) != 0, axis=1))
+    nonzero = _nonzero_limbs(digits)
     if len(nonzero) == 0:
         return np.zeros((0, *digits.shape[1:])), top, 0.0
     first = int(nonzero[0])
@@ -391,7 +396,7 @@ def _normalize(
         digits = digits[:keep]
     if len(digits) == 0:
         return np.zeros((0, *digits.shape[1:])), top, dropped
-    nonzero = np.flatnonzero(np.any(_flat(digits) != 0, axis=1))
+    nonzero = _nonzero_limbs(digits)
     digits = digits[: int(nonzero[-1]) + 1] if len(nonzero) else digits[:0]
     return digits.astype(float), top, dropped
 
@@ -447,10 +452,7 @@ def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
     lowest = top - layout.limbs - 2
     if floor is not None:
         lowest = max(lowest, floor // layout.limb_bits)
-    radius = 0.0
-    if x.radius or y.radius:
-        norm_x, norm_y = x.mid_norm_upper(), y.mid_norm_upper()
-        radius = _up(norm_x * y.radius + x.radius * norm_y + x.radius * y.radius)
+    radius = _propagated_radius(x, y)
     count_x, count_y = len(x.planes), len(y.planes)
     if count_x == 0 or count_y == 0:
         return _zero((rows, cols), layout, floor, radius)
@@ -468,6 +470,15 @@ def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
         )
     planes, top, dropped = _normalize(digits, top, layout, floor)
     return FixedPointMatrix(planes, top, _up(radius + skipped + dropped), floor, layout)
+
+
+def _propagated_radius(x: FixedPointMatrix, y: FixedPointMatrix) -> float:
+    """The mid-rad rule for a product in the Frobenius norm: ``‖X·Y − X̂·Ŷ‖_F ≤
+    ‖X̂‖_F r_Y + r_X ‖Ŷ‖_F + r_X r_Y`` (a scalar is a 1×1 matrix here)."""
+    if not (x.radius or y.radius):
+        return 0.0
+    norm_x, norm_y = x.mid_norm_upper(), y.mid_norm_upper()
+    return _up(norm_x * y.radius + x.radius * norm_y + x.radius * y.radius)
 
 
 def _accumulate(digits: np.ndarray, stacked: np.ndarray, looped: np.ndarray, last: int) -> None:
@@ -533,10 +544,7 @@ def _scaled(x: FixedPointMatrix, scalar: Any) -> FixedPointMatrix:
     layout = x.layout
     top = factor.top + x.top - 1
     floor = None if x.floor is None else x.floor + factor.sum_bits(axis=0)
-    radius = 0.0
-    if x.radius or factor.radius:
-        norm_x, norm_f = x.mid_norm_upper(), factor.mid_norm_upper()
-        radius = _up(norm_f * x.radius + factor.radius * norm_x + factor.radius * x.radius)
+    radius = _propagated_radius(factor, x)
     if len(factor.planes) == 0 or len(x.planes) == 0:
         return _zero(x.shape, layout, floor, radius)
     scalar_digits = factor.planes[:, 0, 0].astype(np.int64)

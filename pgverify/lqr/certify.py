@@ -64,13 +64,19 @@ def _abs_upper_and_diagonal_lower(matrix: arb_mat) -> tuple[np.ndarray, np.ndarr
     return magnitudes, lower, upper
 
 
+def _gershgorin_rows_lower(diagonal_lower: np.ndarray, magnitudes: np.ndarray) -> float:
+    """``min_i (M_ii − Σ_{j≠i} |M_ij|)`` from lower bounds of the diagonal and upper bounds of
+    the magnitudes (the diagonal of ``magnitudes`` is ignored), rounded downward."""
+    off_diagonal = magnitudes.copy()
+    np.fill_diagonal(off_diagonal, 0.0)
+    return float(np.min(np.nextafter(diagonal_lower - _sum_upper(off_diagonal), -np.inf)))
+
+
 def gershgorin_lower(matrix: arb_mat) -> arb:
     """A rigorous lower bound of λ_min of every symmetric matrix in the ball ``matrix``:
     ``min_i (M_ii − Σ_{j≠i} |M_ij|)``, with every float operation rounded outward."""
     magnitudes, lower, _ = _abs_upper_and_diagonal_lower(matrix)
-    np.fill_diagonal(magnitudes, 0.0)
-    bounds = np.nextafter(lower - _sum_upper(magnitudes), -np.inf)
-    return arb(float(np.min(bounds)))
+    return arb(_gershgorin_rows_lower(lower, magnitudes))
 
 
 def gershgorin_upper(matrix: arb_mat) -> arb:
@@ -150,20 +156,15 @@ def certify_stability(A: arb_mat, float_A: np.ndarray) -> StabilityCertificate:
     """
     from pgverify.lqr.stein import SteinSolver
 
-    n = float_A.shape[0]
     try:
         with np.errstate(all="ignore"):
-            W = SteinSolver(float_A).solve(np.eye(n), "value")
+            solver = SteinSolver(float_A)
+        W = _lyapunov_weight(solver)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise CertificationError(
             f"could not certify rho(A - BK) < 1: the Lyapunov equation is singular ({exc}); "
             "A - BK has an eigenvalue on or near the unit circle"
         ) from exc
-    W = 0.5 * (W + W.T)
-    if not np.all(np.isfinite(W)):
-        raise CertificationError(
-            "could not certify rho(A - BK) < 1: the float64 Lyapunov solution is not finite"
-        )
     with ctx.workprec(CERTIFICATE_BITS):
         W_ball = arb_mat(W.tolist())
         decrease = W_ball - A.transpose() * W_ball * A
@@ -178,14 +179,32 @@ def certify_stability(A: arb_mat, float_A: np.ndarray) -> StabilityCertificate:
                 "rho(A - BK) is too close to 1 for a float64 Lyapunov solution; try a lower tier "
                 "or a better conditioned gain)"
             )
-        w_max = gershgorin_upper(W_ball)
-        margin = arb((d / w_max).lower())
-        if not margin > 0:
-            raise CertificationError("could not certify rho(A - BK) < 1: zero contraction margin")
-        one_minus = arb((1 - margin).upper())
-        margin_float = float_lower(margin)
-        radius_upper = float_upper(one_minus.sqrt())
-        condition = float_upper(w_max / w_min)
+        return _certificate_from_bounds(d, w_min, gershgorin_upper(W_ball))
+
+
+def _lyapunov_weight(solver: Any) -> np.ndarray:
+    """W = I + AᵀWA in float64 by ``solver`` (a SteinSolver of A with γ = 1), symmetrised
+    exactly; a CertificationError when it is not finite."""
+    with np.errstate(all="ignore"):
+        W = solver.solve(np.eye(len(solver.eigenvalues)), "value")
+    W = 0.5 * (W + W.T)
+    if not np.all(np.isfinite(W)):
+        raise CertificationError(
+            "could not certify rho(A - BK) < 1: the float64 Lyapunov solution is not finite"
+        )
+    return W
+
+
+def _certificate_from_bounds(d: arb, w_min: arb, w_max: arb) -> StabilityCertificate:
+    """The certificate from ``W − AᵀWA ⪰ d I`` and ``w_min I ⪯ W ⪯ w_max I``: margin
+    ``c = d / w_max``, condition ``κ = w_max / w_min``, ``ρ(A) ≤ √(1 − c)`` (module docstring);
+    a CertificationError unless c > 0 survives the rounding to floats."""
+    margin = arb((d / w_max).lower())
+    if not (d > 0 and w_min > 0 and margin > 0):
+        raise CertificationError("could not certify rho(A - BK) < 1: zero contraction margin")
+    margin_float = float_lower(margin)
+    radius_upper = float_upper(arb((1 - margin).upper()).sqrt())
+    condition = float_upper(w_max / w_min)
     if margin_float <= 0 or radius_upper >= 1:
         raise CertificationError("could not certify rho(A - BK) < 1: margin lost in rounding")
     return StabilityCertificate(
@@ -232,10 +251,8 @@ def product_enclosure(
 
 def _gershgorin_lower_float(middle: np.ndarray, error: np.ndarray) -> float:
     """A lower bound of λ_min of every symmetric matrix in ``middle ± error`` (entrywise)."""
-    off_diagonal = np.abs(middle) + error
-    np.fill_diagonal(off_diagonal, 0.0)
     diagonal = np.nextafter(np.diag(middle) - np.diag(error), -np.inf)
-    return float(np.min(np.nextafter(diagonal - _sum_upper(off_diagonal), -np.inf)))
+    return _gershgorin_rows_lower(diagonal, np.abs(middle) + error)
 
 
 def _difference_enclosure(
@@ -261,12 +278,7 @@ def certify_stability_float(
     Raises :class:`CertificationError` when a bound is not good enough (the caller may then
     fall back to the ball-arithmetic certificate).
     """
-    n = closed_loop.shape[0]
-    with np.errstate(all="ignore"):
-        W = solver.for_gamma(1.0).solve(np.eye(n), "value")
-    W = 0.5 * (W + W.T)
-    if not np.all(np.isfinite(W)):
-        raise CertificationError("the float64 Lyapunov solution is not finite")
+    W = _lyapunov_weight(solver.for_gamma(1.0))
     WA, WA_error = product_enclosure(W, closed_loop)
     applied, applied_error = product_enclosure(closed_loop.T, WA, None, WA_error)
     decrease, decrease_error = _difference_enclosure(W, applied, applied_error)
@@ -292,19 +304,7 @@ def certify_stability_float(
         delta = arb(deviation)
         d = arb((arb(d_float) - 2 * WA_norm * delta - w_max * delta * delta).lower())
         w_min = arb((arb(inner) / _norm_one_times_inf_upper(inverse_factor)).lower())
-        margin = arb((d / w_max).lower())
-        if not (d > 0 and w_min > 0 and margin > 0):
-            raise CertificationError(
-                "the float64 Lyapunov certificate lost its margin to the closed-loop uncertainty"
-            )
-        radius_upper = float_upper(arb((1 - margin).upper()).sqrt())
-        condition = float_upper(w_max / w_min)
-        margin_float = float_lower(margin)
-    if margin_float <= 0 or radius_upper >= 1:
-        raise CertificationError("could not certify rho(A - BK) < 1: margin lost in rounding")
-    return StabilityCertificate(
-        margin=margin_float, condition=condition, spectral_radius_upper=radius_upper
-    )
+        return _certificate_from_bounds(d, w_min, w_max)
 
 
 def certify_positive_definite(matrix: np.ndarray, name: str) -> float:

@@ -3,8 +3,9 @@ three tiers of truth (float, high-precision, certified)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import mpmath
@@ -152,19 +153,10 @@ class LQR:
         """Raise NotStabilizingError unless ρ(A − BK) < 1 (proved, in certified mode)."""
         float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
         radius = self.spectral_radius(float_K)
-        if not radius < 1.0:
-            raise NotStabilizingError(
-                f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
-                "radius < 1 (the LQR cost is infinite otherwise)",
-                spectral_radius=radius,
-            )
+        _require_radius_below_one(radius)
         if isinstance(ar, BallArithmetic):
-            try:
+            with _float_estimate_on_failure(radius):
                 return self._certificate(K, ar)
-            except CertificationError as failure:
-                raise CertificationError(
-                    f"{failure} (float estimate rho(A - BK) = {radius:.17g})"
-                ) from failure
         return None
 
     def _evaluation(self, K: Any, ar: Arithmetic, *, approximate: bool = False) -> GainEvaluation:
@@ -208,22 +200,12 @@ class LQR:
             float_closed = closed.to_float()
             deviation = (closed - fast.matrix(float_closed)).norm_upper()
         radius = evaluation.solver.spectral_radius
-        if not radius < 1.0:
-            raise NotStabilizingError(
-                f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
-                "radius < 1 (the LQR cost is infinite otherwise)",
-                spectral_radius=radius,
-            )
+        _require_radius_below_one(radius)
         try:
             certificate = certify_stability_float(float_closed, deviation, evaluation.solver)
         except CertificationError:
-            try:
-                with fast.context():
-                    certificate = certify_stability(closed.to_arb_mat(), float_closed)
-            except CertificationError as failure:
-                raise CertificationError(
-                    f"{failure} (float estimate rho(A - BK) = {radius:.17g})"
-                ) from failure
+            with _float_estimate_on_failure(radius), fast.context():
+                certificate = certify_stability(closed.to_arb_mat(), float_closed)
         evaluation.certificate = certificate
         return evaluation
 
@@ -391,3 +373,24 @@ class LQR:
 
     def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
         return riccati.optimal_solution(self, ar)
+
+
+def _require_radius_below_one(radius: float) -> None:
+    """NotStabilizingError unless the float64 estimate of ρ(A − BK) is below 1."""
+    if not radius < 1.0:
+        raise NotStabilizingError(
+            f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
+            "radius < 1 (the LQR cost is infinite otherwise)",
+            spectral_radius=radius,
+        )
+
+
+@contextlib.contextmanager
+def _float_estimate_on_failure(radius: float) -> Iterator[None]:
+    """Add the float64 estimate of ρ(A − BK) to a CertificationError's message."""
+    try:
+        yield
+    except CertificationError as failure:
+        raise CertificationError(
+            f"{failure} (float estimate rho(A - BK) = {radius:.17g})"
+        ) from failure
