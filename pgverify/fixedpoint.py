@@ -27,9 +27,18 @@ a small correction added to a large matrix (iterative refinement) only needs the
 absolute accuracy, so products skip the limbs below it — the source of most of the speed.  Every
 skipped or truncated part is bounded rigorously (``‖XY‖_F ≤ ‖X‖_F ‖Y‖_F`` per pair of limbs).
 
-Radii are propagated with the standard mid-rad rules in the Frobenius norm; the float arithmetic
-of the radii is rounded upward (each result multiplied by ``1 + 2^-40`` and moved one float up,
-which covers the rounding of the few operations each step makes).
+Radii are propagated with the standard mid-rad rules in the Frobenius norm.  They are
+:class:`pgverify.magnitude.Magnitude` upper bounds — a float mantissa with an unbounded integer
+exponent, rounded upward — so a radius never underflows to 0 (which would claim an exactness
+nobody proved) nor overflows, whatever the scale of the data or the working precision.  The
+limbs' norms are computed in float64 *in units of their own limb* (integers below 2^(2s) and
+their square roots: no underflow or overflow possible) and combined with their power-of-two
+weights in Magnitudes.
+
+Preconditions (checked; :class:`pgverify.CertificationError` otherwise): every contraction length
+k satisfies ``k · 2^(2s−2) ≤ 2^53`` for the layout's limb size s, inputs are finite float64
+arrays or arb balls.  Nothing else: the midpoints' exponents are Python integers, so any scale
+of data and any working precision is handled exactly.
 """
 
 from __future__ import annotations
@@ -43,28 +52,36 @@ import numpy as np
 from flint import arb, arb_mat, ctx, fmpz, fmpz_mat
 
 from pgverify.errors import CertificationError
+from pgverify.magnitude import ZERO, Magnitude, round_up
 from pgverify.precision import (
     Arithmetic,
     BallArithmetic,
     BallMatrix,
     Enclosure,
     Tier,
-    float_upper,
     to_arb,
 )
-
-INFLATE = 1.0 + 2.0**-40
-"""Upward-rounding factor for the radius arithmetic (a handful of float operations a step)."""
 
 EXACT_INTEGER_LIMIT = 2**53
 """Integers of magnitude up to 2^53 are exact in float64."""
 
+WEIGHT_FLOOR_EXPONENT = -1000
+"""Power-of-two weights below 2^-1000 are replaced by 2^-1000 in float sums of limb norms: an
+upper bound of the true weight that cannot underflow."""
 
-def _up(value: float) -> float:
-    """A float >= the exact result of the few float operations that produced ``value``."""
-    if value == 0.0:
-        return 0.0
-    return float(np.nextafter(value * INFLATE, np.inf))
+
+def _weights(count: int, limb_bits: int) -> np.ndarray:
+    """``max(2^(-s·k), 2^-1000)`` for k = 0 .. count−1: upper bounds of the relative weights of
+    successive limbs, none of which underflows."""
+    exponents = np.maximum(-limb_bits * np.arange(count), WEIGHT_FLOOR_EXPONENT)
+    return np.ldexp(1.0, exponents)
+
+
+def _float_sum_upper(terms: np.ndarray) -> float:
+    """An upper bound of the exact sum of the non-negative floats ``terms`` (recursive float
+    summation errs by at most (count − 1)·2^-53 relative; Higham, Accuracy and Stability, §4.2)."""
+    total = float(np.sum(terms))
+    return round_up(total * (1.0 + (terms.size + 2) * 2.0**-52))
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,7 @@ class FixedPointMatrix:
     __slots__ = ("_plane_norms", "floor", "layout", "planes", "radius", "top")
 
     def __init__(
-        self, planes: np.ndarray, top: int, radius: float, floor: int | None, layout: Layout
+        self, planes: np.ndarray, top: int, radius: Magnitude, floor: int | None, layout: Layout
     ) -> None:
         self.planes = planes
         self.top = top
@@ -154,31 +171,34 @@ class FixedPointMatrix:
     def __repr__(self) -> str:
         return (
             f"FixedPointMatrix(shape={self.shape}, limbs={len(self.planes)}, "
-            f"radius={self.radius:.3g})"
+            f"radius={self.radius!r})"
         )
 
     # -- norms -------------------------------------------------------------------------------
 
     def plane_norms(self) -> np.ndarray:
-        """Upper bounds of ``‖planes[k]‖_F · 2^(s(top−1−k))`` (the limbs' weighted norms)."""
+        """Upper bounds of ``‖planes[k]‖_F`` in units of limb k itself (so the weighted norm of
+        limb k is this times ``2^(s(top−1−k))``): square roots of integers, no under/overflow."""
         if self._plane_norms is None:
-            s = self.layout.limb_bits
             flat = _flat(self.planes)
             squares = np.einsum("ij,ij->i", flat, flat)  # integers < 2^(2s-2) each
             count = flat.shape[1]
-            weights = np.ldexp(1.0, s * (self.top - 1 - np.arange(len(self.planes))))
             # float sums of count non-negative terms: relative error <= count * 2^-53
-            norms = np.sqrt(squares * (1.0 + (count + 2) * 2.0**-52)) * weights
-            self._plane_norms = np.nextafter(norms * INFLATE, np.inf)
+            norms = np.sqrt(squares * (1.0 + (count + 2) * 2.0**-52))
+            self._plane_norms = np.nextafter(norms * (1.0 + 2.0**-40), np.inf)
         return self._plane_norms
 
-    def mid_norm_upper(self) -> float:
-        """An upper bound of ``‖mid‖_F``."""
-        return _up(float(np.sum(self.plane_norms())))
+    def mid_norm_upper(self) -> Magnitude:
+        """An upper bound of ``‖mid‖_F`` (``Σ_k ‖planes[k]‖_F 2^(s(top−1−k))``)."""
+        if len(self.planes) == 0:
+            return ZERO
+        s = self.layout.limb_bits
+        units = _float_sum_upper(self.plane_norms() * _weights(len(self.planes), s))
+        return Magnitude(units, s * (self.top - 1))
 
-    def norm_upper(self) -> float:
+    def norm_upper(self) -> Magnitude:
         """An upper bound of ``‖M‖_F`` for every M in the enclosure."""
-        return _up(self.mid_norm_upper() + self.radius)
+        return self.mid_norm_upper() + self.radius
 
     def sum_bits(self, axis: int) -> int:
         """An integer b with ``Σ |mid_ij| < 2^b`` along ``axis`` (0: column sums, 1: row sums),
@@ -190,11 +210,17 @@ class FixedPointMatrix:
 
     def to_float(self) -> np.ndarray:
         """The midpoint rounded to float64 (within a few ulps; not a rigorous quantity)."""
+        array, exponent = self.to_float_scaled()
+        return np.ldexp(array, exponent)
+
+    def to_float_scaled(self) -> tuple[np.ndarray, int]:
+        """``(array, e)`` with ``mid ≈ array · 2^e`` and ``max |array|`` of order 2^s: the
+        midpoint in float64 whatever its scale (not a rigorous quantity)."""
         s = self.layout.limb_bits
         total = np.zeros(self.shape)
         for k in range(len(self.planes) - 1, -1, -1):
-            total += np.ldexp(self.planes[k], s * (self.top - 1 - k))
-        return total
+            total += np.ldexp(self.planes[k], -s * k)
+        return total, s * (self.top - 1)
 
     def exact_integers(self) -> tuple[fmpz_mat, int]:
         """The midpoint as ``(M, e)`` with M an integer matrix and ``mid = M · 2^e`` exactly."""
@@ -222,9 +248,9 @@ class FixedPointMatrix:
         bits = max(64, self.layout.limb_bits * (len(self.planes) + 2))
         with ctx.workprec(bits):
             middle = arb_mat(integers) * arb(2) ** exponent
-            if self.radius == 0.0:
+            if not self.radius:
                 return middle
-            widen = arb(0, self.radius)
+            widen = arb(0, 1) * self.radius.to_arb()
             rows, cols = self.shape
             return arb_mat(rows, cols, [entry + widen for entry in middle.entries()])
 
@@ -234,26 +260,36 @@ class FixedPointMatrix:
 # ------------------------------------------------------------------------------------------------
 
 
-def from_float(array: np.ndarray, layout: Layout, floor: int | None = None) -> FixedPointMatrix:
-    """The exact limbs of a float64 matrix (exact unless its entries span more than about
-    ``s·L − 53`` bits of exponent range; anything cut off goes into the radius)."""
+def from_float(
+    array: np.ndarray, layout: Layout, floor: int | None = None, exponent: int = 0
+) -> FixedPointMatrix:
+    """The exact limbs of ``array · 2^exponent`` for a finite float64 matrix (exact unless its
+    entries span more than about ``s·L − 53`` bits of exponent range, or ``floor`` cuts limbs
+    off; anything cut off goes into the radius)."""
     array = np.asarray(array, dtype=float)
     if array.ndim != 2:
         raise ValueError(f"expected a 2-d array, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise CertificationError(
+            "a non-finite float64 value reached the certified BLAS engine (an overflow in a "
+            "float64 step); the problem's scale is outside what that step can represent"
+        )
     s, keep = layout.limb_bits, layout.limbs
     largest = float(np.max(np.abs(array), initial=0.0))
     if largest == 0.0:
         return _zero(array.shape, layout, floor)
     # |x| < 2^e with e = frexp exponent; need |x| <= 2^(s·top − 1)
-    exponent = math.frexp(largest)[1]
-    top = -((-(exponent + 1)) // s)  # ceil((e + 1) / s)
+    leading = math.frexp(largest)[1] + exponent
+    top = -((-(leading + 1)) // s)  # ceil((e + 1) / s)
     if floor is not None:
         keep = max(0, min(keep, top - floor // s))
-    scaled = np.ldexp(array, -s * (top - 1))
-    radius = 0.0
-    if not np.array_equal(np.ldexp(scaled, s * (top - 1)), array):
-        # gradual underflow while scaling a tiny entry: the lost part is below 2^-1074 there
-        radius += math.sqrt(array.size) * math.ldexp(1.0, -1073 + s * (top - 1))
+    shift = exponent - s * (top - 1)
+    scaled = np.ldexp(array, shift)
+    radius = ZERO
+    if not np.array_equal(np.ldexp(scaled, -shift), array):
+        # gradual underflow while scaling a tiny entry: each entry lost less than 2^-1074 of a
+        # unit of limb 0
+        radius += Magnitude.from_float(math.sqrt(array.size)).scaled(-1073 + s * (top - 1))
     planes = np.zeros((keep, *array.shape))
     remainder = scaled
     for k in range(keep):
@@ -265,12 +301,12 @@ def from_float(array: np.ndarray, layout: Layout, floor: int | None = None) -> F
     nonzero = np.count_nonzero(remainder)
     if nonzero:
         # |remainder| <= 2^(s-1) in units of 2^(s(top-keep-1)): below 2^(s(top-keep)) - 1 bits
-        radius += math.sqrt(nonzero) * math.ldexp(1.0, s * (top - keep))
-    return _trimmed(planes, top, _up(radius), floor, layout)
+        radius += Magnitude.from_float(math.sqrt(nonzero)).scaled(s * (top - keep))
+    return _trimmed(planes, top, radius, floor, layout)
 
 
 def from_integers(
-    integers: list[list[int]], exponent: int, radius: float, layout: Layout
+    integers: list[list[int]], exponent: int, radius: Magnitude, layout: Layout
 ) -> FixedPointMatrix:
     """``integers · 2^exponent`` (Python ints) with a Frobenius radius, truncated to the layout.
 
@@ -291,7 +327,7 @@ def from_integers(
             digits[k, index] = digit
             value = (value - digit) >> s
     planes, top, dropped = _normalize(digits.reshape(count, rows, cols), count + shift, layout)
-    return FixedPointMatrix(planes, top, _up(radius + dropped), None, layout)
+    return FixedPointMatrix(planes, top, radius + dropped, None, layout)
 
 
 def from_arb_mat(matrix: arb_mat, layout: Layout) -> FixedPointMatrix:
@@ -305,7 +341,7 @@ def from_arb_mat(matrix: arb_mat, layout: Layout) -> FixedPointMatrix:
         squares = arb(0)
         for entry in entries:
             squares += arb(entry.rad()) ** 2
-        radius = float_upper(squares.sqrt()) if squares != 0 else 0.0
+        radius = Magnitude.upper_of(squares.sqrt()) if squares != 0 else ZERO
     grid = [integers[i * cols : (i + 1) * cols] for i in range(rows)]
     return from_integers(grid, exponent, radius, layout)
 
@@ -329,7 +365,7 @@ def _nonzero_limbs(planes: np.ndarray) -> np.ndarray:
 
 
 def _zero(
-    shape: tuple[int, int], layout: Layout, floor: int | None, radius: float = 0.0
+    shape: tuple[int, int], layout: Layout, floor: int | None, radius: Magnitude = ZERO
 ) -> FixedPointMatrix:
     top = floor // layout.limb_bits if floor is not None else 0
     return FixedPointMatrix(np.zeros((0, *tuple(shape))), top, radius, floor, layout)
@@ -342,7 +378,7 @@ def _highest(*floors: int | None) -> int | None:
 
 
 def _trimmed(
-    planes: np.ndarray, top: int, radius: float, floor: int | None, layout: Layout
+    planes: np.ndarray, top: int, radius: Magnitude, floor: int | None, layout: Layout
 ) -> FixedPointMatrix:
     """Drop leading and trailing all-zero limbs (they cost products and carry nothing)."""
     nonzero = _nonzero_limbs(planes)
@@ -354,7 +390,7 @@ def _trimmed(
 
 def _normalize(
     digits: np.ndarray, top: int, layout: Layout, floor: int | None = None
-) -> tuple[np.ndarray, int, float]:
+) -> tuple[np.ndarray, int, Magnitude]:
     """Carry-propagate int64 limb sums into balanced digits, keep at most ``layout.limbs``
     limbs (none below ``floor``) and return ``(planes, top, dropped)`` with ``dropped`` an upper
     bound of the Frobenius norm of what was cut off."""
@@ -382,17 +418,17 @@ def _normalize(
         top += len(head)
     nonzero = _nonzero_limbs(digits)
     if len(nonzero) == 0:
-        return np.zeros((0, *digits.shape[1:])), top, 0.0
+        return np.zeros((0, *digits.shape[1:])), top, ZERO
     first = int(nonzero[0])
     top -= first
     digits = digits[first:]
     keep = layout.limbs if floor is None else max(0, min(layout.limbs, top - floor // s))
-    dropped = 0.0
+    dropped = ZERO
     if len(digits) > keep:
         tail = np.count_nonzero(np.any(_flat(digits[keep:]), axis=0))
         if tail:
             # balanced digits below limb `keep` add up to less than one unit of that limb
-            dropped = _up(math.sqrt(tail) * math.ldexp(1.0, s * (top - keep)))
+            dropped = Magnitude.from_float(round_up(math.sqrt(tail))).scaled(s * (top - keep))
         digits = digits[:keep]
     if len(digits) == 0:
         return np.zeros((0, *digits.shape[1:])), top, dropped
@@ -412,10 +448,10 @@ def _aligned_sum(x: FixedPointMatrix, y: FixedPointMatrix, sign: int) -> FixedPo
         raise ValueError(f"cannot add matrices of shapes {x.shape} and {y.shape}")
     floor = _highest(x.floor, y.floor)
     if len(y.planes) == 0:
-        return FixedPointMatrix(x.planes, x.top, _up(x.radius + y.radius), floor, layout)
+        return FixedPointMatrix(x.planes, x.top, x.radius + y.radius, floor, layout)
     if len(x.planes) == 0:
         planes = y.planes if sign > 0 else -y.planes
-        return FixedPointMatrix(planes, y.top, _up(x.radius + y.radius), floor, layout)
+        return FixedPointMatrix(planes, y.top, x.radius + y.radius, floor, layout)
     top = max(x.top, y.top)
     start_x, start_y = top - x.top, top - y.top
     length = max(start_x + len(x.planes), start_y + len(y.planes))
@@ -426,7 +462,7 @@ def _aligned_sum(x: FixedPointMatrix, y: FixedPointMatrix, sign: int) -> FixedPo
     else:
         digits[start_y : start_y + len(y.planes)] -= y.planes.astype(np.int64)
     planes, top, dropped = _normalize(digits, top, layout, floor)
-    return FixedPointMatrix(planes, top, _up(x.radius + y.radius + dropped), floor, layout)
+    return FixedPointMatrix(planes, top, x.radius + y.radius + dropped, floor, layout)
 
 
 def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
@@ -438,7 +474,7 @@ def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
         raise ValueError(f"cannot multiply matrices of shapes {x.shape} and {y.shape}")
     cols = y.shape[1]
     if inner > layout.largest_inner_dimension:
-        raise ValueError(
+        raise CertificationError(
             f"a contraction of length {inner} is too long for exact {layout.limb_bits}-bit limb "
             f"products (at most {layout.largest_inner_dimension}); build the arithmetic with "
             "inner_dimension >= the longest contraction"
@@ -469,16 +505,16 @@ def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
             last,
         )
     planes, top, dropped = _normalize(digits, top, layout, floor)
-    return FixedPointMatrix(planes, top, _up(radius + skipped + dropped), floor, layout)
+    return FixedPointMatrix(planes, top, radius + skipped + dropped, floor, layout)
 
 
-def _propagated_radius(x: FixedPointMatrix, y: FixedPointMatrix) -> float:
+def _propagated_radius(x: FixedPointMatrix, y: FixedPointMatrix) -> Magnitude:
     """The mid-rad rule for a product in the Frobenius norm: ``‖X·Y − X̂·Ŷ‖_F ≤
     ‖X̂‖_F r_Y + r_X ‖Ŷ‖_F + r_X r_Y`` (a scalar is a 1×1 matrix here)."""
     if not (x.radius or y.radius):
-        return 0.0
+        return ZERO
     norm_x, norm_y = x.mid_norm_upper(), y.mid_norm_upper()
-    return _up(norm_x * y.radius + x.radius * norm_y + x.radius * y.radius)
+    return norm_x * y.radius + x.radius * norm_y + x.radius * y.radius
 
 
 def _accumulate(digits: np.ndarray, stacked: np.ndarray, looped: np.ndarray, last: int) -> None:
@@ -495,15 +531,23 @@ def _accumulate(digits: np.ndarray, stacked: np.ndarray, looped: np.ndarray, las
         digits[j : j + used] += block.reshape(used, rows, -1).astype(np.int64)
 
 
-def _skipped_pairs_bound(x: FixedPointMatrix, y: FixedPointMatrix, last: int) -> float:
-    """Upper bound of ``‖Σ_{i+j>last} x_i y_j‖_F`` from the limbs' weighted norms."""
+def _skipped_pairs_bound(x: FixedPointMatrix, y: FixedPointMatrix, last: int) -> Magnitude:
+    """Upper bound of ``‖Σ_{i+j>last} x_i y_j‖_F`` from the limbs' norms.
+
+    With ``u_i`` the norm of x's limb i in its own units (weight ``2^(s(top_x−1−i))``) and
+    ``v_j`` likewise, the bound is ``2^(s(top_x+top_y−2)) Σ_{p>last} 2^(−sp) c_p`` with
+    ``c_p = Σ_{i+j=p} u_i v_j`` (a convolution of small floats; the weights are taken relative
+    to the first skipped limb, so no term under- or overflows)."""
     norms_x, norms_y = x.plane_norms(), y.plane_norms()
-    i, j = np.meshgrid(np.arange(len(norms_x)), np.arange(len(norms_y)), indexing="ij")
-    mask = (i + j) > last
-    if not np.any(mask):
-        return 0.0
-    terms = np.outer(norms_x, norms_y)[mask]
-    return _up(float(np.sum(terms)) * (1.0 + (terms.size + 2) * 2.0**-52))
+    pair_sums = np.convolve(norms_x, norms_y)  # c_p, p = 0 .. len_x + len_y - 2
+    skipped = pair_sums[last + 1 :]
+    if skipped.size == 0 or not np.any(skipped):
+        return ZERO
+    s = x.layout.limb_bits
+    # each c_p sums at most min(len) products: relative error <= (len + 1) 2^-53
+    inflation = 1.0 + (min(len(norms_x), len(norms_y)) + 2) * 2.0**-52
+    units = _float_sum_upper(skipped * _weights(skipped.size, s) * inflation)
+    return Magnitude(units, s * (x.top + y.top - 2) - s * (last + 1))
 
 
 def _power_of_two(scalar: Any) -> int | None:
@@ -524,15 +568,12 @@ def _shifted(x: FixedPointMatrix, power: int) -> FixedPointMatrix:
     layout = x.layout
     whole, rest = divmod(power, layout.limb_bits)
     floor = None if x.floor is None else x.floor + power
-    radius = 0.0
-    if x.radius:
-        # ldexp may round into (or to zero in) the subnormal range: keep an upper bound
-        radius = _up(max(math.ldexp(x.radius, power), 5e-324))
+    radius = x.radius.scaled(power)
     if rest == 0 or len(x.planes) == 0:
         return FixedPointMatrix(x.planes, x.top + whole, radius, floor, layout)
     digits = x.planes.astype(np.int64) << rest
     planes, top, dropped = _normalize(digits, x.top + whole, layout, floor)
-    return FixedPointMatrix(planes, top, _up(radius + dropped), floor, layout)
+    return FixedPointMatrix(planes, top, radius + dropped, floor, layout)
 
 
 def _scaled(x: FixedPointMatrix, scalar: Any) -> FixedPointMatrix:
@@ -554,7 +595,7 @@ def _scaled(x: FixedPointMatrix, scalar: Any) -> FixedPointMatrix:
         if digit:
             digits[i : i + len(x.planes)] += digit * matrix_digits
     planes, top, dropped = _normalize(digits, top, layout, floor)
-    return FixedPointMatrix(planes, top, _up(radius + dropped), floor, layout)
+    return FixedPointMatrix(planes, top, radius + dropped, floor, layout)
 
 
 class FixedPointArithmetic(Arithmetic):
@@ -578,13 +619,16 @@ class FixedPointArithmetic(Arithmetic):
     def matrix(self, array: np.ndarray) -> FixedPointMatrix:
         return from_float(array, self.layout)
 
-    def increment(self, array: np.ndarray, of: Any) -> FixedPointMatrix:
-        """A correction to be added to ``of``: kept (and multiplied) only down to ``of``'s
-        absolute precision."""
+    def scaled_matrix(self, array: np.ndarray, exponent: int) -> FixedPointMatrix:
+        return from_float(array, self.layout, exponent=exponent)
+
+    def increment(self, array: np.ndarray, of: Any, exponent: int = 0) -> FixedPointMatrix:
+        """A correction ``array · 2^exponent`` to be added to ``of``: kept (and multiplied)
+        only down to ``of``'s absolute precision."""
         floor = of.floor
         if floor is None:
             floor = self.layout.limb_bits * (of.top - self.layout.limbs)
-        return from_float(array, self.layout, floor=floor)
+        return from_float(array, self.layout, floor=floor, exponent=exponent)
 
     def scalar(self, value: float) -> arb:
         return to_arb(value)
@@ -602,7 +646,8 @@ class FixedPointArithmetic(Arithmetic):
         total = sum((integers[i, i] for i in range(matrix.shape[0])), fmpz(0))
         result = arb(total) * arb(2) ** exponent
         if matrix.radius:
-            result += arb(0, _up(math.sqrt(matrix.shape[0]) * INFLATE * matrix.radius))
+            bound = matrix.radius.times(round_up(math.sqrt(matrix.shape[0])))
+            result += arb(0, 1) * bound.to_arb()
         return result
 
     def block(self, rows: list[list[Any]]) -> FixedPointMatrix:
@@ -614,16 +659,21 @@ class FixedPointArithmetic(Arithmetic):
             return value.to_float()
         return np.asarray(float(value.mid()))
 
+    def to_float_scaled(self, value: Any) -> tuple[np.ndarray, int]:
+        if isinstance(value, FixedPointMatrix):
+            return value.to_float_scaled()
+        return self._balls.to_float_scaled(value)
+
     def norm_upper(self, value: FixedPointMatrix) -> arb:
-        return arb(value.norm_upper())
+        return value.norm_upper().to_arb()
 
     def widen(self, value: FixedPointMatrix, radius: arb) -> FixedPointMatrix:
-        widened = _up(value.radius + float_upper(radius))
+        widened = value.radius + Magnitude.upper_of(radius)
         return FixedPointMatrix(value.planes, value.top, widened, value.floor, value.layout)
 
     def point(self, value: Any) -> Any:
         if isinstance(value, FixedPointMatrix):
-            return FixedPointMatrix(value.planes, value.top, 0.0, value.floor, value.layout)
+            return FixedPointMatrix(value.planes, value.top, ZERO, value.floor, value.layout)
         return value.mid()
 
     def export(self, value: Any) -> Enclosure:

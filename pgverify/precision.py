@@ -233,10 +233,21 @@ class Arithmetic:
         """Nearest float64 array of the (mid)value."""
         raise NotImplementedError
 
-    def increment(self, array: np.ndarray, of: Any) -> Any:
-        """Exact conversion of a float64 correction that will be added to ``of`` (iterative
-        refinement); an arithmetic may then work with it only to ``of``'s absolute accuracy."""
-        return self.matrix(array)
+    def scaled_matrix(self, array: np.ndarray, exponent: int) -> Any:
+        """Exact conversion of ``array · 2^exponent`` (a float64 array times a power of two that
+        float64 itself might not represent)."""
+        return self.matrix(array) * self.scalar(2.0**exponent)
+
+    def to_float_scaled(self, value: Any) -> tuple[np.ndarray, int]:
+        """``(array, e)`` with ``value ≈ array · 2^e`` in float64 whatever the scale of ``value``
+        (iterative refinement must not lose residuals below 2^-1074 or above 2^1024)."""
+        return self.to_float(value), 0
+
+    def increment(self, array: np.ndarray, of: Any, exponent: int = 0) -> Any:
+        """Exact conversion of a float64 correction ``array · 2^exponent`` that will be added to
+        ``of`` (iterative refinement); an arithmetic may then work with it only to ``of``'s
+        absolute accuracy."""
+        return self.scaled_matrix(array, exponent) if exponent else self.matrix(array)
 
     def norm_upper(self, value: Any) -> arb:
         """(certified arithmetics) An upper bound of the Frobenius norm of every matrix in
@@ -278,6 +289,9 @@ class FloatArithmetic(Arithmetic):
 
     def to_float(self, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=float)
+
+    def scaled_matrix(self, array: np.ndarray, exponent: int) -> np.ndarray:
+        return np.ldexp(np.asarray(array, dtype=float), exponent)
 
     def export(self, value: Any) -> Any:
         return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
@@ -327,6 +341,20 @@ class MpmathArithmetic(Arithmetic):
         if isinstance(value, mpmath.matrix):
             return np.array(value.tolist(), dtype=float)
         return np.asarray(float(value))
+
+    def scaled_matrix(self, array: np.ndarray, exponent: int) -> mpmath.matrix:
+        return self.matrix(array) * mpmath.ldexp(mpmath.mpf(1), exponent)  # exact
+
+    def to_float_scaled(self, value: Any) -> tuple[np.ndarray, int]:
+        array = self.to_float(value)
+        if _float_range_is_safe(array):
+            return array, 0
+        entries = value.tolist() if isinstance(value, mpmath.matrix) else [[value]]
+        largest = max((abs(x) for row in entries for x in row), default=mpmath.mpf(0))
+        if largest == 0:
+            return array, 0
+        exponent = int(mpmath.frexp(largest)[1])
+        return self.to_float(value * mpmath.ldexp(mpmath.mpf(1), -exponent)), exponent
 
     def export(self, value: Any) -> Any:
         # Round the guard digits away so the result carries the digits asked for.
@@ -387,6 +415,21 @@ class BallArithmetic(Arithmetic):
             )
         return np.asarray(float(value.mid()))
 
+    def scaled_matrix(self, array: np.ndarray, exponent: int) -> BallMatrix:
+        return BallMatrix(self.matrix(array).m * arb(2) ** exponent)  # exact
+
+    def to_float_scaled(self, value: Any) -> tuple[np.ndarray, int]:
+        array = self.to_float(value)
+        if _float_range_is_safe(array):
+            return array, 0
+        entries = value.m.entries() if isinstance(value, BallMatrix) else [value]
+        exponent = max(_binary_exponent(entry) for entry in entries)
+        if exponent < -(10**8):  # every midpoint is exactly 0
+            return array, 0
+        scale = arb(2) ** (-exponent)
+        scaled = BallMatrix(value.m * scale) if isinstance(value, BallMatrix) else value * scale
+        return self.to_float(scaled), exponent
+
     def point(self, value: Any) -> Any:
         return BallMatrix(value.m.mid()) if isinstance(value, BallMatrix) else value.mid()
 
@@ -398,6 +441,19 @@ class BallArithmetic(Arithmetic):
 
     def export(self, value: Any) -> Enclosure:
         return Enclosure(value.m if isinstance(value, BallMatrix) else value)
+
+
+def _float_range_is_safe(array: np.ndarray) -> bool:
+    """Is float64 conversion of a matrix whose nearest floats are ``array`` free of overflow and
+    of underflow that matters (largest entry normal and far from both ends of the range)?"""
+    largest = float(np.max(np.abs(array), initial=0.0))
+    return bool(2.0**-900 < largest < 2.0**900)
+
+
+def _binary_exponent(entry: arb) -> int:
+    """An e with ``|mid| < 2^e`` for an arb entry (very negative for 0)."""
+    mantissa, exponent = (int(part) for part in entry.mid().man_exp())
+    return exponent + abs(mantissa).bit_length() if mantissa else -(10**9)
 
 
 def arithmetic_for(precision: PrecisionSpec) -> Arithmetic:

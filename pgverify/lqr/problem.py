@@ -198,7 +198,7 @@ class LQR:
             evaluation = GainEvaluation(model, K, None)
             closed = evaluation.closed_loop
             float_closed = closed.to_float()
-            deviation = (closed - fast.matrix(float_closed)).norm_upper()
+            deviation = (closed - fast.matrix(float_closed)).norm_upper().to_float_upper()
         radius = evaluation.solver.spectral_radius
         _require_radius_below_one(radius)
         try:

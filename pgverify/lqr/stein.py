@@ -19,6 +19,7 @@ No n²×n² Kronecker system is formed; memory is O(n²).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -189,12 +190,16 @@ def solve_stein(
     """
     if solver is None:
         solver = SteinSolver(ar.to_float(A), gamma, backward_stable=ar.tier == "float")
-    estimate = solver.solve(ar.to_float(F), form)
-    estimate = 0.5 * (estimate + estimate.T)
     if ar.tier == "float":
-        return estimate
+        estimate = solver.solve(ar.to_float(F), form)
+        return 0.5 * (estimate + estimate.T)
+    # The equation is linear in F: solve for F·2^-e (a float64-sized matrix) and scale back, so
+    # that data far outside float64's range is solved as accurately as data of order 1.
+    rhs, exponent = ar.to_float_scaled(F)
+    estimate = solver.solve(rhs, form)
+    estimate = 0.5 * (estimate + estimate.T)
     g = ar.scalar(gamma)
-    X, residual = _refine(ar, A, F, estimate, g, form, solver)
+    X, residual = _refine(ar, A, F, estimate, exponent, g, form, solver)
     if approximate or ar.tier != "certified":
         return X
     if certificate is None:
@@ -208,26 +213,32 @@ def _refine(
     A: Any,
     F: Any,
     estimate: np.ndarray,
+    exponent: int,
     gamma: Any,
     form: Form,
     solver: SteinSolver,
 ) -> tuple[Any, Any]:
-    """Iterative refinement of a float solution in the arithmetic ``ar``.
+    """Iterative refinement of the float solution ``estimate · 2^exponent`` in ``ar``.
 
     Returns X = X₀ + Σ Δ_k and its residual ``F + γ op(X) − X``.  The residual is updated
     incrementally, ``Res ← Res + γ op(Δ) − Δ``, so each step multiplies A only by a float64
     correction (cheap products); in ball arithmetic every update is rigorous, so the final
-    residual encloses the exact residual of the exact sum, which X's balls contain.  Stops when
-    the correction falls below 2^-bits of the solution, or stops shrinking (the certified bound
-    then reflects the accuracy reached).
+    residual encloses the exact residual of the exact sum, which X's balls contain.  Each
+    residual is handed to the float solver scaled by a power of two (``to_float_scaled``), so
+    the corrections keep their relative accuracy below 2^-1074 and above 2^1024 as well.  Stops
+    when the correction falls below 2^-bits of the solution, or stops shrinking (the certified
+    bound then reflects the accuracy reached).
     """
-    X = ar.matrix(estimate)
+    X = ar.scaled_matrix(estimate, exponent) if exponent else ar.matrix(estimate)
     residual = stein_residual(A, F, X, gamma, form)
-    target = 2.0 ** (-ar.working_bits)
-    scale = float(np.max(np.abs(estimate), initial=0.0))
-    previous = np.inf
-    for _ in range(MAX_REFINEMENT_STEPS):
-        float_residual = ar.to_float(residual)
+    largest = float(np.max(np.abs(estimate), initial=0.0))
+    if largest == 0.0:
+        return X, residual
+    # logarithms base 2 throughout: the sizes may lie outside float64's range
+    target = math.log2(largest) + exponent - ar.working_bits
+    previous = math.inf
+    for _ in range(MAX_REFINEMENT_STEPS + ar.working_bits // 25):
+        float_residual, residual_exponent = ar.to_float_scaled(residual)
         correction = solver.solve(0.5 * (float_residual + float_residual.T), form)
         # The solution is symmetric; an antisymmetric float part would never be refined away.
         correction = 0.5 * (correction + correction.T)
@@ -239,19 +250,21 @@ def _refine(
             )
         if size == 0.0:
             return X, residual
-        step = ar.increment(correction, of=X)
+        step = ar.increment(correction, of=X, exponent=residual_exponent)
         X = X + step
         applied = A.T @ step @ A if form == "value" else A @ step @ A.T
         residual = residual + gamma * applied - step
-        if size <= target * scale:
+        log_size = math.log2(size) + residual_exponent
+        if log_size <= target:
             return X, residual
-        if size > 0.5 * previous:
-            if ar.tier == "high-precision" and size > 1e-6 * scale:
+        if log_size > previous - 1.0:  # the correction shrank by less than half
+            relative = log_size - (target + ar.working_bits)
+            if ar.tier == "high-precision" and relative > math.log2(1e-6):
                 raise CertificationError(
                     f"iterative refinement of a Stein equation stalled at relative correction "
-                    f"{size / max(scale, 1e-300):.2e}; the problem is too ill-conditioned for "
-                    "the float64 inner solver"
+                    f"{2.0**relative:.2e}; the problem is too ill-conditioned for the float64 "
+                    "inner solver"
                 )
             return X, residual
-        previous = size
+        previous = log_size
     return X, residual
