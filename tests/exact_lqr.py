@@ -40,7 +40,7 @@ def stein(left: fmpq_mat, F: fmpq_mat, gamma: fmpq) -> fmpq_mat:
             for row_in in range(n):
                 for col_in in range(n):
                     c = col_in * n + row_in
-                    # (L X Lᵀ)[row_out, col_out] = Σ L[row_out, row_in] X[row_in, col_in] L[col_out, col_in]
+                    # (L X Lᵀ)[i, j] = Σ L[i, k] X[k, l] L[j, l]
                     coefficient = left[row_out, row_in] * left[col_out, col_in]
                     system[r, c] = (1 if r == c else 0) - gamma * coefficient
     rhs = fmpq_mat(size, 1, [F[i, j] for j in range(n) for i in range(n)])
