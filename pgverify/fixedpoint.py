@@ -48,6 +48,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpz, fmpz_mat
 
@@ -678,3 +679,39 @@ class FixedPointArithmetic(Arithmetic):
 
     def export(self, value: Any) -> Enclosure:
         return Enclosure(value)
+
+
+class FixedPointHighPrecision(FixedPointArithmetic):
+    """Tier *high-precision* on the same exact limb products: ``digits`` decimal digits (plus
+    guard digits while computing), results exported as mpmath numbers at ``digits`` digits.
+
+    This is what ``precision=N`` runs for quantities at a gain: the closed forms and the Stein
+    refinement are those of every tier; products are exact and only truncations round, so the
+    answer is at least as accurate as mpmath arithmetic at the same digits — at BLAS speed.  No
+    stability certificate and no error bound are computed (that is the certified tier).
+    """
+
+    tier: Tier = "high-precision"
+    GUARD_DIGITS = 10
+
+    def __init__(self, digits: int, inner_dimension: int) -> None:
+        self.digits = digits
+        super().__init__(math.ceil((digits + self.GUARD_DIGITS) * math.log2(10)), inner_dimension)
+
+    def export(self, value: Any) -> Any:
+        with mpmath.workdps(self.digits):
+            if isinstance(value, FixedPointMatrix):
+                balls = value.to_arb_mat()
+                rows, cols = value.shape
+                matrix = mpmath.matrix(rows, cols)
+                for i in range(rows):
+                    for j in range(cols):
+                        matrix[i, j] = _mpf_of_midpoint(balls[i, j])
+                return matrix
+            return _mpf_of_midpoint(to_arb(value))
+
+
+def _mpf_of_midpoint(ball: arb) -> mpmath.mpf:
+    """The ball's midpoint rounded to the current mpmath precision."""
+    mantissa, exponent = ball.mid().man_exp()
+    return +mpmath.mpf((int(mantissa), int(exponent)))

@@ -13,7 +13,7 @@ import numpy as np
 from flint import acb_mat
 
 from pgverify.errors import CertificationError, NotStabilizingError
-from pgverify.fixedpoint import FixedPointArithmetic
+from pgverify.fixedpoint import FixedPointArithmetic, FixedPointHighPrecision
 from pgverify.lqr import riccati, validation
 from pgverify.lqr.certify import (
     StabilityCertificate,
@@ -24,6 +24,7 @@ from pgverify.lqr.closed_forms import GainEvaluation, ModelData, finite_horizon
 from pgverify.precision import (
     Arithmetic,
     BallArithmetic,
+    MpmathArithmetic,
     PrecisionSpec,
     arithmetic_for,
 )
@@ -171,6 +172,13 @@ class LQR:
                 return cached
         if isinstance(ar, BallArithmetic) and key is not None and self._use_blas_engine(ar):
             evaluation = self._blas_certified_evaluation(K, ar.working_bits)
+        elif isinstance(ar, MpmathArithmetic) and isinstance(K, np.ndarray):
+            # the high-precision tier at a float gain: the same closed forms on exact limb
+            # products (BLAS speed), exported as mpmath numbers at the digits asked
+            _require_radius_below_one(self.spectral_radius(K))
+            fast = FixedPointHighPrecision(ar.digits, max(self.n, self.m))
+            with fast.context():
+                evaluation = GainEvaluation(ModelData(fast, self), K, None, approximate=approximate)
         else:
             certificate = None if approximate else self._require_stabilizing(K, ar)
             with ar.context():
