@@ -66,6 +66,10 @@ from pgverify.precision import (
 EXACT_INTEGER_LIMIT = 2**53
 """Integers of magnitude up to 2^53 are exact in float64."""
 
+MAX_LIMBS = 512
+"""At most this many limbs: an output limb sums at most MAX_LIMBS exact slice products, each
+below 2^53, so int64 accumulators stay below 2^62."""
+
 WEIGHT_FLOOR_EXPONENT = -1000
 """Power-of-two weights below 2^-1000 are replaced by 2^-1000 in float sums of limb norms: an
 upper bound of the true weight that cannot underflow."""
@@ -105,9 +109,25 @@ class Layout:
         if limb_bits < 8:
             raise CertificationError(
                 f"matrices with inner dimension {inner} are too large for exact float64 limb "
-                "products; use a smaller problem"
+                "products; use Certified(engine='arb')"
             )
-        return cls(limb_bits, math.ceil(bits / limb_bits) + 1)
+        limbs = math.ceil(bits / limb_bits) + 1
+        if limbs > MAX_LIMBS:
+            raise CertificationError(
+                f"{bits} bits need {limbs} limbs of {limb_bits} bits, more than the {MAX_LIMBS} "
+                "whose int64 limb sums cannot overflow; use Certified(engine='arb') for this "
+                "precision"
+            )
+        return cls(limb_bits, limbs)
+
+    @staticmethod
+    def supports(bits: int, inner_dimension: int) -> bool:
+        """Can exact limb products reach ``bits`` with contractions of this length?"""
+        try:
+            Layout.for_precision(bits, inner_dimension)
+        except CertificationError:
+            return False
+        return True
 
     @property
     def half(self) -> int:

@@ -92,7 +92,7 @@ def to_arb(value: Any) -> arb:
             bits = max(value.numerator.bit_length(), 1) + 8
             with ctx.workprec(bits):
                 return arb(fmpq(value.numerator, value.denominator))
-        # A ball of radius about 2^-RATIONAL_BITS around q: containing it implies containing q.
+        # A ball of radius about 2^-prec around q: containing it implies containing q.
         with ctx.workprec(max(ctx.prec, RATIONAL_BITS)):
             return arb(fmpq(value.numerator, value.denominator))
     if isinstance(value, mpmath.mpf):
@@ -556,13 +556,17 @@ class Enclosure:
 
     @property
     def digits(self) -> float:
-        largest = float(np.max(np.abs(self.mid)))
-        radius = self.max_radius
-        if radius == 0.0:
-            return math.inf
-        if largest == 0.0 or not math.isfinite(radius):
-            return 0
-        return max(0, math.floor(-math.log10(radius / largest)))
+        # from the balls, not from float64 views (which under/overflow at extreme scales)
+        entries = self._entries()
+        with ctx.workprec(64):
+            radius = max((entry.rad() for entry in entries), default=arb(0))
+            largest = max((abs(entry.mid()) for entry in entries), default=arb(0))
+            if radius == 0:
+                return math.inf
+            if largest == 0:
+                return 0
+            ratio = (largest / radius).log() / arb(10).log()
+            return max(0, math.floor(float(ratio.lower())))
 
     def contains(self, value: Any) -> bool:
         """Exact decision: is ``value`` inside the enclosure (entrywise)?
@@ -570,16 +574,27 @@ class Enclosure:
         ``value`` may be a float, int, Fraction, mpmath number or matrix, numpy array, or a
         python-flint arb / arb_mat (a ball is contained only if it lies wholly inside).
         """
-        if self.is_matrix:
-            other = _to_arb_mat(value, self.shape)
-            return bool(self.ball.contains(other))
-        if isinstance(value, np.ndarray):
-            if value.size != 1:
-                raise InvalidProblemError(
-                    f"a scalar enclosure cannot contain an array of shape {value.shape}"
-                )
-            value = value.reshape(()).item()
-        return bool(self.ball.contains(to_arb(value)))
+        # a non-exact value (a rational like 1/3) is enclosed at a precision well beyond the
+        # enclosure's own, so that the decision is exact unless it lies on the boundary
+        with ctx.workprec(max(ctx.prec, RATIONAL_BITS, self._precision_needed())):
+            if self.is_matrix:
+                other = _to_arb_mat(value, self.shape)
+                return bool(self.ball.contains(other))
+            if isinstance(value, np.ndarray):
+                if value.size != 1:
+                    raise InvalidProblemError(
+                        f"a scalar enclosure cannot contain an array of shape {value.shape}"
+                    )
+                value = value.reshape(()).item()
+            return bool(self.ball.contains(to_arb(value)))
+
+    def _precision_needed(self) -> int:
+        """Bits that resolve every ball's radius relative to its midpoint, plus 64."""
+        needed = 0
+        for entry in self._entries():
+            if entry.rad() != 0 and entry.mid() != 0:
+                needed = max(needed, _binary_exponent(entry) - _binary_exponent(entry.rad()))
+        return needed + 64
 
     def overlaps(self, other: Enclosure) -> bool:
         """Do the two enclosures share a point (entrywise)?  Disjoint balls *prove* the two true

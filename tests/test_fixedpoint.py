@@ -6,6 +6,7 @@ soon as one limb of the midpoint is wrong.
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -179,3 +180,18 @@ def test_limb_size_shrinks_as_contractions_grow():
         assert inner * 2 ** (2 * layout.limb_bits - 2) <= 2**53
         assert layout.limb_bits * layout.limbs >= 212
     assert math.isfinite(small.largest_inner_dimension)
+
+
+def test_a_precision_beyond_the_int64_limb_sums_is_refused():
+    with pytest.raises(CertificationError, match="engine='arb'"):
+        Layout.for_precision(100_000, 10)
+
+
+def test_the_automatic_engine_uses_arb_beyond_the_limb_limit():
+    from pgverify import LQR, Certified
+
+    n = 20
+    problem = LQR(0.5 * np.eye(n), np.eye(n), np.eye(n), np.eye(n))
+    value = problem.cost(0.125 * np.eye(n), Certified(bits=14_000))
+    # P = (1 + 1/64) / (1 − (3/8)²) I = 13/11 I, so C = tr(P) = 20 · 13/11
+    assert value.contains(Fraction(260, 11))

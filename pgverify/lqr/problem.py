@@ -13,7 +13,7 @@ import numpy as np
 from flint import acb_mat
 
 from pgverify.errors import CertificationError, NotStabilizingError
-from pgverify.fixedpoint import FixedPointArithmetic, FixedPointHighPrecision
+from pgverify.fixedpoint import FixedPointArithmetic, FixedPointHighPrecision, Layout
 from pgverify.lqr import riccati, validation
 from pgverify.lqr.certify import (
     StabilityCertificate,
@@ -192,7 +192,8 @@ class LQR:
 
     def _use_blas_engine(self, ar: BallArithmetic) -> bool:
         if ar.engine == "auto":
-            return max(self.n, self.m) >= BLAS_ENGINE_MIN_DIMENSION
+            size = max(self.n, self.m)
+            return size >= BLAS_ENGINE_MIN_DIMENSION and Layout.supports(ar.working_bits, size)
         return ar.engine == "blas"
 
     def _blas_certified_evaluation(self, K: np.ndarray, bits: int) -> GainEvaluation:
