@@ -8,6 +8,7 @@ Tiers of truth: exact, certified, high-precision, statistical, float (see docs/ 
 * :mod:`pgverify.strategies` — hypothesis strategies for your own property tests.
 """
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import (
     CertificationError,
     InvalidProblemError,
@@ -17,7 +18,7 @@ from pgverify.errors import (
 )
 from pgverify.lqr import LQR
 from pgverify.mdp import FiniteMDP
-from pgverify.precision import Certified, Enclosure
+from pgverify.precision import Certified
 
 __version__ = "0.1.0"
 

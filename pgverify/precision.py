@@ -1,4 +1,4 @@
-"""Three arithmetics behind one small interface, and the certified result type.
+"""Three arithmetics behind one small interface.
 
 Every closed form of pgverify is written once, against the operators ``@ + - .T`` and scalar
 ``*``, plus the few methods of :class:`Arithmetic` (``solve``, ``trace``, ``block``, ...).  It then
@@ -10,7 +10,9 @@ runs unchanged in
   the true value provably lies inside every returned ball).
 
 Inputs are float64 arrays, which every arithmetic converts *exactly* (a double is a dyadic
-rational), so all three tiers answer the same mathematical question.
+rational), so all three tiers answer the same mathematical question.  What each tier returns to
+the user (:meth:`Arithmetic.export`): a float or a float64 ndarray; an ``mpmath.mpf`` or a numpy
+object ndarray of ``mpmath.mpf``; a :class:`pgverify.Enclosure` (see ``docs/user-guide.md``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,21 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Literal
 
 import mpmath
 import numpy as np
-from flint import arb, arb_mat, ctx, fmpq, fmpz
+from flint import arb, arb_mat, ctx
 
+# re-exported: the certified code imports the conversions from here
+from pgverify.balls import (  # noqa: F401
+    RATIONAL_BITS,
+    binary_exponent,
+    float_lower,
+    float_upper,
+    to_arb,
+)
+from pgverify.enclosure import Enclosure
 from pgverify.errors import CertificationError, InvalidProblemError
 
 Tier = Literal["float", "high-precision", "certified"]
@@ -66,61 +76,7 @@ class Certified:
             )
 
 
-RATIONAL_BITS = 2048
-"""Precision at which a non-dyadic rational is enclosed for :meth:`Enclosure.contains`: the
-answer is exact unless the rational lies within about 2^-2048 of the enclosure's boundary."""
-
 PrecisionSpec = Literal["float", "certified"] | int | Certified
-
-
-# --------------------------------------------------------------------------------------------
-# Exact conversions and rigorous rounding helpers
-# --------------------------------------------------------------------------------------------
-
-
-def to_arb(value: Any) -> arb:
-    """Convert a float, int, Fraction, mpmath mpf or arb to an arb ball: exactly for every
-    number but a non-dyadic Fraction, which becomes a ball of relative radius ~2^-2048."""
-    if isinstance(value, arb):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("a bool is not a number here")
-    if isinstance(value, (int, np.integer)):
-        return arb(fmpz(int(value)))
-    if isinstance(value, Fraction):
-        if value.denominator & (value.denominator - 1) == 0:  # dyadic: exact at enough bits
-            bits = max(value.numerator.bit_length(), 1) + 8
-            with ctx.workprec(bits):
-                return arb(fmpq(value.numerator, value.denominator))
-        # A ball of radius about 2^-prec around q: containing it implies containing q.
-        with ctx.workprec(max(ctx.prec, RATIONAL_BITS)):
-            return arb(fmpq(value.numerator, value.denominator))
-    if isinstance(value, mpmath.mpf):
-        sign, mantissa, exponent, bitcount = value._mpf_
-        if mantissa == 0 and exponent == 0 and bitcount == 0:
-            return arb(0)
-        if bitcount == 0 or isinstance(exponent, str):
-            raise InvalidProblemError(f"cannot convert the non-finite mpf {value} to a ball")
-        with ctx.workprec(int(bitcount) + 8):
-            ball = arb(fmpz((-1) ** sign * int(mantissa))) * arb(2) ** int(exponent)
-        return ball
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise InvalidProblemError(f"cannot convert the non-finite value {value} to a ball")
-        return arb(float(value))
-    raise TypeError(f"cannot convert {type(value).__name__} to a ball exactly")
-
-
-def float_upper(value: arb) -> float:
-    """A float64 number that is provably >= every point of the ball ``value``."""
-    nearest = float(value.upper())
-    return float(np.nextafter(nearest, np.inf))
-
-
-def float_lower(value: arb) -> float:
-    """A float64 number that is provably <= every point of the ball ``value``."""
-    nearest = float(value.lower())
-    return float(np.nextafter(nearest, -np.inf))
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,10 +313,13 @@ class MpmathArithmetic(Arithmetic):
         return self.to_float(value * mpmath.ldexp(mpmath.mpf(1), -exponent)), exponent
 
     def export(self, value: Any) -> Any:
+        """An ``mpmath.mpf`` for a scalar; a numpy object ndarray of ``mpmath.mpf`` of the
+        matrix's shape for a matrix (so ``np.asarray(x, dtype=float)`` keeps the shape, and
+        indexing, ``@``, ``.T`` and ``.astype(float)`` work as for any numpy array)."""
         # Round the guard digits away so the result carries the digits asked for.
         with mpmath.workdps(self.digits):
             if isinstance(value, mpmath.matrix):
-                return value.apply(lambda entry: +entry)
+                return mpf_array([[+entry for entry in row] for row in value.tolist()])
             return +value
 
 
@@ -423,7 +382,7 @@ class BallArithmetic(Arithmetic):
         if _float_range_is_safe(array):
             return array, 0
         entries = value.m.entries() if isinstance(value, BallMatrix) else [value]
-        exponent = max(_binary_exponent(entry) for entry in entries)
+        exponent = max(binary_exponent(entry) for entry in entries)
         if exponent < -(10**8):  # every midpoint is exactly 0
             return array, 0
         scale = arb(2) ** (-exponent)
@@ -450,10 +409,14 @@ def _float_range_is_safe(array: np.ndarray) -> bool:
     return bool(2.0**-900 < largest < 2.0**900)
 
 
-def _binary_exponent(entry: arb) -> int:
-    """An e with ``|mid| < 2^e`` for an arb entry (very negative for 0)."""
-    mantissa, exponent = (int(part) for part in entry.mid().man_exp())
-    return exponent + abs(mantissa).bit_length() if mantissa else -(10**9)
+def mpf_array(rows: list[list[mpmath.mpf]]) -> np.ndarray:
+    """The user-facing form of a high-precision matrix: a numpy object ndarray of shape
+    (rows, cols) holding ``mpmath.mpf`` (unlike an ``mpmath.matrix``, numpy keeps its shape)."""
+    array = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+    for i, row in enumerate(rows):
+        for j, entry in enumerate(row):
+            array[i, j] = entry
+    return array
 
 
 def arithmetic_for(precision: PrecisionSpec) -> Arithmetic:
@@ -475,170 +438,3 @@ def arithmetic_for(precision: PrecisionSpec) -> Arithmetic:
         f"precision must be 'float', a positive int (mpmath decimal digits), 'certified' or "
         f"pgverify.Certified(bits=...); got {precision!r}"
     )
-
-
-# --------------------------------------------------------------------------------------------
-# The certified result type
-# --------------------------------------------------------------------------------------------
-
-
-class Enclosure:
-    """A rigorous enclosure of a scalar or a matrix: the true value lies inside every ball.
-
-    Attributes
-    ----------
-    ball : flint.arb or flint.arb_mat
-        The underlying balls (exact midpoints, rigorous radii).
-    mid : float or ndarray
-        The float64 numbers nearest to the ball midpoints.
-    rad : float or ndarray
-        Rigorous float64 upper bounds of the radii: ``|true - exact midpoint| <= rad`` entrywise.
-        (``mid`` is the midpoint rounded to float64, so ``|true - mid|`` may exceed ``rad`` by half
-        an ulp of ``mid``; use :meth:`contains` for exact decisions.)  Matrices computed on the
-        float64-BLAS engine carry one Frobenius-norm radius, so every entry has the same ``rad``.
-    digits : int or math.inf
-        Certified significant decimal digits, normwise: ``floor(-log10(max rad / max |mid|))``
-        (0 when nothing is certified, ``math.inf`` for an exact result: every radius is 0).
-    tier : str
-        Always ``"certified"``.
-    """
-
-    tier: Tier = "certified"
-
-    def __init__(self, ball: arb | arb_mat | Any) -> None:
-        self._ball: arb | arb_mat | None = None
-        self._source: Any = None
-        if isinstance(ball, (arb, arb_mat)):
-            self._ball = ball
-        elif hasattr(ball, "to_arb_mat") and hasattr(ball, "shape"):
-            # a matrix enclosure in another exact representation (pgverify.fixedpoint): it is
-            # converted to Arb balls on first use, so computing it costs no conversion
-            self._source = ball
-        else:
-            raise TypeError(f"an Enclosure holds an arb or arb_mat, got {type(ball).__name__}")
-
-    @property
-    def ball(self) -> arb | arb_mat:
-        """The balls (exact midpoints, rigorous radii) as python-flint arb / arb_mat."""
-        if self._ball is None:
-            self._ball = self._source.to_arb_mat()
-            self._source = None
-        return self._ball
-
-    @property
-    def is_matrix(self) -> bool:
-        return self._source is not None or isinstance(self._ball, arb_mat)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        if self._source is not None:
-            return tuple(self._source.shape)
-        return (self.ball.nrows(), self.ball.ncols()) if self.is_matrix else ()
-
-    def _entries(self) -> list[arb]:
-        if self.is_matrix:
-            return [x for row in self.ball.tolist() for x in row]
-        return [self.ball]
-
-    @property
-    def mid(self) -> float | np.ndarray:
-        values = [float(x.mid()) for x in self._entries()]
-        return np.array(values).reshape(self.shape) if self.is_matrix else values[0]
-
-    @property
-    def rad(self) -> float | np.ndarray:
-        values = [0.0 if x.rad() == 0 else float_upper(x.rad()) for x in self._entries()]
-        return np.array(values).reshape(self.shape) if self.is_matrix else values[0]
-
-    @property
-    def max_radius(self) -> float:
-        return float(np.max(self.rad))
-
-    @property
-    def digits(self) -> float:
-        # from the balls, not from float64 views (which under/overflow at extreme scales)
-        entries = self._entries()
-        with ctx.workprec(64):
-            radius = max((entry.rad() for entry in entries), default=arb(0))
-            largest = max((abs(entry.mid()) for entry in entries), default=arb(0))
-            if radius == 0:
-                return math.inf
-            if largest == 0:
-                return 0
-            ratio = (largest / radius).log() / arb(10).log()
-            return max(0, math.floor(float(ratio.lower())))
-
-    def contains(self, value: Any) -> bool:
-        """Exact decision: is ``value`` inside the enclosure (entrywise)?
-
-        ``value`` may be a float, int, Fraction, mpmath number or matrix, numpy array, or a
-        python-flint arb / arb_mat (a ball is contained only if it lies wholly inside).
-        """
-        # a non-exact value (a rational like 1/3) is enclosed at a precision well beyond the
-        # enclosure's own, so that the decision is exact unless it lies on the boundary
-        with ctx.workprec(max(ctx.prec, RATIONAL_BITS, self._precision_needed())):
-            if self.is_matrix:
-                other = _to_arb_mat(value, self.shape)
-                return bool(self.ball.contains(other))
-            if isinstance(value, np.ndarray):
-                if value.size != 1:
-                    raise InvalidProblemError(
-                        f"a scalar enclosure cannot contain an array of shape {value.shape}"
-                    )
-                value = value.reshape(()).item()
-            return bool(self.ball.contains(to_arb(value)))
-
-    def _precision_needed(self) -> int:
-        """Bits that resolve every ball's radius relative to its midpoint, plus 64."""
-        needed = 0
-        for entry in self._entries():
-            if entry.rad() != 0 and entry.mid() != 0:
-                needed = max(needed, _binary_exponent(entry) - _binary_exponent(entry.rad()))
-        return needed + 64
-
-    def overlaps(self, other: Enclosure) -> bool:
-        """Do the two enclosures share a point (entrywise)?  Disjoint balls *prove* the two true
-        values differ; overlapping balls are consistent with equality."""
-        if self.is_matrix != other.is_matrix or self.shape != other.shape:
-            raise InvalidProblemError(
-                f"cannot compare enclosures of shapes {self.shape} and {other.shape}"
-            )
-        return bool(self.ball.overlaps(other.ball))
-
-    def __repr__(self) -> str:
-        digits = self.digits
-        if not self.is_matrix:
-            shown = self.ball.str(int(max(3, min(digits, 60))), radius=True)
-            return f"Enclosure({shown}, certified digits={digits})"
-        mids = np.array2string(np.asarray(self.mid), precision=6, max_line_width=100)
-        return (
-            f"Enclosure(shape={self.shape}, certified digits={digits} (normwise), "
-            f"max radius={self.max_radius:.3g},\n mid=\n{mids})"
-        )
-
-
-def _to_arb_mat(value: Any, shape: tuple[int, ...]) -> arb_mat:
-    if isinstance(value, arb_mat):
-        matrix = value
-    elif isinstance(value, BallMatrix):
-        matrix = value.m
-    elif isinstance(value, Enclosure):
-        matrix = value.ball
-    elif isinstance(value, mpmath.matrix):
-        matrix = arb_mat(
-            [[to_arb(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
-        )
-    else:
-        array = np.asarray(value)
-        if array.dtype == object:
-            matrix = arb_mat([[to_arb(x) for x in row] for row in array.tolist()])
-        else:
-            if not np.isrealobj(array):
-                raise InvalidProblemError(
-                    "a certified real enclosure cannot contain complex values"
-                )
-            matrix = arb_mat(np.asarray(array, dtype=float).tolist()) if array.ndim == 2 else None
-    if matrix is None or (matrix.nrows(), matrix.ncols()) != shape:
-        seen = getattr(value, "shape", None)
-        raise InvalidProblemError(f"expected a matrix of shape {shape}, got shape {seen}")
-    return matrix

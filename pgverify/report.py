@@ -19,10 +19,11 @@ from typing import Any, TextIO
 import numpy as np
 from flint import ctx
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import InvalidProblemError, PgverifyError
 from pgverify.lqr import LQR
 from pgverify.lqr.examples import dean_2017, random_stabilisable_system
-from pgverify.precision import DEFAULT_CERTIFIED_BITS, Enclosure
+from pgverify.precision import DEFAULT_CERTIFIED_BITS
 
 IDENTITY_RADIUS_LIMIT = 1e-40
 """An identity counts as verified when the enclosures overlap and both radii are below this
@@ -143,7 +144,7 @@ def load_system(path: str | Path) -> System:
 
 
 def _describe(value: Enclosure) -> str:
-    if not value.is_matrix:
+    if value.ndim == 0:
         return value.ball.str(int(min(value.digits, 30)), radius=False)
     largest = float(np.max(np.abs(value.mid)))
     return f"{value.shape[0]}x{value.shape[1]} matrix, max |entry| = {largest:.6g}"

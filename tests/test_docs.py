@@ -1,5 +1,13 @@
-"""The Python examples of the README and the docs run as written."""
+"""The Python examples of the README and the docs run as written, and every figure they quote is
+the one a run prints.
 
+Convention: a figure of a result (certified digits, a radius, ...) appears in a document only as
+the comment ``# prints: <text>`` after a ``print(...)`` in a python block; running the blocks must
+print exactly those lines, in order.
+"""
+
+import contextlib
+import io
 import re
 from pathlib import Path
 
@@ -8,18 +16,91 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", ROOT / "docs" / "user-guide.md"]
 
+PRINTS = re.compile(r"#\s*prints:\s*(.*?)\s*$")
+"""The annotation of the line a ``print`` writes."""
 
-def python_blocks(path):
+QUOTED_FIGURE = re.compile(
+    r"\d+\s+certified\s+digits|radius\s*[~≈]\s*\d|\d(\.\d+)?\s*[×x]\s+(a\s+)?float64"
+)
+"""A figure of a result written into prose or a comment by hand (digits, radii, speed-ups)."""
+
+
+def python_blocks(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
+def quoted_prints(path: Path) -> list[str]:
+    return [
+        match.group(1)
+        for block in python_blocks(path)
+        for line in block.splitlines()
+        if (match := PRINTS.search(line))
+    ]
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, tuple[dict, str]]:
+    """Each document's blocks run once, in order, in one namespace: (namespace, printed text)."""
+    results = {}
+    for path in DOCUMENTS:
+        namespace: dict = {}
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            for block in python_blocks(path):
+                exec(compile(block, str(path), "exec"), namespace)  # the docs' own code
+        results[path.name] = (namespace, printed.getvalue())
+    return results
+
+
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
-def test_every_python_example_runs(path):
-    blocks = python_blocks(path)
-    assert blocks, f"{path.name} has no python example"
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, str(path), "exec"), namespace)  # the docs' own code, not user input
+def test_every_python_example_runs(path, runs):
+    assert python_blocks(path), f"{path.name} has no python example"
+    assert path.name in runs
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_every_quoted_output_is_what_the_run_prints(path, runs):
+    _, printed = runs[path.name]
+    assert printed.splitlines() == quoted_prints(path)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_no_figure_is_quoted_outside_a_checked_print(path):
+    unchecked = [
+        line for line in path.read_text().splitlines() if QUOTED_FIGURE.search(PRINTS.sub("", line))
+    ]
+    assert unchecked == []
+
+
+def test_the_figure_check_recognises_hand_written_figures():
+    assert QUOTED_FIGURE.search("g.digits, g.max_radius  # 68 certified digits, radius ~6e-69")
+    assert QUOTED_FIGURE.search("the certified gradient costs about 7× a float64 scipy run")
+    assert not QUOTED_FIGURE.search("print(g.digits)  # prints: 62")
+
+
+def test_the_user_guide_property_test_fails_on_an_implementation_that_forgets_gamma(runs):
+    """The guide's example is a real test: it refutes the classic bug of dropping γ.  (Its body is
+    rerun on the same default strategy without shrinking, which only costs time here.)"""
+    from hypothesis import Phase, given, settings
+
+    from pgverify.strategies import lqr_problems_with_gains
+
+    namespace, _ = runs["user-guide.md"]
+    correct = namespace["my_policy_iteration_step"]
+
+    def forgets_gamma(A, B, Q, R, K, gamma):
+        return correct(A, B, Q, R, K, 1.0)
+
+    body = namespace["test_my_policy_iteration"].hypothesis.inner_test
+    rerun = settings(max_examples=20, database=None, phases=[Phase.generate])(
+        given(lqr_problems_with_gains())(body)
+    )
+    namespace["my_policy_iteration_step"] = forgets_gamma
+    try:
+        with pytest.raises(AssertionError):
+            rerun()
+    finally:
+        namespace["my_policy_iteration_step"] = correct
 
 
 def test_readme_gives_exactly_two_setup_commands():

@@ -1,12 +1,11 @@
-"""The arithmetic interface and the Enclosure result type."""
+"""The arithmetic interface, the exact conversions to balls and what each tier returns."""
 
-import math
 from fractions import Fraction
 
 import mpmath
 import numpy as np
 import pytest
-from flint import arb, arb_mat
+from flint import arb
 
 from pgverify import Certified, Enclosure, InvalidProblemError
 from pgverify.precision import (
@@ -61,36 +60,6 @@ def test_rounding_helpers_bracket_the_ball():
     assert arb(float_lower(ball)) < ball < arb(float_upper(ball))
 
 
-def test_enclosure_reports_midpoint_radius_and_digits():
-    enclosure = Enclosure(arb(2, 1e-30))
-    assert enclosure.mid == 2.0
-    assert 1e-30 <= enclosure.rad < 1.0001e-30
-    assert enclosure.digits == 30
-    assert "certified digits=30" in repr(enclosure)
-
-
-def test_an_exact_enclosure_has_infinitely_many_digits():
-    assert Enclosure(arb_mat([[0.5, 0.0]])).digits == math.inf
-
-
-def test_matrix_enclosure_contains_floats_mpmath_and_balls_exactly():
-    enclosure = Enclosure(arb_mat([[arb(1, 1e-20), arb(0, 1e-20)]]))
-    assert enclosure.contains(np.array([[1.0, 0.0]]))
-    assert enclosure.contains(mpmath.matrix([[1, 1e-21]]))
-    assert enclosure.contains(arb_mat([[1.0, 0.0]]))
-    assert not enclosure.contains(np.array([[1.0 + 1e-15, 0.0]]))
-
-
-def test_contains_refuses_a_wrong_shape():
-    with pytest.raises(InvalidProblemError, match=r"expected a matrix of shape \(1, 2\)"):
-        Enclosure(arb_mat([[1.0, 2.0]])).contains(np.ones((2, 1)))
-
-
-def test_disjoint_enclosures_do_not_overlap():
-    assert not Enclosure(arb(1, 1e-10)).overlaps(Enclosure(arb(1.1, 1e-10)))
-    assert Enclosure(arb(1, 1e-10)).overlaps(Enclosure(arb(1 + 1e-11, 1e-10)))
-
-
 def test_the_same_closed_form_runs_in_all_three_arithmetics():
     A = np.array([[1.0, 2.0], [3.0, 5.0]])
     for ar in (FloatArithmetic(), MpmathArithmetic(30), BallArithmetic(128)):
@@ -108,3 +77,67 @@ def test_mpmath_results_carry_the_digits_asked_for():
         exported = ar.export(value)
     with mpmath.workdps(60):
         assert abs(exported - mpmath.mpf(1) / 3) < mpmath.mpf(10) ** -39
+
+
+def test_bools_and_non_numbers_do_not_become_balls():
+    with pytest.raises(InvalidProblemError, match="bool"):
+        to_arb(True)
+    with pytest.raises(InvalidProblemError, match=r"expected a real number.*str"):
+        to_arb("1.0")
+
+
+# --------------------------------------------------------------------------------------------
+# What each tier returns (the table of docs/user-guide.md)
+# --------------------------------------------------------------------------------------------
+
+DEAN_A = np.array([[1.01, 0.01, 0.0], [0.01, 1.01, 0.01], [0.0, 0.01, 1.01]])
+
+
+@pytest.fixture(scope="module")
+def dean():
+    from pgverify import LQR
+
+    return LQR(DEAN_A, np.eye(3), 1e-3 * np.eye(3), np.eye(3)), 0.5 * np.eye(3)
+
+
+def test_the_float_tier_returns_floats_and_float64_arrays(dean):
+    problem, K = dean
+    assert type(problem.cost(K)) is float
+    gradient = problem.gradient(K)
+    assert isinstance(gradient, np.ndarray) and gradient.dtype == np.float64
+    assert gradient.shape == (3, 3)
+
+
+def test_the_high_precision_tier_returns_mpf_and_object_arrays_of_mpf(dean):
+    problem, K = dean
+    assert isinstance(problem.cost(K, 30), mpmath.mpf)
+    gradient = problem.gradient(K, 30)
+    assert isinstance(gradient, np.ndarray) and gradient.dtype == object
+    assert gradient.shape == (3, 3)
+    assert all(isinstance(entry, mpmath.mpf) for entry in gradient.flat)
+
+
+def test_high_precision_matrices_keep_their_shape_in_numpy(dean):
+    problem, K = dean
+    gradient = problem.gradient(K, 30)
+    as_floats = np.array(gradient, dtype=float)
+    assert as_floats.shape == (3, 3)
+    np.testing.assert_allclose(as_floats, problem.gradient(K), rtol=1e-9)
+    assert gradient.T[0, 1] == gradient[1, 0]
+
+
+def test_high_precision_results_carry_the_digits_asked_for(dean):
+    problem, K = dean
+    coarse = problem.gradient(K, 30)
+    fine = problem.gradient(K, 60)
+    with mpmath.workdps(70):
+        gaps = [abs(c - f) / abs(f) for c, f in zip(coarse.flat, fine.flat)]
+    assert max(gaps) < mpmath.mpf(10) ** -29
+
+
+def test_the_certified_tier_returns_enclosures_of_the_quantitys_shape(dean):
+    problem, K = dean
+    cost = problem.cost(K, "certified")
+    gradient = problem.gradient(K, "certified")
+    assert isinstance(cost, Enclosure) and cost.shape == ()
+    assert isinstance(gradient, Enclosure) and gradient.shape == (3, 3)

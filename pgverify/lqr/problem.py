@@ -88,7 +88,18 @@ class LQR:
         self._evaluations: OrderedDict[tuple, GainEvaluation] = OrderedDict()
 
     def __repr__(self) -> str:
-        return f"LQR(n={self.n}, m={self.m}, gamma={self.gamma}, noise={self.noise})"
+        """Python source that rebuilds this problem exactly.
+
+        ``eval(repr(problem), {"LQR": pgverify.LQR})`` has bit for bit the same A, B, Q, R,
+        Sigma0, gamma and noise: matrices are written as nested lists (no numpy import needed)
+        and every float with ``repr``, the shortest text that reads back to the same double
+        (negative zeros and subnormals included).  So a failing hypothesis example can be
+        pasted into a regression test as it is printed."""
+        matrices = ", ".join(
+            f"{name}={_python_matrix(getattr(self, name))}"
+            for name in ("A", "B", "Q", "R", "Sigma0")
+        )
+        return f"LQR({matrices}, gamma={float(self.gamma)!r}, noise={float(self.noise)!r})"
 
     # ----------------------------------------------------------------------------------------
     # Stability
@@ -312,14 +323,11 @@ class LQR:
         value = method(*arguments, precision=digits)
         finer = method(*arguments, precision=digits + 10)
         with mpmath.workdps(digits + 10):
-            if isinstance(value, mpmath.matrix):
-                estimate = max(
-                    abs(finer[i, j] - value[i, j])
-                    for i in range(value.rows)
-                    for j in range(value.cols)
-                )
-            else:
-                estimate = abs(finer - value)
+            # an mpf, or an object ndarray of mpf (what the high-precision tier returns)
+            differences = np.ravel(
+                np.asarray(finer, dtype=object) - np.asarray(value, dtype=object)
+            )
+            estimate = max(abs(difference) for difference in differences)
         return value, estimate
 
     # ----------------------------------------------------------------------------------------
@@ -382,6 +390,12 @@ class LQR:
 
     def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
         return riccati.optimal_solution(self, ar)
+
+
+def _python_matrix(matrix: np.ndarray) -> str:
+    """A float64 matrix as a nested-list literal that reads back to the same doubles."""
+    rows = (", ".join(repr(float(entry)) for entry in row) for row in matrix)
+    return "[" + ", ".join(f"[{row}]" for row in rows) + "]"
 
 
 def _require_radius_below_one(radius: float) -> None:
