@@ -60,6 +60,7 @@ from pgverify.precision import (
     BallMatrix,
     Enclosure,
     Tier,
+    mpf_array,
     to_arb,
 )
 
@@ -723,11 +724,9 @@ class FixedPointHighPrecision(FixedPointArithmetic):
             if isinstance(value, FixedPointMatrix):
                 balls = value.to_arb_mat()
                 rows, cols = value.shape
-                matrix = mpmath.matrix(rows, cols)
-                for i in range(rows):
-                    for j in range(cols):
-                        matrix[i, j] = _mpf_of_midpoint(balls[i, j])
-                return matrix
+                return mpf_array(
+                    [[_mpf_of_midpoint(balls[i, j]) for j in range(cols)] for i in range(rows)]
+                )
             return _mpf_of_midpoint(to_arb(value))
 
 

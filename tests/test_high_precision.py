@@ -31,7 +31,7 @@ def test_high_precision_gradient_carries_the_digits_asked(n, digits):
     K = np.zeros((2, n))
     value = problem.gradient(K, precision=digits)
     reference = problem.gradient(K, Certified(bits=400)).ball
-    assert isinstance(value, mpmath.matrix)
+    assert isinstance(value, np.ndarray) and value.shape == (2, n)
     with mpmath.workdps(digits + 20):
         scale = max(abs(midpoint(reference[i, j])) for i in range(2) for j in range(n))
         error = max(
