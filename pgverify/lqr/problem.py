@@ -96,10 +96,16 @@ class LQR:
         (negative zeros and subnormals included).  So a failing hypothesis example can be
         pasted into a regression test as it is printed."""
         matrices = ", ".join(
-            f"{name}={_python_matrix(getattr(self, name))}"
+            f"{name}={self._python_matrix(getattr(self, name))}"
             for name in ("A", "B", "Q", "R", "Sigma0")
         )
         return f"LQR({matrices}, gamma={float(self.gamma)!r}, noise={float(self.noise)!r})"
+
+    @staticmethod
+    def _python_matrix(matrix: np.ndarray) -> str:
+        """A float64 matrix as a nested-list literal that reads back to the same doubles."""
+        rows = (", ".join(repr(float(entry)) for entry in row) for row in matrix)
+        return "[" + ", ".join(f"[{row}]" for row in rows) + "]"
 
     # ----------------------------------------------------------------------------------------
     # Stability
@@ -390,12 +396,6 @@ class LQR:
 
     def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
         return riccati.optimal_solution(self, ar)
-
-
-def _python_matrix(matrix: np.ndarray) -> str:
-    """A float64 matrix as a nested-list literal that reads back to the same doubles."""
-    rows = (", ".join(repr(float(entry)) for entry in row) for row in matrix)
-    return "[" + ", ".join(f"[{row}]" for row in rows) + "]"
 
 
 def _require_radius_below_one(radius: float) -> None:
