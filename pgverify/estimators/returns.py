@@ -76,8 +76,10 @@ def _td_residuals(
     gamma: float,
 ) -> np.ndarray:
     # np.where, not a product with (1 − terminated): the value after a terminal step is not read
-    bootstrap = np.where(terminated, 0.0, gamma * next_values)
-    return finite_result(costs + bootstrap - values, "TD residuals")
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
+        bootstrap = np.where(terminated, 0.0, gamma * next_values)
+        residuals = costs + bootstrap - values
+    return finite_result(residuals, "TD residuals")
 
 
 def td_residuals(
@@ -184,7 +186,9 @@ def lambda_returns(
     advantages, value_array = _gae_and_values(
         costs, values, next_values, terminated, truncated, gamma, lam
     )
-    return finite_result(advantages + value_array, "lambda-returns")
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
+        returns = advantages + value_array
+    return finite_result(returns, "lambda-returns")
 
 
 def _gae_and_values(

@@ -85,7 +85,7 @@ def real_segment(value: Any, name: str, shape: tuple[int, ...] | None = None) ->
     if np.any(inexact):
         index = _first_bad_index(inexact)
         raise InvalidProblemError(
-            f"{name} has the entry {array[index]!r} at index {index}, which float64 cannot "
+            f"{name} has the entry {array[index].item()!r} at index {index}, which float64 cannot "
             f"represent exactly; expected numbers exact in float64"
         )
     return result
@@ -105,7 +105,7 @@ def flag_segment(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     if np.any(not_a_flag):
         index = _first_bad_index(not_a_flag)
         raise InvalidProblemError(
-            f"{name} has the value {array[index]!r} at index {index}; expected a flag: "
+            f"{name} has the value {array[index].item()!r} at index {index}; expected a flag: "
             f"True/False or 1/0"
         )
     return array == 1
@@ -120,13 +120,13 @@ def discount(value: Any, name: str, *, allow_zero: bool) -> float:
             f"(type {type(value).__name__})"
         )
     result = float(value)
+    low_ok = result >= 0 if allow_zero else result > 0
+    if not (low_ok and result <= 1):  # also refuses NaN
+        raise InvalidProblemError(f"{name} = {value!r} is outside {interval}")
     if result != value:
         raise InvalidProblemError(
             f"{name} = {value!r} is not exactly a float64; expected a float in {interval}"
         )
-    low_ok = result >= 0 if allow_zero else result > 0
-    if not (low_ok and result <= 1):  # also refuses NaN
-        raise InvalidProblemError(f"{name} = {value!r} is outside {interval}")
     return result
 
 
