@@ -21,7 +21,6 @@ from pgverify.mdp import (
     exact_moments,
     softmax_policy,
 )
-from pgverify.mdp.evaluation import BallArithmetic
 
 SECTION = "## Finite MDPs: exact evaluation and trajectory enumeration (issue #4)"
 BUDGET = 10.0
@@ -60,7 +59,7 @@ def evaluation_times() -> list[tuple[str, float]]:
         evaluation.visitation()
 
     def balls() -> None:
-        evaluation = evaluate(mdp, softmax_policy(logits), BallArithmetic(212))
+        evaluation = evaluate(mdp, softmax_policy(logits))
         evaluation.cost()
         evaluation.visitation()
 

@@ -9,6 +9,9 @@ from pgverify.mdp import (
     EnumerationTooLarge,
     FiniteMDP,
     enumeration_size,
+    exact_moments,
+    finite_horizon_gradient,
+    score_function_estimator,
     tabular_policy,
     trajectories,
 )
@@ -50,11 +53,11 @@ def test_negative_probabilities_are_refused():
 
 
 def test_shapes_are_checked():
-    with pytest.raises(InvalidProblemError, match=r"transitions\[1\] has 1 actions; expected 2"):
+    with pytest.raises(InvalidProblemError, match=r"transitions\[1\] has length 1; expected 2"):
         make(transitions=[[[HALF, HALF], [1, 0]], [[0, 1]]])
-    with pytest.raises(InvalidProblemError, match="costs has shape"):
+    with pytest.raises(InvalidProblemError, match="costs has length 1; expected 2"):
         make(costs=[[1, 2]])
-    with pytest.raises(InvalidProblemError, match="initial has 3 entries; expected 2"):
+    with pytest.raises(InvalidProblemError, match="initial has length 3; expected 2"):
         make(initial=[Fraction(1, 3)] * 3)
 
 
@@ -75,7 +78,7 @@ def test_policies_are_validated():
     mdp = make()
     with pytest.raises(InvalidProblemError, match=r"policy\[1\] sums to 3/2"):
         tabular_policy(mdp, [[HALF, HALF], [1, HALF]])
-    with pytest.raises(InvalidProblemError, match="policy has 1 rows; expected 2"):
+    with pytest.raises(InvalidProblemError, match="policy has length 1; expected 2"):
         tabular_policy(mdp, [[HALF, HALF]])
 
 
@@ -95,9 +98,6 @@ def test_the_limit_can_be_raised_by_the_caller():
 def test_exact_moments_catch_reinforce_without_the_discount_in_front():
     """Negative control: the common bug Σ_t G_t ∇log π_t (missing γ^t) has a biased mean, and the
     exact check says so; the correct V1 estimator passes the same check."""
-    from pgverify.mdp import exact_moments
-    from pgverify.mdp.finite_horizon import finite_horizon_gradient, score_function_estimator
-
     mdp = make(gamma=HALF)
     policy = [[Fraction(1, 3), Fraction(2, 3)], [Fraction(3, 4), Fraction(1, 4)]]
     horizon = 2

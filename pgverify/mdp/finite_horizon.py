@@ -1,14 +1,15 @@
-"""Finite-horizon policy gradients, exactly: the gradient of C_N and the seed's three
-score-function forms, whose exact expectations (by trajectory enumeration) must equal it.
+"""Finite-horizon policy gradients, exactly: the gradient of C_N and three score-function
+forms, whose exact expectations (by trajectory enumeration) must equal it.
 
-``C_N(π) = E Σ_{t=0}^{N} γ^t c(x_t, u_t)`` (seed eq. 13.6), direct parametrisation (θ = the
-table π[s, a]; ``∂ log π(u|x)/∂π[s, a] = 1[(x, u) = (s, a)] / π[s, a]``, so π > 0 is required):
+``C_N(π) = E Σ_{t=0}^{N} γ^t c(x_t, u_t)``, direct parametrisation (θ = the table π[s, a];
+``∂ log π(u|x)/∂π[s, a] = 1[(x, u) = (s, a)] / π[s, a]``, so π > 0 is required):
 
-* V0 (seed, "warm-up"):  ``(Σ_t γ^t c_t)(Σ_k ∇log π(u_k|x_k))``;
-* V1 (REINFORCE):        ``Σ_t γ^t (Σ_{k≥t} γ^{k−t} c_k − b(x_t)) ∇log π(u_t|x_t)`` (b = 0 or any
-  function of the state: unbiased either way);
-* V2 (actor-critic):     ``Σ_t γ^t Q_t(x_t, u_t) ∇log π(u_t|x_t)`` with the finite-horizon
-  ``Q_t(x, u) = c(x, u) + γ Σ_y P(y|x, u) V_{t+1}(y)``, ``V_{N+1} = 0``.
+* V0 (the whole-trajectory likelihood ratio):  ``(Σ_t γ^t c_t)(Σ_k ∇log π(u_k|x_k))``;
+* V1 (REINFORCE, Williams 1992):
+  ``Σ_t γ^t (Σ_{k≥t} γ^{k−t} c_k − b(x_t)) ∇log π(u_t|x_t)`` (b = 0 or any function of the
+  state: unbiased either way);
+* V2 (actor-critic, Sutton et al. 2000):  ``Σ_t γ^t Q_t(x_t, u_t) ∇log π(u_t|x_t)`` with the
+  finite-horizon ``Q_t(x, u) = c(x, u) + γ Σ_y P(y|x, u) V_{t+1}(y)``, ``V_{N+1} = 0``.
 
 The three means agree with ∇C_N along directions tangent to the simplex (Σ_a δπ[s, a] = 0), the
 directions a policy can move in.  Off the simplex they differ: V0 differentiates the density of
@@ -22,15 +23,21 @@ from fractions import Fraction
 from typing import Any
 
 from pgverify.errors import InvalidProblemError
-from pgverify.mdp.model import FiniteMDP, tabular_policy
-from pgverify.mdp.trajectories import Trajectory
+from pgverify.mdp import validation
+from pgverify.mdp.enumeration import Trajectory
+from pgverify.mdp.model import FiniteMDP, Table
+
+FORMS = ("V0", "V1", "V2")
 
 Gradient = list[list[Fraction]]
 
 
 def finite_horizon_gradient(mdp: FiniteMDP, policy: Any, horizon: int) -> Gradient:
-    """∂C_N/∂π[s, a] by forward-mode differentiation of the state-law recursion (exact)."""
-    pi = tabular_policy(mdp, policy)
+    """∂C_N/∂π[s, a] by forward-mode differentiation of the state-law recursion: an (S, A)
+    table of Fractions (exact)."""
+    mdp = validation.finite_mdp(mdp)
+    pi = validation.policy(mdp, policy)
+    horizon = validation.horizon(horizon)
     S, A = mdp.states, mdp.actions
     P_pi = [
         [sum(pi[s][a] * mdp.transitions[s][a][t] for a in range(A)) for t in range(S)]
@@ -59,7 +66,11 @@ def finite_horizon_gradient(mdp: FiniteMDP, policy: Any, horizon: int) -> Gradie
 
 def finite_horizon_q(mdp: FiniteMDP, policy: Any, horizon: int) -> list[list[list[Fraction]]]:
     """``Q_t(x, u)`` for t = 0..N by the backward recursion (exact)."""
-    pi = tabular_policy(mdp, policy)
+    mdp = validation.finite_mdp(mdp)
+    return _finite_horizon_q(mdp, validation.policy(mdp, policy), validation.horizon(horizon))
+
+
+def _finite_horizon_q(mdp: FiniteMDP, pi: Table, horizon: int) -> list[list[list[Fraction]]]:
     S, A = mdp.states, mdp.actions
     value_next = [Fraction(0)] * S
     tables: list[list[list[Fraction]]] = []
@@ -77,7 +88,7 @@ def finite_horizon_q(mdp: FiniteMDP, policy: Any, horizon: int) -> list[list[lis
     return tables[::-1]
 
 
-def _score(mdp: FiniteMDP, pi, state: int, action: int) -> list[Fraction]:
+def _score(mdp: FiniteMDP, pi: Table, state: int, action: int) -> list[Fraction]:
     flat = [Fraction(0)] * (mdp.states * mdp.actions)
     flat[state * mdp.actions + action] = 1 / pi[state][action]
     return flat
@@ -91,19 +102,32 @@ def score_function_estimator(
     baseline: Callable[[int, int], Fraction] | None = None,
 ) -> Callable[[tuple[Trajectory, ...]], list[Fraction]]:
     """The single-trajectory estimator of ∇C_N of the given ``form`` ("V0", "V1", "V2"), as a
-    statistic for :func:`pgverify.mdp.exact_moments` (flattened row-major over (s, a)).
-    ``baseline(t, x)`` is subtracted from the reward-to-go in V1."""
-    pi = tabular_policy(mdp, policy)
-    if any(p == 0 for row in pi for p in row):
-        raise InvalidProblemError("score-function estimators need pi(a|s) > 0 for every (s, a)")
-    if form not in ("V0", "V1", "V2"):
-        raise InvalidProblemError(f"form must be 'V0', 'V1' or 'V2', got {form!r}")
-    q_tables = finite_horizon_q(mdp, pi, horizon) if form == "V2" else None
+    statistic for :func:`pgverify.mdp.exact_moments` (flattened row-major over (s, a)); needs
+    π(a|s) > 0 everywhere.  ``baseline(t, x)`` (a number) is subtracted from the reward-to-go
+    in V1."""
+    mdp = validation.finite_mdp(mdp)
+    pi = validation.policy(mdp, policy)
+    horizon = validation.horizon(horizon)
+    form = validation.choice(form, "form", FORMS)
+    if baseline is not None:
+        baseline = validation.function(baseline, "baseline")
+        if form != "V1":
+            raise InvalidProblemError(
+                f"baseline is used by form 'V1' only, got form {form!r} with a baseline; expected "
+                "form='V1' or baseline=None"
+            )
+    zeros = [(s, a) for s, row in enumerate(pi) for a, p in enumerate(row) if p == 0]
+    if zeros:
+        raise InvalidProblemError(
+            f"policy[{zeros[0][0]}][{zeros[0][1]}] = 0: score-function estimators need "
+            "pi(a|s) > 0 for every (s, a) (log pi is -inf otherwise)"
+        )
+    q_tables = _finite_horizon_q(mdp, pi, horizon) if form == "V2" else None
     size = mdp.states * mdp.actions
     gamma = mdp.gamma
 
     def estimate(batch: tuple[Trajectory, ...]) -> list[Fraction]:
-        trajectory = batch[0]
+        trajectory = _single_trajectory(mdp, batch, horizon)
         costs = [mdp.costs[x][u] for x, u in trajectory]
         scores = [_score(mdp, pi, x, u) for x, u in trajectory]
         total = [Fraction(0)] * size
@@ -115,7 +139,7 @@ def score_function_estimator(
             if form == "V1":
                 weight = sum(gamma ** (k - t) * costs[k] for k in range(t, len(costs)))
                 if baseline is not None:
-                    weight -= baseline(t, x)
+                    weight -= validation.exact_number(baseline(t, x), "baseline(t, x)")
             else:
                 weight = q_tables[t][x][u]
             for i in range(size):
@@ -123,3 +147,18 @@ def score_function_estimator(
         return total
 
     return estimate
+
+
+def _single_trajectory(mdp: FiniteMDP, batch: Any, horizon: int) -> Trajectory:
+    """The trajectory of a batch of one, of horizon ``horizon``."""
+    if not isinstance(batch, tuple) or len(batch) != 1:
+        raise InvalidProblemError(
+            f"a score-function estimator takes a batch of one trajectory (exact_moments with "
+            f"batch=1), got {validation.shown(batch)}"
+        )
+    trajectory = validation.trajectory(mdp, batch[0], "batch[0]")
+    if len(trajectory) != horizon + 1:
+        raise InvalidProblemError(
+            f"batch[0] has {len(trajectory)} steps; expected horizon + 1 = {horizon + 1}"
+        )
+    return trajectory

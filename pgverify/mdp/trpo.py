@@ -3,11 +3,11 @@ Hessian (= the Fisher matrix), and the natural gradient of the tabular softmax p
 
 With ``d_k`` the normalised discounted visitation of π_k (``(1 − γ) Σ_t γ^t Pr(x_t = ·)``):
 
-* surrogate (Schulman et al. 2015; seed, with the erratum's ratio π_θ/π_θk):
+* surrogate (Schulman, Levine, Moritz, Jordan & Abbeel 2015, with the ratio π_θ/π_θk):
   ``L_{θk}(θ) = E_{x ~ d_k, u ~ π_k}[π_θ(u|x)/π_k(u|x) A^{π_k}(x, u)]``
   ``= Σ_x d_k(x) Σ_u π_θ(u|x) A^{π_k}(x, u)``;
   its gradient at θ_k is ``(1 − γ) ∇C(θ_k)`` — the factor the normalisation of d dictates
-  (along every direction tangent to the simplex; the seed's "the same as ∇C" holds for the
+  (along every direction tangent to the simplex; "the same as ∇C" holds only for the
   unnormalised visitation);
 * expected KL ``E_{x ~ d_k} KL(π_k(·|x) ‖ π_θ(·|x))``; its Hessian at θ_k is the Fisher matrix
   ``F = E_{x ~ d_k, u ~ π_k}[∇log π ∇log πᵀ]`` (Kakade 2002) — for softmax,
@@ -19,41 +19,60 @@ With ``d_k`` the normalised discounted visitation of π_k (``(1 − γ) Σ_t γ^
 Hessians are computed rigorously by Taylor-mode arithmetic (``arb_series``): second derivatives
 of ``t ↦ KL(θ_k + t v)``, entries by polarisation — an independent route from the Fisher's
 closed form.
+
+Exact results are Fractions; certified ones :class:`pgverify.Enclosure` objects.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flint import arb, arb_mat, arb_series, ctx
+from flint import arb, arb_mat, arb_series
 
-from pgverify.mdp.evaluation import BallArithmetic, evaluate
-from pgverify.mdp.gradients import softmax_gradient, softmax_policy
+from pgverify.errors import InvalidProblemError
+from pgverify.mdp import validation
+from pgverify.mdp.evaluation import (
+    DEFAULT_BITS,
+    BallArithmetic,
+    RationalArithmetic,
+    arithmetic_for_policies,
+    solve_bellman,
+)
+from pgverify.mdp.gradients import softmax_rows
 from pgverify.mdp.model import FiniteMDP
+from pgverify.precision import Enclosure
 
-BITS = 212
+BITS = DEFAULT_BITS
 
 
-def surrogate(mdp: FiniteMDP, old_policy: Any, policy: Any, arithmetic: Any = None) -> Any:
-    """``L_{θk}(θ) = Σ_x d_k(x) Σ_u π_θ(u|x) A^{π_k}(x, u)`` (exact for rational policies)."""
-    old = evaluate(mdp, old_policy, arithmetic)
-    ar = old.arithmetic
-    d = old.native_visitation()
-    total = ar.scalar(0)
-    for s in range(mdp.states):
-        for a in range(mdp.actions):
-            total += d[s] * ar.scalar(policy[s][a]) * old.advantage(s, a)
-    return ar.export(total)
+def surrogate(mdp: FiniteMDP, old_policy: Any, policy: Any, *, bits: int = DEFAULT_BITS) -> Any:
+    """``L_{θk}(θ) = Σ_x d_k(x) Σ_u π_θ(u|x) A^{π_k}(x, u)``: a Fraction for exact policies, an
+    Enclosure when either policy is an Enclosure (e.g. a softmax policy)."""
+    mdp = validation.finite_mdp(mdp)
+    ar, (old_table, table) = arithmetic_for_policies(
+        mdp, {"old_policy": old_policy, "policy": policy}, bits
+    )
+    old = solve_bellman(mdp, old_table, ar)
+    with ar.context():
+        d = old.visitation()
+        total = ar.scalar(0)
+        for s in range(mdp.states):
+            for a in range(mdp.actions):
+                total += d[s] * ar.scalar(table[s][a]) * old.advantage(s, a)
+        return ar.export(total)
 
 
 def surrogate_gradient_direct(mdp: FiniteMDP, old_policy: Any) -> list[list[Any]]:
-    """``∂L/∂π[s, a] = d_k(s) A^{π_k}(s, a)`` at θ = θ_k (direct parametrisation, exact)."""
-    old = evaluate(mdp, old_policy)
-    d = old.native_visitation()
-    return [
-        [old.arithmetic.export(d[s] * old.advantage(s, a)) for a in range(mdp.actions)]
-        for s in range(mdp.states)
-    ]
+    """``∂L/∂π[s, a] = d_k(s) A^{π_k}(s, a)`` at θ = θ_k (direct parametrisation): an (S, A)
+    table of Fractions."""
+    mdp = validation.finite_mdp(mdp)
+    table = validation.policy(mdp, old_policy, "old_policy")
+    ar = RationalArithmetic()
+    old = solve_bellman(mdp, table, ar)
+    d = old.visitation()
+    return ar.export_table(
+        [[d[s] * old.advantage(s, a) for a in range(mdp.actions)] for s in range(mdp.states)]
+    )
 
 
 def _kl_series(p: list[arb], logits: list[arb], direction: list[arb], reverse: bool) -> arb_series:
@@ -73,19 +92,31 @@ def _kl_series(p: list[arb], logits: list[arb], direction: list[arb], reverse: b
     return series
 
 
+def _softmax_visitation(mdp: FiniteMDP, policy: list[list[arb]], ar: BallArithmetic) -> list[arb]:
+    return solve_bellman(mdp, policy, ar).visitation()
+
+
 def expected_kl_hessian(
-    mdp: FiniteMDP, logits: Any, *, reverse: bool = False, bits: int = BITS
-) -> arb_mat:
+    mdp: FiniteMDP, logits: Any, *, reverse: bool = False, bits: int = DEFAULT_BITS
+) -> Enclosure:
     """The Hessian of ``E_{x ~ d_k} KL(π_k ‖ π_θ)`` (or of the reversed KL) at θ = θ_k, over the
-    logits θ[s, a] flattened row-major; certified, by Taylor-mode second derivatives."""
+    logits θ[s, a] flattened row-major: an Enclosure of shape (S·A, S·A), by Taylor-mode second
+    derivatives."""
+    mdp = validation.finite_mdp(mdp)
+    theta_table = validation.logits(logits, mdp=mdp)
+    reverse = validation.flag(reverse, "reverse")
+    working_bits = validation.bits(bits)
+    ar = BallArithmetic(working_bits)
     S, A = mdp.states, mdp.actions
-    with ctx.workprec(bits):
-        policy = softmax_policy(logits, bits)
-        d = evaluate(mdp, policy, BallArithmetic(bits)).native_visitation()
+    policy = softmax_rows(theta_table, working_bits)
+    d = _softmax_visitation(mdp, policy, ar)
+    with ar.context():
         size = S * A
         hessian = arb_mat(size, size)
         for s in range(S):
-            theta = [BallArithmetic(bits).scalar(v) for v in logits[s]]
+            # softmax is shift-invariant: shifting by the row maximum keeps exp from overflowing
+            top = max(theta_table[s])
+            theta = [ar.scalar(v - top) for v in theta_table[s]]
 
             def second(direction: list[int], s: int = s, theta: list[arb] = theta) -> arb:
                 series = _kl_series(policy[s], theta, [arb(v) for v in direction], reverse)
@@ -100,34 +131,45 @@ def expected_kl_hessian(
                         both = second([1 if c in (a, b) else 0 for c in range(A)])
                         entry = (both - diagonal[a] - diagonal[b]) / 2
                     hessian[s * A + a, s * A + b] = d[s] * entry
-        return hessian
+        return Enclosure(hessian)
 
 
 def expected_kl(
-    mdp: FiniteMDP, old_logits: Any, logits: Any, *, reverse: bool = False, bits: int = BITS
-) -> arb:
-    """``E_{x ~ d_k} KL(π_k(·|x) ‖ π_θ(·|x))`` (``reverse``: ``KL(π_θ ‖ π_k)``), certified.  The
-    two directions share their Hessian at θ_k but differ away from it — TRPO constrains the
-    first (the expectation is over π_k's data)."""
-    with ctx.workprec(bits):
-        old = softmax_policy(old_logits, bits)
-        new = softmax_policy(logits, bits)
-        d = evaluate(mdp, old, BallArithmetic(bits)).native_visitation()
+    mdp: FiniteMDP, old_logits: Any, logits: Any, *, reverse: bool = False, bits: int = DEFAULT_BITS
+) -> Enclosure:
+    """``E_{x ~ d_k} KL(π_k(·|x) ‖ π_θ(·|x))`` (``reverse``: ``KL(π_θ ‖ π_k)``), a scalar
+    Enclosure.  The two directions share their Hessian at θ_k but differ away from it — TRPO
+    constrains the first (the expectation is over π_k's data)."""
+    mdp = validation.finite_mdp(mdp)
+    old_theta = validation.logits(old_logits, "old_logits", mdp=mdp)
+    new_theta = validation.logits(logits, mdp=mdp)
+    reverse = validation.flag(reverse, "reverse")
+    working_bits = validation.bits(bits)
+    ar = BallArithmetic(working_bits)
+    old = softmax_rows(old_theta, working_bits)
+    new = softmax_rows(new_theta, working_bits)
+    d = _softmax_visitation(mdp, old, ar)
+    with ar.context():
         total = arb(0)
         for s in range(mdp.states):
             p, q = (new[s], old[s]) if reverse else (old[s], new[s])
             total += d[s] * sum(
                 (p_a * (p_a.log() - q_a.log()) for p_a, q_a in zip(p, q, strict=True)), arb(0)
             )
-        return total
+        return ar.export(total)
 
 
-def softmax_fisher(mdp: FiniteMDP, logits: Any, bits: int = BITS) -> arb_mat:
-    """``F = E_{x ~ d, u ~ π}[∇log π ∇log πᵀ]`` from score outer products (certified)."""
+def softmax_fisher(mdp: FiniteMDP, logits: Any, bits: int = DEFAULT_BITS) -> Enclosure:
+    """``F = E_{x ~ d, u ~ π}[∇log π ∇log πᵀ]`` from score outer products: an Enclosure of
+    shape (S·A, S·A)."""
+    mdp = validation.finite_mdp(mdp)
+    theta = validation.logits(logits, mdp=mdp)
+    working_bits = validation.bits(bits)
+    ar = BallArithmetic(working_bits)
     S, A = mdp.states, mdp.actions
-    with ctx.workprec(bits):
-        policy = softmax_policy(logits, bits)
-        d = evaluate(mdp, policy, BallArithmetic(bits)).native_visitation()
+    policy = softmax_rows(theta, working_bits)
+    d = _softmax_visitation(mdp, policy, ar)
+    with ar.context():
         fisher = arb_mat(S * A, S * A)
         for s in range(S):
             for u in range(A):
@@ -136,27 +178,48 @@ def softmax_fisher(mdp: FiniteMDP, logits: Any, bits: int = BITS) -> arb_mat:
                 for a in range(A):
                     for b in range(A):
                         fisher[s * A + a, s * A + b] += weight * score[a] * score[b]
-        return fisher
+        return Enclosure(fisher)
 
 
-def softmax_natural_gradient(mdp: FiniteMDP, logits: Any, bits: int = BITS) -> list[list[arb]]:
-    """``A^π(s, a) / (1 − γ)``: the softmax natural gradient (a solution of ``F x = ∇C``)."""
-    with ctx.workprec(bits):
-        policy = softmax_policy(logits, bits)
-        ar = BallArithmetic(bits)
-        evaluation = evaluate(mdp, policy, ar)
+def softmax_natural_gradient(mdp: FiniteMDP, logits: Any, bits: int = DEFAULT_BITS) -> Enclosure:
+    """``A^π(s, a) / (1 − γ)``: the softmax natural gradient (a solution of ``F x = ∇C``), an
+    Enclosure of shape (S, A)."""
+    mdp = validation.finite_mdp(mdp)
+    theta = validation.logits(logits, mdp=mdp)
+    working_bits = validation.bits(bits)
+    ar = BallArithmetic(working_bits)
+    evaluation = solve_bellman(mdp, softmax_rows(theta, working_bits), ar)
+    with ar.context():
         factor = 1 - ar.scalar(mdp.gamma)
-        return [
-            [evaluation.advantage(s, a) / factor for a in range(mdp.actions)]
-            for s in range(mdp.states)
-        ]
+        return ar.export_table(
+            [
+                [evaluation.advantage(s, a) / factor for a in range(mdp.actions)]
+                for s in range(mdp.states)
+            ]
+        )
 
 
-def fisher_times(fisher: arb_mat, vector: list[list[arb]]) -> list[arb]:
-    flat = [v for row in vector for v in row]
-    column = arb_mat(len(flat), 1, flat)
-    product = fisher * column
-    return [product[i, 0] for i in range(len(flat))]
+def fisher_times(fisher: Enclosure, vector: Enclosure, bits: int = DEFAULT_BITS) -> Enclosure:
+    """``F x`` for an (S·A, S·A) Fisher enclosure and an (S, A) table ``x`` (an Enclosure, e.g.
+    :func:`softmax_natural_gradient`), flattened row-major and reshaped back: an Enclosure of
+    shape (S, A), to compare with :func:`pgverify.mdp.softmax_gradient` (products at ``bits``)."""
+    for name, value in (("fisher", fisher), ("vector", vector)):
+        if not isinstance(value, Enclosure) or not value.is_matrix:
+            raise InvalidProblemError(
+                f"{name} must be a matrix Enclosure, got {validation.shown(value)}"
+            )
+    working_bits = validation.bits(bits)
+    states, actions = vector.shape
+    size = states * actions
+    if fisher.shape != (size, size):
+        raise InvalidProblemError(
+            f"fisher has shape {fisher.shape}; expected ({size}, {size}) for a vector of shape "
+            f"{vector.shape}"
+        )
+    entries = [x for row in vector.ball.tolist() for x in row]
+    with BallArithmetic(working_bits).context():
+        product = fisher.ball * arb_mat(size, 1, entries)
+    return Enclosure(arb_mat(states, actions, [product[i, 0] for i in range(size)]))
 
 
 __all__ = [
@@ -164,7 +227,6 @@ __all__ = [
     "expected_kl_hessian",
     "fisher_times",
     "softmax_fisher",
-    "softmax_gradient",
     "softmax_natural_gradient",
     "surrogate",
     "surrogate_gradient_direct",
