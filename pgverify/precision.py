@@ -70,7 +70,7 @@ class Certified:
             raise InvalidProblemError(
                 f"Certified(bits=...) must be an int >= 64, got {self.bits!r}"
             )
-        if self.engine not in ENGINES:
+        if not isinstance(self.engine, str) or self.engine not in ENGINES:
             raise InvalidProblemError(
                 f"Certified(engine=...) must be one of {', '.join(ENGINES)}; got {self.engine!r}"
             )

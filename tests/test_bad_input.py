@@ -170,3 +170,31 @@ def test_invalid_horizon_is_refused(horizon):
 def test_invalid_problem_error_is_a_value_error():
     with pytest.raises(ValueError):
         make(gamma=2.0)
+
+
+def test_a_bool_inside_a_nested_list_is_refused_not_read_as_one():
+    with pytest.raises(InvalidProblemError, match="K has the bool entry True"):
+        make().gain([[True, 0.3]])
+
+
+def test_a_bool_array_is_refused():
+    with pytest.raises(InvalidProblemError, match="A must hold real numbers, got dtype bool"):
+        make(A=np.eye(2, dtype=bool))
+
+
+@pytest.mark.parametrize("quantity", [None, 3, "gain", "spectral_radius", "_evaluation", "nope"])
+def test_with_error_estimate_refuses_a_quantity_without_a_precision(quantity):
+    with pytest.raises(InvalidProblemError, match="quantity must name an LQR method"):
+        make().with_error_estimate(quantity, K_GOOD, digits=10)
+
+
+@pytest.mark.parametrize("arguments", [(), (K_GOOD, K_GOOD, K_GOOD)])
+def test_with_error_estimate_refuses_arguments_that_do_not_fit_the_quantity(arguments):
+    with pytest.raises(InvalidProblemError, match="do not fit quantity 'cost'"):
+        make().with_error_estimate("cost", *arguments, digits=10)
+
+
+@pytest.mark.parametrize("engine", [np.array(["arb"]), ["arb"], None, 1])
+def test_a_certified_engine_that_is_not_a_string_is_refused(engine):
+    with pytest.raises(InvalidProblemError, match=r"Certified\(engine=\.\.\.\) must be one of"):
+        Certified(engine=engine)

@@ -321,9 +321,7 @@ class LQR:
         at ``digits`` and at ``digits + 10`` decimal digits; the estimate is the largest entrywise
         difference of the two (an estimate, not a bound — use ``precision="certified"`` for one).
         """
-        method = getattr(self, quantity, None)
-        if method is None or quantity.startswith("_") or quantity == "with_error_estimate":
-            raise validation.InvalidProblemError(f"unknown quantity {quantity!r}")
+        method = validation.error_estimate_method(self, quantity, arguments)
         if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
             raise validation.InvalidProblemError(f"digits must be a positive int, got {digits!r}")
         value = method(*arguments, precision=digits)

@@ -3,6 +3,8 @@ argument, the value seen and what was expected — never a silent NaN or a wrong
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,14 @@ def as_real_matrix(value: Any, name: str, shape: tuple[int | None, int | None]) 
         raise InvalidProblemError(
             f"{name} has complex entries (dtype {array.dtype}); expected a real matrix"
         )
+    if array.dtype == object or not isinstance(value, np.ndarray):
+        # numpy reads [[True, 0.5]] as floats: a bool inside nested lists must not become 1.0
+        flat = np.asarray(value, dtype=object).ravel()
+        bools = [entry for entry in flat if isinstance(entry, (bool, np.bool_))]
+        if bools:
+            raise InvalidProblemError(
+                f"{name} has the bool entry {bools[0]!r}; expected real numbers (int or float)"
+            )
     if array.dtype == bool or not (
         np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
     ):
@@ -144,3 +154,29 @@ def horizon_length(horizon: Any) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
         raise InvalidProblemError(f"the horizon N must be an int >= 0, got {horizon!r}")
     return int(horizon)
+
+
+def error_estimate_method(problem: Any, quantity: Any, arguments: tuple) -> Callable[..., Any]:
+    """The method of ``problem`` named ``quantity`` that takes ``precision=``, checked to accept
+    ``arguments`` (for :meth:`pgverify.LQR.with_error_estimate`)."""
+    method = getattr(problem, quantity, None) if isinstance(quantity, str) else None
+    if (
+        method is None
+        or quantity.startswith("_")
+        or not callable(method)
+        or "precision" not in inspect.signature(method).parameters
+    ):
+        raise InvalidProblemError(
+            f"quantity must name an LQR method that takes precision= (e.g. 'gradient', 'cost'), "
+            f"got {quantity!r}"
+        )
+    signature = inspect.signature(method)
+    try:
+        signature.bind(*arguments, precision=None)
+    except TypeError as exc:
+        parameters = ", ".join(signature.parameters)
+        raise InvalidProblemError(
+            f"the {len(arguments)} arguments given do not fit quantity {quantity!r}, a method "
+            f"({parameters}): {exc}; expected its arguments before precision"
+        ) from exc
+    return method

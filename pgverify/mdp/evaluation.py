@@ -27,7 +27,7 @@ from typing import Any
 
 from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
 
-from pgverify.errors import CertificationError
+from pgverify.errors import CertificationError, InvalidProblemError
 from pgverify.mdp import validation
 from pgverify.mdp.model import FiniteMDP
 from pgverify.precision import Enclosure
@@ -192,6 +192,11 @@ class Evaluation:
     """
 
     def __init__(self, solution: BellmanSolution) -> None:
+        if not isinstance(solution, BellmanSolution):
+            raise InvalidProblemError(
+                f"solution must be the BellmanSolution pgverify builds, got "
+                f"{validation.shown(solution)}; use pgverify.mdp.evaluate(mdp, policy)"
+            )
         self._solution = solution
         self.mdp = solution.mdp
 

@@ -70,7 +70,7 @@ class FiniteMDP:
         return len(self.transitions[0])
 
 
-def tabular_policy(mdp: FiniteMDP, probabilities: Any) -> Table:
+def tabular_policy(mdp: FiniteMDP, policy: Any) -> Table:
     """A direct tabular policy π[s, a] validated for ``mdp``: shape (S, A), every row an exact
     probability vector (non-negative Fractions summing to exactly 1)."""
-    return validation.policy(validation.finite_mdp(mdp), probabilities)
+    return validation.policy(validation.finite_mdp(mdp), policy)
