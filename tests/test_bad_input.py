@@ -184,7 +184,7 @@ def test_a_bool_array_is_refused():
 
 @pytest.mark.parametrize("quantity", [None, 3, "gain", "spectral_radius", "_evaluation", "nope"])
 def test_with_error_estimate_refuses_a_quantity_without_a_precision(quantity):
-    with pytest.raises(InvalidProblemError, match="quantity must name an LQR method"):
+    with pytest.raises(InvalidProblemError, match="unknown quantity"):
         make().with_error_estimate(quantity, K_GOOD, digits=10)
 
 

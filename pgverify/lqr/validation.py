@@ -167,8 +167,8 @@ def error_estimate_method(problem: Any, quantity: Any, arguments: tuple) -> Call
         or "precision" not in inspect.signature(method).parameters
     ):
         raise InvalidProblemError(
-            f"quantity must name an LQR method that takes precision= (e.g. 'gradient', 'cost'), "
-            f"got {quantity!r}"
+            f"unknown quantity {quantity!r}; expected the name of an LQR method that takes "
+            "precision= (e.g. 'gradient', 'cost')"
         )
     signature = inspect.signature(method)
     try:
