@@ -107,7 +107,7 @@ def test_a_certified_evaluation_returns_enclosures():
     evaluation = evaluate(MDP, softmax_policy(UNIFORM_LOGITS))
     assert evaluation.tier == "certified"
     assert isinstance(evaluation.cost(), Enclosure) and evaluation.cost().contains(4)
-    assert evaluation.value.shape == (1, 1) and evaluation.value.contains([[4]])
+    assert evaluation.value.shape == (1,) and evaluation.value.contains([4])
     assert evaluation.advantage(0, 1).contains(1)
 
 
@@ -132,6 +132,6 @@ def test_the_expected_kl_of_a_policy_to_itself_is_an_enclosure_of_zero():
     assert isinstance(kl, Enclosure) and kl.contains(0)
 
 
-def test_the_softmax_score_is_a_column_enclosure():
+def test_the_softmax_score_is_a_vector_enclosure():
     score = softmax_score(UNIFORM_LOGITS, 0, 0)  # e_0 − π
-    assert score.shape == (2, 1) and score.contains([[Fraction(1, 2)], [Fraction(-1, 2)]])
+    assert score.shape == (2,) and score.contains([Fraction(1, 2), Fraction(-1, 2)])

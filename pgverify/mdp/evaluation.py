@@ -15,7 +15,7 @@ and Arb balls (``arb_mat``) for probabilities that are irrational.  With
 
 Result types (the public boundary): exact results are ``fractions.Fraction`` (vectors: lists of
 Fractions; tables: lists of rows), certified results :class:`pgverify.Enclosure` (vectors: shape
-(n, 1); tables: shape (S, A)).  Inside, the computation stays in python-flint.
+(n,); tables: shape (S, A)).  Inside, the computation stays in python-flint.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class BallArithmetic:
         return Enclosure(value if isinstance(value, arb) else arb(value))
 
     def export_vector(self, values: list[Any]) -> Enclosure:
-        return Enclosure(arb_mat(len(values), 1, [self.scalar(v) for v in values]))
+        return Enclosure([self.scalar(v) for v in values])
 
     def export_table(self, rows: list[list[Any]]) -> Enclosure:
         return Enclosure(self.matrix(rows))
@@ -217,7 +217,7 @@ class Evaluation:
 
     @property
     def value(self) -> Any:
-        """V^π(s) for every state: S Fractions, or an Enclosure of shape (S, 1)."""
+        """V^π(s) for every state: S Fractions, or an Enclosure of shape (S,)."""
         solution = self._solution
         return solution.arithmetic.export_vector(
             [solution.value[s, 0] for s in range(self.mdp.states)]
@@ -228,7 +228,7 @@ class Evaluation:
         return self._solution.arithmetic.export(self._solution.cost())
 
     def visitation(self) -> Any:
-        """d^π(s) = (1 − γ) [ρᵀ (I − γP_π)⁻¹]_s: S Fractions, or an Enclosure of shape (S, 1)."""
+        """d^π(s) = (1 − γ) [ρᵀ (I − γP_π)⁻¹]_s: S Fractions, or an Enclosure of shape (S,)."""
         return self._solution.arithmetic.export_vector(self._solution.visitation())
 
     def q_value(self, state: int, action: int) -> Any:

@@ -65,7 +65,7 @@ def direct_fisher(mdp: FiniteMDP, policy: Any) -> list[list[Fraction]]:
 
 def softmax_score(logits: Any, state: int, action: int, bits: int = DEFAULT_BITS) -> Enclosure:
     """∇_θ log π_θ(action|state) of the tabular softmax for an (S, A) table of logits,
-    flattened: an Enclosure of shape (S·A, 1)."""
+    flattened: an Enclosure of shape (S·A,)."""
     theta = validation.logits(logits)
     states, actions = len(theta), len(theta[0])
     s = validation.integer(state, "state", minimum=0, maximum=states - 1)

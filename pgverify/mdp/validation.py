@@ -257,9 +257,9 @@ def logits(
 def certified_policy(mdp: FiniteMDP, value: Enclosure, name: str = "policy") -> list[list[arb]]:
     """A policy given as balls (e.g. :func:`pgverify.mdp.softmax_policy`): shape (S, A), every
     ball finite, no entry provably negative, every row sum containing 1."""
-    ball = value.ball
     shape = (mdp.states, mdp.actions)
-    if not isinstance(ball, arb_mat) or (ball.nrows(), ball.ncols()) != shape:
+    ball = value.ball
+    if value.shape != shape or not isinstance(ball, arb_mat):
         raise InvalidProblemError(
             f"{name} is an Enclosure of shape {value.shape}; expected shape {shape} (one row per "
             "state, one column per action)"
