@@ -79,7 +79,7 @@ def mdp_evaluation() -> Any:
 JUNK_OBJECTS = [None, "abc", b"xy", True, 1j, object(), {}, {1, 2}, Ellipsis]
 """Values that are no number, table, option or function of any kind."""
 
-BAD_ENTRIES = [None, "a", 1j, True, object(), [1.0], float("nan"), float("inf")]
+BAD_ENTRIES = (None, "a", 1j, True, object(), [1.0], float("nan"), float("inf"))
 """Entries that make a numeric table invalid wherever they sit."""
 
 
@@ -108,12 +108,14 @@ def wrong_shape(
 
 
 @st.composite
-def with_bad_entry(draw: st.DrawFn, valid: list[list[Any]]) -> Any:
+def with_bad_entry(
+    draw: st.DrawFn, valid: list[list[Any]], entries: tuple[Any, ...] = BAD_ENTRIES
+) -> Any:
     """``valid`` with one entry, at a random position, replaced by a non-number or non-finite."""
     rows = [list(row) for row in valid]
     i = draw(st.integers(0, len(rows) - 1))
     j = draw(st.integers(0, len(rows[0]) - 1))
-    bad = draw(st.sampled_from([*BAD_ENTRIES, -np.inf, np.nan]))
+    bad = draw(st.sampled_from([*entries, -np.inf, np.nan]))
     rows[i][j] = bad
     if isinstance(bad, float):
         dtype = draw(st.sampled_from([np.float64, np.float32, np.float16]))
@@ -154,12 +156,13 @@ def malformed_table(
     valid: list[list[Any]],
     *extra: st.SearchStrategy[Any],
     valid_shape: Callable[[int, int], bool] | None = None,
+    entries: tuple[Any, ...] = BAD_ENTRIES,
 ) -> st.SearchStrategy[Any]:
     """Every structural way of getting a table wrong, plus ``extra`` argument-specific ones."""
     rows, cols = len(valid), len(valid[0])
     return st.one_of(
         wrong_shape(rows, cols, lambda c: [0.0] * c, valid_shape),
-        with_bad_entry(valid),
+        with_bad_entry(valid, entries),
         ragged(valid),
         wrong_dtype(valid),
         wrong_dimension(valid),
@@ -379,8 +382,10 @@ def lqr_entries() -> dict[str, Entry]:
             mentions={"arguments": "K"},
         ),
     }
+    entries["pgverify.LQR.is_stabilizing"] = Entry(  # a destabilising gain has an answer here
+        PROBLEM.is_stabilizing, at_gain, {**at_gain_fuzz, "K": lqr_matrix("K")}
+    )
     for name in (
-        "is_stabilizing",
         "cost",
         "value_matrix",
         "state_covariance",
@@ -408,6 +413,10 @@ def lqr_entries() -> dict[str, Entry]:
             getattr(PROBLEM, name), {"precision": "float"}, {"precision": PRECISION}
         )
     return entries
+
+
+NO_BOOL = tuple(entry for entry in BAD_ENTRIES if entry is not True)
+"""Enclosure reads a bool inside a nested list as 1.0: see the xfail tests at the end."""
 
 
 def certified_entries() -> dict[str, Entry]:
@@ -439,7 +448,9 @@ def certified_entries() -> dict[str, Entry]:
             {"value": (certified_matrix(), K)},
             {
                 "value": st.one_of(
-                    malformed_table(K.tolist()).map(lambda bad: (certified_matrix(), bad)),
+                    malformed_table(K.tolist(), entries=NO_BOOL).map(
+                        lambda bad: (certified_matrix(), bad)
+                    ),
                     st.one_of(
                         junk(), st.sampled_from([float("nan"), "1", [1.0, 2.0], np.ones(2), 1j])
                     ).map(lambda bad: (certified_scalar(), bad)),
@@ -449,7 +460,11 @@ def certified_entries() -> dict[str, Entry]:
         "pgverify.Enclosure.overlaps": Entry(
             lambda other: certified_matrix().overlaps(other),
             {"other": certified_matrix()},
-            {"other": st.one_of(malformed_table(K.tolist()), st.builds(certified_scalar))},
+            {
+                "other": st.one_of(
+                    malformed_table(K.tolist(), entries=NO_BOOL), st.builds(certified_scalar)
+                )
+            },
         ),
     }
 
@@ -923,3 +938,15 @@ def test_malformed_input_raises_a_pgverify_error_naming_the_argument(name, argum
         if entry.draws:
             data.draw(result)
     assert entry.mentions.get(argument, argument) in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# Known gaps outside this change, pinned deterministically (strict: fixing one fails its test)
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="pgverify/enclosure.py reads [[0.6, True]] as floats")
+@pytest.mark.parametrize("method", ["contains", "overlaps"])
+def test_an_enclosure_refuses_a_bool_inside_a_nested_list(method):
+    with pytest.raises(PgverifyError):
+        getattr(certified_matrix(), method)([[0.6, 0.1, 0.0], [0.0, True, 0.1]])

@@ -45,7 +45,7 @@ def test_surrogate_gradient_is_one_minus_gamma_times_the_cost_gradient_exactly(c
     surrogate = tangent(trpo.surrogate_gradient_direct(mdp, policy))
     cost = tangent(direct_gradient(mdp, policy))
     assert surrogate == [(1 - mdp.gamma) * g for g in cost]
-    # negative control: the seed's "the same as the gradient of C" fails with normalised d
+    # negative control: "the same as the gradient of C" fails with the normalised visitation d
     if any(g != 0 for g in cost):
         assert surrogate != cost
 
