@@ -135,3 +135,19 @@ def test_the_expected_kl_of_a_policy_to_itself_is_an_enclosure_of_zero():
 def test_the_softmax_score_is_a_vector_enclosure():
     score = softmax_score(UNIFORM_LOGITS, 0, 0)  # e_0 − π
     assert score.shape == (2,) and score.contains([Fraction(1, 2), Fraction(-1, 2)])
+
+
+@pytest.mark.parametrize(("bits", "digits"), [(212, 55), (400, 110)])
+def test_a_certified_evaluation_carries_the_precision_asked_for(bits, digits):
+    """Regression: the Bellman solve once ran at python-flint's default 53 bits (radius ~1e-14)
+    whatever the policy's precision."""
+    mdp = FiniteMDP.create(
+        [[[Fraction(1, 3), Fraction(2, 3)], [1, 0]], [[0, 1], [Fraction(1, 2), Fraction(1, 2)]]],
+        [[1, 2], [3, 4]],
+        Fraction(9, 10),
+        [Fraction(1, 2), Fraction(1, 2)],
+    )
+    policy = softmax_policy([[0.25, -1.0], [2.0, 0.5]], bits=bits)
+    evaluation = evaluate(mdp, policy, bits=bits)
+    assert evaluation.cost().digits >= digits
+    assert min(evaluation.visitation().digits, evaluation.value.digits) >= digits
