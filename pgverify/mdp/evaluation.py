@@ -27,10 +27,10 @@ from typing import Any
 
 from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import CertificationError, InvalidProblemError
 from pgverify.mdp import validation
 from pgverify.mdp.model import FiniteMDP
-from pgverify.precision import Enclosure
 
 DEFAULT_BITS = 212
 """Working precision of certified (ball) MDP results: about 64 decimal digits."""

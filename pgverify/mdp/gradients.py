@@ -24,6 +24,7 @@ from typing import Any
 
 from flint import arb, ctx
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import CertificationError
 from pgverify.mdp import validation
 from pgverify.mdp.evaluation import (
@@ -35,7 +36,6 @@ from pgverify.mdp.evaluation import (
     solve_bellman,
 )
 from pgverify.mdp.model import FiniteMDP
-from pgverify.precision import Enclosure
 
 DIRECT_ROUTES = ("theorem", "bellman")
 SOFTMAX_ROUTES = ("theorem", "bellman", "closed-form")

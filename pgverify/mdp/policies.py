@@ -14,12 +14,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import InvalidProblemError
 from pgverify.mdp import validation
 from pgverify.mdp.evaluation import DEFAULT_BITS, BallArithmetic, RationalArithmetic, solve_bellman
 from pgverify.mdp.gradients import softmax_rows
 from pgverify.mdp.model import FiniteMDP, Table
-from pgverify.precision import Enclosure
 
 
 def _direct_score(mdp: FiniteMDP, pi: Table, state: int, action: int) -> list[Fraction]:

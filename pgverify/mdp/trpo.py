@@ -29,6 +29,7 @@ from typing import Any
 
 from flint import arb, arb_mat, arb_series
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import InvalidProblemError
 from pgverify.mdp import validation
 from pgverify.mdp.evaluation import (
@@ -40,9 +41,6 @@ from pgverify.mdp.evaluation import (
 )
 from pgverify.mdp.gradients import softmax_rows
 from pgverify.mdp.model import FiniteMDP
-from pgverify.precision import Enclosure
-
-BITS = DEFAULT_BITS
 
 
 def surrogate(mdp: FiniteMDP, old_policy: Any, policy: Any, *, bits: int = DEFAULT_BITS) -> Any:

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from flint import arb, arb_mat, fmpq, fmpz
 
+from pgverify.enclosure import Enclosure
 from pgverify.errors import InvalidProblemError
-from pgverify.precision import Enclosure
 
 if TYPE_CHECKING:
     from pgverify.mdp.model import FiniteMDP
