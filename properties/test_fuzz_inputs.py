@@ -1,5 +1,5 @@
-"""Fuzz: malformed input to every public function of pgverify, pgverify.mdp and
-pgverify.strategies raises a PgverifyError whose message names the argument — never a number
+"""Fuzz: malformed input to every public function of pgverify, pgverify.mdp, pgverify.strategies
+and pgverify.estimators raises a PgverifyError whose message names the argument — never a number
 returned, never a raw TypeError / IndexError / ZeroDivisionError.
 
 The public functions are enumerated from ``__all__`` (methods of exported classes included), and
@@ -30,6 +30,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import pgverify
+import pgverify.estimators
 import pgverify.mdp
 import pgverify.strategies
 from pgverify import LQR, Certified, Enclosure, PgverifyError
@@ -821,11 +822,76 @@ def strategy_entries() -> dict[str, Entry]:
     }
 
 
+COSTS_SEGMENT = np.array([1.0, 2.0, 0.5, -1.0])
+FLAGS = np.array([False, True, False, False])
+
+
+def malformed_segment(flags: bool = False) -> st.SearchStrategy[Any]:
+    """Not a (T,) segment like the valid one: another length, 3-D, non-finite or non-numeric
+    entries, ragged lists; for flags, values other than 0/1 too."""
+    valid = FLAGS.astype(int) if flags else COSTS_SEGMENT
+    options = [
+        st.sampled_from([valid[:-1], np.append(valid, 0), valid[None, None], valid[:0]]),
+        st.sampled_from(
+            [
+                valid.astype(complex),
+                valid.astype(str),
+                [*valid.tolist()[:-1], None],
+                [valid.tolist(), [1.0]],
+                np.array([*valid.tolist()[:-1], "x"], dtype=object),
+            ]
+        ),
+        junk().filter(lambda value: not isinstance(value, (set, dict))),
+    ]
+    if flags:
+        options.append(st.sampled_from([np.array([0.5, 1, 0, 0]), np.array([2, 0, 0, 0])]))
+    else:
+        options.append(
+            st.sampled_from([np.array([1.0, np.nan, 0.0, 0.0]), np.array([np.inf, 0, 0, 0])])
+        )
+        options.append(st.just(FLAGS))  # bools are not costs
+    return st.one_of(*options)
+
+
+def estimator_entries() -> dict[str, Entry]:
+    e = pgverify.estimators
+    segment = malformed_segment()
+    flags = malformed_segment(flags=True)
+    discount = bad_real(-0.5, 1.5)
+    with_values = {
+        "costs": COSTS_SEGMENT,
+        "values": COSTS_SEGMENT,
+        "next_values": COSTS_SEGMENT,
+        "terminated": FLAGS,
+        "gamma": 0.9,
+    }
+    with_values_fuzz = {
+        "costs": segment,
+        "values": segment,
+        "next_values": segment,
+        "terminated": flags,
+        "gamma": discount,
+    }
+    both = {**with_values, "truncated": np.zeros(4, dtype=bool), "lam": 0.95}
+    both_fuzz = {**with_values_fuzz, "truncated": flags, "lam": discount}
+    return {
+        "pgverify.estimators.discounted_returns": Entry(
+            e.discounted_returns,
+            {"costs": COSTS_SEGMENT, "dones": FLAGS, "gamma": 0.9},
+            {"costs": segment, "dones": flags, "gamma": discount},
+        ),
+        "pgverify.estimators.td_residuals": Entry(e.td_residuals, with_values, with_values_fuzz),
+        "pgverify.estimators.gae": Entry(e.gae, both, both_fuzz),
+        "pgverify.estimators.lambda_returns": Entry(e.lambda_returns, both, both_fuzz),
+    }
+
+
 REGISTRY: dict[str, Entry] = {
     **lqr_entries(),
     **certified_entries(),
     **mdp_entries(),
     **strategy_entries(),
+    **estimator_entries(),
 }
 
 KNOWN_GAPS: dict[str, str] = {
@@ -849,8 +915,9 @@ one makes the suite say so (then delete its line)."""
 
 def public_callables() -> dict[str, Any]:
     """Every public callable by its qualified name: the functions and classes in ``__all__`` of
-    pgverify.mdp (with its submodule trpo), pgverify and pgverify.strategies (which has no
-    ``__all__``: its functions), and the public methods of each class; exceptions excluded."""
+    pgverify.mdp (with its submodule trpo), pgverify, pgverify.strategies (which has no
+    ``__all__``: its functions) and pgverify.estimators, and the public methods of each class;
+    exceptions excluded."""
     found: dict[str, Any] = {}
     seen: set[int] = set()
 
@@ -887,6 +954,7 @@ def public_callables() -> dict[str, Any]:
     visit(pgverify.mdp, "pgverify.mdp")
     visit(pgverify, "pgverify")
     visit(pgverify.strategies, "pgverify.strategies")
+    visit(pgverify.estimators, "pgverify.estimators")
     return found
 
 
