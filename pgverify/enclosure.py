@@ -312,7 +312,7 @@ class Enclosure:
                         f"{name} has shape {value.shape}; expected a scalar (shape ())"
                     )
                 value = value.item()
-            return to_arb(value)
+            return _ball_at(value, name, ())
         grid = value if isinstance(value, arb_mat) else _balls_of_array(value, self.shape, name)
         expected = (self._shape[0], 1) if self.ndim == 1 else self._shape
         if (grid.nrows(), grid.ncols()) != expected:
@@ -356,10 +356,15 @@ def _balls_from_nested(value: Any) -> tuple[arb | arb_mat, Shape]:
 
 
 def _ball_at(entry: Any, name: str, index: tuple[int, ...]) -> arb:
+    position = f"{list(index)}" if index else ""
     try:
         return to_arb(entry)
     except InvalidProblemError as failure:
-        raise InvalidProblemError(f"{name}{list(index)}: {failure}") from failure
+        raise InvalidProblemError(f"{name}{position}: {failure}") from failure
+    except TypeError as failure:
+        raise InvalidProblemError(
+            f"{name}{position} is {entry!r} ({type(entry).__name__}); expected a number"
+        ) from failure
 
 
 def _balls_of_array(value: Any, shape: Shape, name: str) -> arb_mat:
@@ -371,6 +376,16 @@ def _balls_of_array(value: Any, shape: Shape, name: str) -> arb_mat:
     else:
         try:
             array = np.asarray(value)
+            if array.dtype.kind == "b" or (
+                not isinstance(value, np.ndarray)
+                and any(
+                    isinstance(entry, (bool, np.bool_))
+                    for entry in np.array(value, dtype=object).ravel()
+                )
+            ):
+                raise InvalidProblemError(
+                    f"{name} holds a bool; expected numbers (True is not the number 1 here)"
+                )
         except ValueError as failure:
             raise InvalidProblemError(
                 f"{name} could not be read as an array: {failure}"

@@ -416,10 +416,6 @@ def lqr_entries() -> dict[str, Entry]:
     return entries
 
 
-NO_BOOL = tuple(entry for entry in BAD_ENTRIES if entry is not True)
-"""Enclosure reads a bool inside a nested list as 1.0: see the xfail tests at the end."""
-
-
 def certified_entries() -> dict[str, Entry]:
     return {
         "pgverify.Certified": Entry(
@@ -449,9 +445,7 @@ def certified_entries() -> dict[str, Entry]:
             {"value": (certified_matrix(), K)},
             {
                 "value": st.one_of(
-                    malformed_table(K.tolist(), entries=NO_BOOL).map(
-                        lambda bad: (certified_matrix(), bad)
-                    ),
+                    malformed_table(K.tolist()).map(lambda bad: (certified_matrix(), bad)),
                     st.one_of(
                         junk(), st.sampled_from([float("nan"), "1", [1.0, 2.0], np.ones(2), 1j])
                     ).map(lambda bad: (certified_scalar(), bad)),
@@ -461,11 +455,7 @@ def certified_entries() -> dict[str, Entry]:
         "pgverify.Enclosure.overlaps": Entry(
             lambda other: certified_matrix().overlaps(other),
             {"other": certified_matrix()},
-            {
-                "other": st.one_of(
-                    malformed_table(K.tolist(), entries=NO_BOOL), st.builds(certified_scalar)
-                )
-            },
+            {"other": st.one_of(malformed_table(K.tolist()), st.builds(certified_scalar))},
         ),
     }
 
@@ -899,10 +889,6 @@ KNOWN_GAPS: dict[str, str] = {
         "a destabilising K2 raises NotStabilizingError saying 'K is not stabilising' "
         "(pgverify/lqr/problem.py names K for every gain)"
     ),
-    "pgverify.Enclosure.contains:value": (
-        "a scalar Enclosure's contains() reports a non-number without naming `value` "
-        "(pgverify/enclosure.py, owned by another change)"
-    ),
 }
 """``"name:argument"`` cases that still fail, with the reason; run as strict xfails, so fixing
 one makes the suite say so (then delete its line)."""
@@ -1009,11 +995,10 @@ def test_malformed_input_raises_a_pgverify_error_naming_the_argument(name, argum
 
 
 # ------------------------------------------------------------------------------------------------
-# Known gaps outside this change, pinned deterministically (strict: fixing one fails its test)
+# Regressions of gaps found by this fuzz test
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="pgverify/enclosure.py reads [[0.6, True]] as floats")
 @pytest.mark.parametrize("method", ["contains", "overlaps"])
 def test_an_enclosure_refuses_a_bool_inside_a_nested_list(method):
     with pytest.raises(PgverifyError):
