@@ -65,6 +65,10 @@ SAFETY_MARGIN = 1e-9
 """Relative margin applied to every float64 constant in the conservative direction: far above
 the rounding error of the eigenvalue and norm computations behind them (~1e-15 relative)."""
 
+BISECTION_POINTS = (0.5, 0.375, 0.625)
+"""Where the destabilising-step search splits its bracket, in order of preference: a split
+point lying on the stability boundary itself cannot be decided, so another is tried."""
+
 GAUSS_NEWTON_STEP_BOUND = 0.5
 """α ≤ ½ for GN, i.e. the paper's η ≤ 1 in the form ``K' = K − η W_K⁻¹E_K``."""
 
@@ -423,11 +427,16 @@ def find_destabilising_step(
         )
     unstable_alpha, unstable_radius = alpha, radius
     while unstable_alpha - stable_alpha > relative_width * unstable_alpha:
-        middle = 0.5 * (stable_alpha + unstable_alpha)
-        try:
-            stable, radius = stabilises(middle)
-        except CertificationError:
-            break  # too close to the boundary to decide rigorously: keep the bracket proved so far
+        width = unstable_alpha - stable_alpha
+        for fraction in BISECTION_POINTS:
+            middle = stable_alpha + fraction * width
+            try:
+                stable, radius = stabilises(middle)
+                break
+            except CertificationError:
+                continue  # on (or too close to) the boundary: try another split point
+        else:
+            break  # undecidable everywhere tried: keep the bracket proved so far
         if stable:
             stable_alpha = middle
         else:
