@@ -63,7 +63,9 @@ def within_rates(run, rates=None) -> bool:
     rates = run.rates if rates is None else rates
     gaps = run.certified_gaps()
     with ctx.workprec(DEFAULT_CERTIFIED_BITS):
-        return all(gaps[index + 1] <= arb(rates[index]) * gaps[index] for index in decidable_steps(run))
+        return all(
+            gaps[index + 1] <= arb(rates[index]) * gaps[index] for index in decidable_steps(run)
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -103,9 +105,7 @@ def test_natural_gradient_within_its_bound_decreases_the_cost_on_generated_probl
 
 def test_monotonicity_check_catches_an_increasing_sequence():
     """Negative control: a PG step far past the bound overshoots and the cost goes up."""
-    run = iterations.run_iterations(
-        SCALAR, "pg", SCALAR_GAIN, 1.6, steps=1, precision="certified"
-    )
+    run = iterations.run_iterations(SCALAR, "pg", SCALAR_GAIN, 1.6, steps=1, precision="certified")
     assert all(run.stabilizing)
     assert not strictly_decreasing(run)
 
@@ -147,7 +147,10 @@ def distances_to_optimum(problem, run):
 def convergence_orders(distances, floor=1e-13):
     """log(d_{l+2}/d_{l+1}) / log(d_{l+1}/d_l) while the distances are above the float floor."""
     usable = [d for d in distances if d > floor]
-    return [np.log(c / b) / np.log(b / a) for a, b, c in zip(usable, usable[1:], usable[2:], strict=False)]
+    return [
+        np.log(c / b) / np.log(b / a)
+        for a, b, c in zip(usable, usable[1:], usable[2:], strict=False)
+    ]
 
 
 def test_policy_iteration_converges_quadratically_to_the_certified_optimal_gain():

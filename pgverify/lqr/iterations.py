@@ -82,16 +82,16 @@ GAUSS_NEWTON_STEP_BOUND = 0.5
 class TheoremConstants:
     """The problem constants in Fazel et al. (2018)'s bounds, for the substituted problem.
 
-    ``mu`` = σ_min(Σ0_eff), ``sigma_min_Q``, ``sigma_min_R`` (lower bounds); ``norm_R`` = ‖R‖₂,
-    ``norm_B`` = √γ ‖B‖₂, ``optimal_covariance_norm`` = ‖Σ_{K*}‖₂ (upper bounds);
+    ``mu`` = σ_min(Σ0_eff), ``sigma_min_q``, ``sigma_min_r`` (lower bounds); ``norm_r`` = ‖R‖₂,
+    ``norm_b`` = √γ ‖B‖₂, ``optimal_covariance_norm`` = ‖Σ_{K*}‖₂ (upper bounds);
     ``noise_cost`` = σ tr R / (1 − γ), the part of C(K) that no gain changes; ``optimal_cost``
     = C(K*) (float64)."""
 
     mu: float
-    sigma_min_Q: float
-    sigma_min_R: float
-    norm_R: float
-    norm_B: float
+    sigma_min_q: float
+    sigma_min_r: float
+    norm_r: float
+    norm_b: float
     optimal_covariance_norm: float
     noise_cost: float
     optimal_cost: float
@@ -127,10 +127,10 @@ def theorem_constants(problem: LQR) -> TheoremConstants:
     covariance = problem.state_covariance(optimal_gain)
     return TheoremConstants(
         mu=_lower(_smallest_eigenvalue(effective)),
-        sigma_min_Q=_lower(max(_smallest_eigenvalue(problem.Q), 0.0)),
-        sigma_min_R=_lower(_smallest_eigenvalue(problem.R)),
-        norm_R=_upper(float(np.linalg.norm(problem.R, 2))),
-        norm_B=_upper(np.sqrt(gamma) * float(np.linalg.norm(problem.B, 2))),
+        sigma_min_q=_lower(max(_smallest_eigenvalue(problem.Q), 0.0)),
+        sigma_min_r=_lower(_smallest_eigenvalue(problem.R)),
+        norm_r=_upper(float(np.linalg.norm(problem.R, 2))),
+        norm_b=_upper(float(np.sqrt(gamma)) * float(np.linalg.norm(problem.B, 2))),
         optimal_covariance_norm=_upper(float(np.linalg.norm(covariance, 2))),
         noise_cost=noise_cost,
         optimal_cost=float(problem.optimal_cost()),
@@ -145,7 +145,7 @@ def natural_gradient_step_bound(problem: LQR, K0: Any, constants: TheoremConstan
     (Fazel et al. 2018, Theorem 7 and its NPG lemma, η ≤ 1 / (‖R‖ + ‖B‖²C(K₀)/μ), with α = η/2;
     the bound makes η ≤ 1/‖W_K‖ along the whole run because the cost only decreases)."""
     cost = _upper(constants.noiseless_cost(float(problem.cost(K0))))
-    return 0.5 / _upper(constants.norm_R + constants.norm_B**2 * cost / constants.mu)
+    return 0.5 / _upper(constants.norm_r + constants.norm_b**2 * cost / constants.mu)
 
 
 def policy_gradient_step_bound(problem: LQR, K: Any, constants: TheoremConstants) -> float:
@@ -156,22 +156,24 @@ def policy_gradient_step_bound(problem: LQR, K: Any, constants: TheoremConstants
                         σ_min(Q) / (2 C(K) ‖R + BᵀP_K B‖) },
 
     norms spectral, C the noiseless cost of the substituted problem.  Needs Q ≻ 0."""
-    if constants.sigma_min_Q <= 0.0:
+    if constants.sigma_min_q <= 0.0:
         raise InvalidProblemError(
             "the policy-gradient step-size bound needs Q positive definite; got "
-            f"sigma_min(Q) = {constants.sigma_min_Q!r}"
+            f"sigma_min(Q) = {constants.sigma_min_q!r}"
         )
     K = problem.gain(K)
     cost = _upper(constants.noiseless_cost(float(problem.cost(K))))
     gradient_norm = _upper(float(np.linalg.norm(problem.gradient(K), 2)))
-    closed_loop_norm = _upper(np.sqrt(problem.gamma) * float(np.linalg.norm(problem.closed_loop(K), 2)))
+    closed_loop_norm = _upper(
+        np.sqrt(problem.gamma) * float(np.linalg.norm(problem.closed_loop(K), 2))
+    )
     P = problem.value_matrix(K)
     curvature = problem.R + problem.gamma * (problem.B.T @ P @ problem.B)
     curvature_norm = _upper(float(np.linalg.norm(curvature, 2)))
-    first = (constants.sigma_min_Q * constants.mu / cost) ** 2 / _upper(
-        constants.norm_B * gradient_norm * (1.0 + closed_loop_norm)
+    first = (constants.sigma_min_q * constants.mu / cost) ** 2 / _upper(
+        constants.norm_b * gradient_norm * (1.0 + closed_loop_norm)
     )
-    second = constants.sigma_min_Q / _upper(2.0 * cost * curvature_norm)
+    second = constants.sigma_min_q / _upper(2.0 * cost * curvature_norm)
     return _lower(min(first, second) / 16.0)
 
 
@@ -189,9 +191,9 @@ def contraction_factor(method: str, alpha: float, constants: TheoremConstants) -
     step = 0.5 if method == "pi" else float(alpha)
     sigma_star = constants.optimal_covariance_norm
     if method == "pg":
-        gain = 2.0 * step * constants.mu**2 * constants.sigma_min_R / sigma_star
+        gain = 2.0 * step * constants.mu**2 * constants.sigma_min_r / sigma_star
     elif method == "npg":
-        gain = 2.0 * step * constants.mu * constants.sigma_min_R / sigma_star
+        gain = 2.0 * step * constants.mu * constants.sigma_min_r / sigma_star
     else:
         gain = 2.0 * step * constants.mu / sigma_star
     return min(1.0, 1.0 - _lower(gain))
@@ -201,7 +203,7 @@ def gradient_domination_constant(constants: TheoremConstants) -> float:
     """``‖Σ_{K*}‖ / (μ² σ_min(R))``: ``C(K) − C(K*) ≤ this · ‖∇C(K)‖_F²`` (Fazel et al. 2018,
     Lemma 3, gradient domination).  The lemma's own proof gives a quarter of it
     (``‖∇C‖_F ≥ 2μ‖E_K‖_F``); the stated constant is the one returned."""
-    return _upper(constants.optimal_covariance_norm / (constants.mu**2 * constants.sigma_min_R))
+    return _upper(constants.optimal_covariance_norm / (constants.mu**2 * constants.sigma_min_r))
 
 
 def step_bound(
@@ -254,7 +256,9 @@ class IterationRun:
     def certified_gaps(self) -> list[arb]:
         """``C(K_l) − C(K*)`` as Arb balls (certified mode only)."""
         if self.tier != "certified":
-            raise InvalidProblemError(f"certified_gaps() needs a certified run, got tier {self.tier!r}")
+            raise InvalidProblemError(
+                f"certified_gaps() needs a certified run, got tier {self.tier!r}"
+            )
         with ctx.workprec(DEFAULT_CERTIFIED_BITS):
             return [cost.ball - self.optimal_cost.ball for cost in self.costs]
 
