@@ -25,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=".npz or .json file with A, B, Q, R and optional Sigma0, K, gamma, noise (no pickle)",
     )
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="also draw the cost gap per iteration of PG, NPG, GN and PI with the theorems' "
+        "bounds into DIR (PNG + convergence.json; needs the 'plots' extra: matplotlib)",
+    )
     derive = commands.add_parser(
         "derive", help="prove an identity symbolically (sympy, tier exact); --list shows them all"
     )
@@ -85,6 +91,35 @@ def _run_derive(arguments: argparse.Namespace) -> int:
     return 1 if status else 0
 
 
+def _plots_available() -> bool:
+    """Is matplotlib importable?  Checked before any work, with a clear message if not."""
+    from pgverify import plots
+    from pgverify.errors import MissingDependencyError
+
+    try:
+        plots.figure_class()
+    except MissingDependencyError as missing:
+        print(f"pgverify report --plots: {missing}", file=sys.stderr)
+        return False
+    return True
+
+
+def _draw_plots(systems: list, directory: str) -> int:
+    from pgverify import plots
+
+    try:
+        data = plots.convergence_data(
+            systems, progress=lambda stage: print(f"[plots] {stage}", file=sys.stderr, flush=True)
+        )
+        written = plots.draw_convergence(data, directory)
+    except OSError as failure:
+        print(f"pgverify report --plots: cannot write to {directory}: {failure}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     from pgverify import report
@@ -99,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         except (PgverifyError, OSError, ValueError) as failure:
             print(f"pgverify report: cannot load the system: {failure}", file=sys.stderr)
             return 2
-        return report.run_report(systems, as_json=arguments.json)
+        if arguments.plots and not _plots_available():
+            return 2
+        status = report.run_report(systems, as_json=arguments.json)
+        if arguments.plots:
+            return _draw_plots(systems, arguments.plots) or status
+        return status
     if arguments.command == "derive":
         return _run_derive(arguments)
     return 2  # pragma: no cover - argparse rejects unknown commands

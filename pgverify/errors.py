@@ -35,3 +35,8 @@ class CertificationError(PgverifyError, ArithmeticError):
 class OracleMismatch(PgverifyError, AssertionError):
     """A check found an implementation disagreeing with the oracle. An AssertionError, so pytest
     reports it as a test failure."""
+
+
+class MissingDependencyError(PgverifyError, ImportError):
+    """An optional dependency is not installed (e.g. matplotlib for ``pgverify report --plots``).
+    The message names the package and the extra that installs it."""
