@@ -69,7 +69,8 @@ def test_report_plots_writes_one_png_per_system_and_the_data(two_builtins, tmp_p
 def test_report_plots_without_matplotlib_says_how_to_install_it(
     two_builtins, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises
+    for module in ("matplotlib", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, module, None)  # importing them now raises ImportError
     assert cli.main(["report", "--plots", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert "needs matplotlib" in captured.err and "pgverify[plots]" in captured.err
