@@ -103,6 +103,14 @@ def test_natural_gradient_within_its_bound_decreases_the_cost_on_generated_probl
     assert within_rates(run)
 
 
+def test_gauss_newton_up_to_alpha_one_stays_stabilising_and_decreasing():
+    """With Q ≻ 0, P_K is a Lyapunov certificate for A − BK' for every α ≤ 1
+    (docs/convergence.md §2): past the rate theorem's α ≤ ½, but still monotone."""
+    run = certified_run(dean_2017(), "gn", DEAN_GAIN, alpha=0.9, steps=30)
+    assert all(run.stabilizing)
+    assert strictly_decreasing(run)
+
+
 def test_monotonicity_check_catches_an_increasing_sequence():
     """Negative control: a PG step far past the bound overshoots and the cost goes up."""
     run = iterations.run_iterations(SCALAR, "pg", SCALAR_GAIN, 1.6, steps=1, precision="certified")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", ROOT / "docs" / "user-guide.md"]
+DOCUMENTS = [ROOT / "README.md", ROOT / "docs" / "user-guide.md", ROOT / "docs" / "convergence.md"]
 
 PRINTS = re.compile(r"#\s*prints:\s*(.*?)\s*$")
 """The annotation of the line a ``print`` writes."""

@@ -13,9 +13,9 @@ QUICK_STEPS = 12
 
 
 @pytest.fixture
-def two_builtins(monkeypatch):
-    """scalar and dean2017 only, and fewer iterations, to keep the suite fast."""
-    systems = report.builtin_systems()[:2]
+def scalar_only(monkeypatch):
+    """The scalar system only, and fewer iterations, to keep the suite fast."""
+    systems = report.builtin_systems()[:1]
     monkeypatch.setattr(report, "builtin_systems", lambda: systems)
     monkeypatch.setattr(plots, "PLOT_STEPS", QUICK_STEPS)
     return systems
@@ -52,22 +52,23 @@ def test_plotted_policy_iteration_reaches_the_floor_and_gauss_newton_does_not(da
     assert gn.gaps[len(pi.gaps) - 1] > 1e3 * floor
 
 
-def test_report_plots_writes_one_png_per_system_and_the_data(two_builtins, tmp_path, capsys):
+def test_report_plots_writes_a_png_per_system_and_the_data_behind_them(
+    scalar_only, tmp_path, capsys
+):
     pytest.importorskip("matplotlib", reason="the 'plots' extra (matplotlib) is not installed")
     assert cli.main(["report", "--plots", str(tmp_path)]) == 0
     error = capsys.readouterr().err
-    for name in ("scalar", "dean2017"):
-        png = tmp_path / f"convergence-{name}.png"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"wrote {png}" in error
+    png = tmp_path / "convergence-scalar.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {png}" in error
     saved = json.loads((tmp_path / "convergence.json").read_text())
-    assert [entry["system"] for entry in saved] == ["scalar", "dean2017"]
-    assert saved[1]["curves"][1]["method"] == "npg"
-    assert len(saved[1]["curves"][0]["gaps"]) == QUICK_STEPS + 1  # PG runs the full budget
+    assert [entry["system"] for entry in saved] == ["scalar"]
+    assert [curve["method"] for curve in saved[0]["curves"]] == ["pg", "npg", "gn", "pi"]
+    assert len(saved[0]["curves"][0]["gaps"]) == QUICK_STEPS + 1  # PG runs the full budget
 
 
 def test_report_plots_without_matplotlib_says_how_to_install_it(
-    two_builtins, tmp_path, monkeypatch, capsys
+    scalar_only, tmp_path, monkeypatch, capsys
 ):
     for module in ("matplotlib", "matplotlib.figure"):
         monkeypatch.setitem(sys.modules, module, None)  # importing them now raises ImportError
@@ -76,3 +77,14 @@ def test_report_plots_without_matplotlib_says_how_to_install_it(
     assert "needs matplotlib" in captured.err and "pgverify[plots]" in captured.err
     assert captured.out == ""  # refused before running anything
     assert not list(tmp_path.iterdir())
+
+
+def test_the_docs_show_a_convergence_picture_that_exists():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    text = (docs / "convergence.md").read_text()
+    pictures = [line.split("](")[1].rstrip(")") for line in text.splitlines() if "![" in line]
+    assert pictures
+    for picture in pictures:
+        assert (docs / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -396,7 +396,7 @@ class DestabilisingStep:
         return (
             f"{METHOD_NAMES[self.method]}: theorem bound alpha <= {self.bound:.6g}; one step is "
             f"stabilising at alpha = {self.stable_alpha:.10g} and destabilises at alpha = "
-            f"{self.unstable_alpha:.10g} (rho = {self.unstable_radius:.6g}), "
+            f"{self.unstable_alpha:.10g} (rho = {self.unstable_radius:.12g}), "
             f"{self.unstable_alpha / self.bound:.4g} x the bound ({self.tier})"
         )
 
