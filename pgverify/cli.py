@@ -115,6 +115,9 @@ def _draw_plots(systems: list, directory: str) -> int:
     except OSError as failure:
         print(f"pgverify report --plots: cannot write to {directory}: {failure}", file=sys.stderr)
         return 2
+    except PgverifyError as failure:
+        print(f"pgverify report --plots: {type(failure).__name__}: {failure}", file=sys.stderr)
+        return 1
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0

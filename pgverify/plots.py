@@ -54,7 +54,7 @@ class MethodCurve:
 
     @property
     def label(self) -> str:
-        if self.method == "pi":
+        if self.method == "pi" or not self.alphas:
             return self.name
         if self.method == "pg":
             return f"{self.name} (alpha from the lemma at each K_l, {self.alphas[0]:.2g} at K_0)"
@@ -75,6 +75,7 @@ class SystemCurves:
     description: str
     optimal_cost: float
     curves: list[MethodCurve] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def convergence_data(
@@ -95,6 +96,11 @@ def convergence_data(
         entry = SystemCurves(system.name, system.description, optimum)
         for method in iterations.METHODS:
             progress(f"{system.name}: {iterations.METHOD_NAMES[method]}")
+            if method == "pg" and constants.sigma_min_q <= 0.0:
+                entry.skipped.append(
+                    "policy gradient: its step-size bound needs Q positive definite"
+                )
+                continue
             run = iterations.run_iterations(
                 problem,
                 method,

@@ -39,6 +39,7 @@ about the iterates actually recorded.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ from flint import arb, ctx
 
 from pgverify.enclosure import Enclosure
 from pgverify.errors import CertificationError, InvalidProblemError, NotStabilizingError
+from pgverify.lqr import validation
 from pgverify.lqr.problem import LQR
 from pgverify.precision import DEFAULT_CERTIFIED_BITS, PrecisionSpec, arithmetic_for
 
@@ -186,9 +188,10 @@ def contraction_factor(method: str, alpha: float, constants: TheoremConstants) -
     * GN:  ``1 − 2α μ / ‖Σ_{K*}‖``; PI is GN with α = ½: ``1 − μ / ‖Σ_{K*}‖`` (its rate is
       quadratic near K* (Hewer 1971); this is the global linear guarantee).
 
-    Rounded up (the margin makes the factor larger, i.e. the claim weaker)."""
+    Rounded up (the margin makes the factor larger, i.e. the claim weaker).  The caller must
+    keep α within the method's bound (:func:`step_bound`): outside it nothing is proven."""
     _check_method(method)
-    step = 0.5 if method == "pi" else float(alpha)
+    step = 0.5 if method == "pi" else _positive_step(alpha)
     sigma_star = constants.optimal_covariance_norm
     if method == "pg":
         gain = 2.0 * step * constants.mu**2 * constants.sigma_min_r / sigma_star
@@ -266,7 +269,8 @@ class IterationRun:
             return [cost.ball - self.optimal_cost.ball for cost in self.costs]
 
     def bound_curve(self) -> np.ndarray:
-        """The theorem's bound on the gap: ``gap_0 · Π_{i<l} rates[i]`` for l = 0, 1, ..."""
+        """The theorem's bound on the gap: ``gap_0 · Π_{i<l} rates[i]`` for l = 0, 1, ... (NaN
+        from the first step outside the theorem's bound on)."""
         factors = np.concatenate([[1.0], np.cumprod(self.rates)])
         return self.gaps[0] * factors[: len(self.costs)]
 
@@ -276,6 +280,13 @@ def _last_gap(run: IterationRun) -> float:
         with ctx.workprec(DEFAULT_CERTIFIED_BITS):
             return float((run.costs[-1].ball - run.optimal_cost.ball).mid())
     return float(run.costs[-1]) - float(run.optimal_cost)
+
+
+def _positive_step(alpha: Any) -> float:
+    step = validation.step_size(alpha)
+    if not step > 0.0:
+        raise InvalidProblemError(f"the step size alpha must be > 0, got {step!r}")
+    return step
 
 
 def _check_method(method: str) -> None:
@@ -319,7 +330,9 @@ def run_iterations(
     """Run ``steps`` iterations of ``method`` (``"pg"``, ``"npg"``, ``"gn"``, ``"pi"``) from K₀.
 
     ``alpha=None`` takes the theorem's step: NPG's bound from K₀, GN's ½, and for PG the
-    one-step lemma's bound recomputed at every iterate; PI takes no step size.  The run stops
+    one-step lemma's bound recomputed at every iterate; PI takes no step size.  A step α > 0 of
+    your own is taken as given; ``rates[l]`` is NaN for a step outside the theorem's bound
+    (nothing is proven about it).  The run stops
     early when ``C(K_l) − C(K*) ≤ gap_tolerance`` (midpoints) or when an iterate is not
     stabilising (recorded as ``False``; no step is taken from it).  K₀ must stabilise
     (NotStabilizingError otherwise)."""
@@ -328,6 +341,11 @@ def run_iterations(
         raise InvalidProblemError(f"policy iteration takes no step size; got alpha = {alpha!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise InvalidProblemError(f"steps must be an int >= 0, got {steps!r}")
+    if alpha is not None:
+        alpha = _positive_step(alpha)
+    tolerance = validation.step_size(gap_tolerance)  # a finite real number
+    if tolerance < 0.0:
+        raise InvalidProblemError(f"gap_tolerance must be >= 0, got {gap_tolerance!r}")
     ar = arithmetic_for(precision)
     if ar.tier == "high-precision":
         raise InvalidProblemError(
@@ -341,23 +359,26 @@ def run_iterations(
             spectral_radius=problem.spectral_radius(K),
         )
     constants = theorem_constants(problem) if constants is None else constants
-    fixed_alpha = step_bound(method, problem, K, constants) if alpha is None else alpha
+    initial_bound = step_bound(method, problem, K, constants)
+    fixed_alpha = initial_bound if alpha is None else alpha
     run = IterationRun(method, ar.tier, optimal_cost=problem.optimal_cost(precision))
     run.gains.append(K)
     run.stabilizing.append(True)
     run.costs.append(problem.cost(K, precision))
     for _ in range(steps):
-        if _last_gap(run) <= gap_tolerance:
+        if _last_gap(run) <= tolerance:
             run.stopped = "gap tolerance reached"
             break
         current = run.gains[-1]
-        step_alpha = fixed_alpha
-        if method == "pg" and alpha is None:
-            step_alpha = policy_gradient_step_bound(problem, current, constants)
+        step_alpha, bound = fixed_alpha, initial_bound
+        if method == "pg":
+            bound = policy_gradient_step_bound(problem, current, constants)
+            step_alpha = bound if alpha is None else alpha
         following, radius = take_step(problem, method, current, step_alpha, precision)
         run.alphas.append(step_alpha)
         run.step_radii.append(radius)
-        run.rates.append(contraction_factor(method, step_alpha or 0.5, constants))
+        within = bound is None or step_alpha <= bound
+        run.rates.append(contraction_factor(method, step_alpha, constants) if within else math.nan)
         run.gains.append(following)
         try:
             stable = problem.is_stabilizing(following, precision)

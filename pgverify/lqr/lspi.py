@@ -138,6 +138,8 @@ def greedy_gain(H: Any, n: int) -> np.ndarray:
     (Bradtke, Ydstie & Barto 1994); shape (m, n)."""
     H = validation.as_real_matrix(H, "H", (None, None))
     size = H.shape[0]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise InvalidProblemError(f"n (the state dimension) must be an int, got {n!r}")
     if H.shape[1] != size or not 0 < n < size:
         raise InvalidProblemError(
             f"H must be square of size n + m with 0 < n < n + m; got shape {H.shape} and n = {n}"
