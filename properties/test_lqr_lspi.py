@@ -106,6 +106,7 @@ def test_too_few_transitions_are_refused_as_not_persistently_exciting():
         (dict(horizon=2.5), "horizon"),
         (dict(exploration=-1.0), "exploration"),
         (dict(process_noise=float("nan")), "process_noise"),
+        (dict(seed="zero"), "seed"),
     ],
 )
 def test_rollouts_reject_bad_arguments_by_name(arguments, message):

@@ -69,6 +69,8 @@ def rollouts(
     episodes, horizon = _positive_int(episodes, "episodes"), _positive_int(horizon, "horizon")
     exploration = _variance(exploration, "exploration")
     process_noise = _variance(process_noise, "process_noise")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidProblemError(f"seed must be an int >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     n, m = problem.n, problem.m
     # the episodes run side by side: step t of every episode at once, rows t·episodes + e
