@@ -287,7 +287,7 @@ def from_float(
 ) -> FixedPointMatrix:
     """The exact limbs of ``array · 2^exponent`` for a finite float64 matrix (exact unless its
     entries span more than about ``s·L − 53`` bits of exponent range, or ``floor`` cuts limbs
-    off; anything cut off goes into the radius)."""
+    off; anything cut off goes into the radius).  Subnormal entries are converted exactly."""
     array = np.asarray(array, dtype=float)
     if array.ndim != 2:
         raise ValueError(f"expected a 2-d array, got shape {array.shape}")
@@ -305,24 +305,23 @@ def from_float(
     top = -((-(leading + 1)) // s)  # ceil((e + 1) / s)
     if floor is not None:
         keep = max(0, min(keep, top - floor // s))
-    shift = exponent - s * (top - 1)
-    scaled = np.ldexp(array, shift)
-    radius = ZERO
-    if not np.array_equal(np.ldexp(scaled, -shift), array):
-        # gradual underflow while scaling a tiny entry: each entry lost less than 2^-1074 of a
-        # unit of limb 0
-        radius += Magnitude.from_float(math.sqrt(array.size)).scaled(-1073 + s * (top - 1))
     planes = np.zeros((keep, *array.shape))
-    remainder = scaled
+    remainder = array
+    radius = ZERO
     for k in range(keep):
-        digit = np.rint(remainder)
+        # limb k's unit is 2^weight in units of `array`; scaling the remainder by 2^-weight is
+        # exact or, for an entry too small to reach this limb, underflows towards a value below
+        # 1/2 whose rint is 0 either way; subtracting the digit removes the remainder's own
+        # leading bits, which is exact.  No entry loses anything, however tiny.
+        weight = s * (top - 1 - k) - exponent
+        digit = np.rint(np.ldexp(remainder, -weight))
         planes[k] = digit
-        remainder = np.ldexp(remainder - digit, s)  # both steps exact
+        remainder = remainder - np.ldexp(digit, weight)
         if not remainder.any():
             break
     nonzero = np.count_nonzero(remainder)
     if nonzero:
-        # |remainder| <= 2^(s-1) in units of 2^(s(top-keep-1)): below 2^(s(top-keep)) - 1 bits
+        # each entry left is at most half a unit of the last kept limb, 2^(s(top-keep)-1)
         radius += Magnitude.from_float(math.sqrt(nonzero)).scaled(s * (top - keep))
     return _trimmed(planes, top, radius, floor, layout)
 
@@ -516,6 +515,8 @@ def _product(x: FixedPointMatrix, y: FixedPointMatrix) -> FixedPointMatrix:
         return _zero((rows, cols), layout, floor, radius)
     last = min(count_x + count_y - 2, top - lowest)  # one guard limb below the lowest kept
     skipped = _skipped_pairs_bound(x, y, last)
+    if last < 0:  # the whole product lies below the floor: it is all radius
+        return _zero((rows, cols), layout, floor, radius + skipped)
     digits = np.zeros((last + 1, rows, cols), dtype=np.int64)
     if count_y <= count_x:
         _accumulate(digits, x.planes, y.planes, last)
@@ -688,6 +689,11 @@ class FixedPointArithmetic(Arithmetic):
 
     def norm_upper(self, value: FixedPointMatrix) -> arb:
         return value.norm_upper().to_arb()
+
+    def settled(self, value: Any) -> Any:
+        if isinstance(value, FixedPointMatrix) and value.floor is not None:
+            return FixedPointMatrix(value.planes, value.top, value.radius, None, value.layout)
+        return value
 
     def widen(self, value: FixedPointMatrix, radius: arb) -> FixedPointMatrix:
         widened = value.radius + Magnitude.upper_of(radius)

@@ -205,6 +205,12 @@ class Arithmetic:
         absolute accuracy."""
         return self.scaled_matrix(array, exponent) if exponent else self.matrix(array)
 
+    def settled(self, value: Any) -> Any:
+        """``value`` as a result in its own right: an arithmetic that computed it only to the
+        absolute precision of a larger quantity (a refinement correction) drops that limit, so
+        that later products keep their relative precision."""
+        return value
+
     def norm_upper(self, value: Any) -> arb:
         """(certified arithmetics) An upper bound of the Frobenius norm of every matrix in
         ``value``."""

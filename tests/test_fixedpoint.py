@@ -195,3 +195,22 @@ def test_the_automatic_engine_uses_arb_beyond_the_limb_limit():
     value = problem.cost(0.125 * np.eye(n), Certified(bits=14_000))
     # P = (1 + 1/64) / (1 − (3/8)²) I = 13/11 I, so C = tr(P) = 20 · 13/11
     assert value.contains(Fraction(260, 11))
+
+
+def test_subnormal_entries_beside_large_ones_convert_exactly():
+    values = np.array([[1.0, 2.0**-1022], [5e-324, -3.0]])
+    layout = Layout.for_precision(2000, 2)
+    converted = from_float(values, layout)
+    assert not converted.radius
+    with ctx.workprec(EXACT_BITS):
+        assert converted.to_arb_mat() == exact(values)
+
+
+def test_a_product_entirely_below_the_floor_is_all_radius_and_contains_the_truth():
+    ar = FixedPointArithmetic(64, 2)
+    large = ar.matrix(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    tiny = ar.increment(np.array([[2.0**-300, 0.0], [0.0, 2.0**-300]]), of=large)
+    product = tiny @ tiny  # 2^-600: far below the floor that `tiny` inherits from `large`
+    assert len(product.planes) == 0 and product.radius
+    with ctx.workprec(EXACT_BITS):
+        assert product.to_arb_mat().contains(exact(np.eye(2)) * arb(2) ** -600)

@@ -200,6 +200,7 @@ def solve_stein(
     estimate = 0.5 * (estimate + estimate.T)
     g = ar.scalar(gamma)
     X, residual = _refine(ar, A, F, estimate, exponent, g, form, solver)
+    X = ar.settled(X)
     if approximate or ar.tier != "certified":
         return X
     if certificate is None:
