@@ -111,5 +111,7 @@ def refute_zeroth_order_unbiased(dimension: int) -> Derivation:
         "E[(C(k + sigma e) - C(k)) e] / sigma = grad C(k) for C = sum t_i k_i^3 (wrong)",
         SEED,
         {"dimension": dimension},
+        premises=["estimator g(sigma) = E_{e ~ N(0, I)}[(C(k + sigma e) - C(k)) e] / sigma"],
+        domain="sigma > 0; k and the coefficients t any",
     )
     return conclude(result, [estimate - _gradient(cost(k), k)], positive=[sigma])
