@@ -75,8 +75,11 @@ def _run_derive(arguments: argparse.Namespace) -> int:
     results, status = [], 0
     for name in names:
         entry_sizes = {k: v for k, v in sizes.items() if v is not None}
+        if arguments.all:  # each derivation takes the sizes it has (--n applies where n exists)
+            taken = core.REGISTRY[name].size_options
+            entry_sizes = {k: v for k, v in entry_sizes.items() if k in taken}
         try:
-            result = core.derive(name) if arguments.all else core.derive(name, **entry_sizes)
+            result = core.derive(name, **entry_sizes)
         except PgverifyError as failure:
             print(f"pgverify derive: {failure}", file=sys.stderr)
             return 2
@@ -87,7 +90,8 @@ def _run_derive(arguments: argparse.Namespace) -> int:
             print(result.to_latex() if arguments.latex else result.to_text())
             print()
     if arguments.markdown:
-        print(render_markdown(results))
+        # the page already ends with a newline: `> FILE` must reproduce it byte for byte
+        sys.stdout.write(render_markdown(results))
     return 1 if status else 0
 
 

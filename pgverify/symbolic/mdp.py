@@ -213,8 +213,16 @@ def _trajectory_residual(P, c, new, rho, value, g, states, actions, horizon, bel
     return total
 
 
+ROUTES = ("resolvent", "trajectories")
+
+
 def _performance_difference_symbolic(
-    states: int, actions: int, horizon: int, *, bellman: Bellman = bellman_target
+    states: int,
+    actions: int,
+    horizon: int,
+    *,
+    bellman: Bellman = bellman_target,
+    routes: tuple[str, ...] = ROUTES,
 ) -> Derivation:
     tables = _symbolic_tables(states, actions)
     transition, cost, policy, old_policy, initial, gamma = tables
@@ -301,11 +309,12 @@ def _performance_difference_symbolic(
         )
     )
     value = [lift(v) for v in values]
-    residuals = [(difference - visitation_sum).as_expr()]
-    residuals += [
-        _trajectory_residual(P, c, new, rho[0], value, g, states, actions, N, bellman).as_expr()
-        for N in range(1, horizon + 1)
-    ]
+    residuals = [(difference - visitation_sum).as_expr()] if "resolvent" in routes else []
+    if "trajectories" in routes:
+        residuals += [
+            _trajectory_residual(P, c, new, rho[0], value, g, states, actions, N, bellman).as_expr()
+            for N in range(1, horizon + 1)
+        ]
     return conclude(result, residuals, domain=_mdp_domain(states, actions))
 
 
