@@ -226,12 +226,26 @@ def check_zero(
 
 def _vanishes(entry: Any, symbols: list[sympy.Symbol]) -> bool:
     """Is ``entry`` the zero rational function?  Built directly in sympy's sparse polynomial
-    ring (or its fraction field) over QQ — much faster than ``expand`` on large products; entries
-    with other functions (tanh, a generic h) fall back to ``together`` and ``expand``."""
+    ring over QQ — much faster than ``expand`` on large products; when the denominators involve
+    one symbol only (typically 1 − γ) the coefficients are taken in QQ(that symbol), whose gcds
+    are cheap, else in the full fraction field.  Entries with other functions (tanh, a generic
+    h) fall back to ``together`` and ``expand``."""
     if symbols:
-        for construct in (ring, fraction_field):
+        denominators = {
+            symbol
+            for power in entry.atoms(sympy.Pow)
+            if power.exp.is_negative
+            for symbol in power.base.free_symbols
+        }
+        constructions = [lambda: ring(symbols, QQ)]
+        if len(denominators) == 1:
+            (variable,) = denominators
+            others = [symbol for symbol in symbols if symbol != variable]
+            constructions.append(lambda: ring(others, QQ.frac_field(variable)))
+        constructions.append(lambda: fraction_field(symbols, QQ))
+        for construct in constructions:
             try:
-                return construct(symbols, QQ)[0].from_expr(entry) == 0
+                return construct()[0].from_expr(entry) == 0
             except (ValueError, CoercionFailed):
                 continue
     numerator, _ = sympy.fraction(sympy.together(entry))
