@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derive.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     derive.add_argument("--markdown", action="store_true", help="with --all: the docs page")
+    derive.add_argument(
+        "--check",
+        action="store_true",
+        help="also evaluate the derived expressions at a random problem and compare them with "
+        "the certified oracle (natural-gradient, relative-performance-lqr)",
+    )
+    derive.add_argument("--seed", type=int, default=0, help="the random problem of --check")
     return parser
 
 
@@ -88,11 +95,29 @@ def _run_derive(arguments: argparse.Namespace) -> int:
         status |= result.verdict != expected
         if not arguments.markdown:
             print(result.to_latex() if arguments.latex else result.to_text())
+            if arguments.check:
+                status |= _check(result, arguments.seed)
             print()
     if arguments.markdown:
         # the page already ends with a newline: `> FILE` must reproduce it byte for byte
         sys.stdout.write(render_markdown(results))
     return 1 if status else 0
+
+
+def _check(result, seed: int) -> bool:
+    """Print the comparison of ``result``'s derived quantities with the certified oracle at a
+    random problem; True when one is not contained (a failure)."""
+    from pgverify.symbolic.check import check
+
+    try:
+        comparisons = check(result, seed)
+    except PgverifyError as failure:
+        print(f"  check: {failure}")
+        return True
+    print(f"  check against the certified oracle (random problem, seed {seed}):")
+    for comparison in comparisons:
+        print(comparison.to_text())
+    return not all(comparison.contained for comparison in comparisons)
 
 
 def _plots_available() -> bool:

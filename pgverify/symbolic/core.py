@@ -43,6 +43,9 @@ class Derivation:
     ``premises`` are the definitions the derivation starts from (nothing else is assumed);
     ``covers`` says what the proof covers (generic symbolic entries at the sizes shown, or one
     instance); ``domain`` describes where the random points that can refute it are drawn.
+    ``derived`` holds derived quantities as sympy expressions (and, under ``"symbols"``, which
+    symbolic matrix stands for which problem datum) for ``pgverify derive NAME --check``;
+    ``numeric_test`` names the property test that checks the same identity numerically.
     """
 
     name: str
@@ -59,6 +62,8 @@ class Derivation:
     counterexample: dict[Any, Any] | None = None
     counterexample_value: Any = None
     refuted_residual: int | None = None
+    derived: dict[str, Any] = field(default_factory=dict)
+    numeric_test: str = ""
     seconds: float = 0.0
     tier: str = "exact"
 
@@ -71,6 +76,8 @@ class Derivation:
         lines = [f"{self.title} [{self.name}; {sizes}]", f"  statement: {self.statement}"]
         lines.append(f"  source: {self.source}")
         lines.append(f"  covers: {self.covers}")
+        if self.numeric_test:
+            lines.append(f"  numeric counterpart: {self.numeric_test}")
         if self.premises:
             lines.append("  premises:")
             lines += [f"    - {premise}" for premise in self.premises]

@@ -23,12 +23,27 @@ LQR_DOMAIN = (
 )
 
 
-def rational(rng: random.Random) -> sympy.Rational:
-    return sympy.Rational(rng.randint(-9, 9), rng.randint(2, 11))
+def rational(rng: random.Random, dyadic: bool = False) -> sympy.Rational:
+    """A small random rational; ``dyadic``: with a power-of-2 denominator (exact in float64)."""
+    denominator = 2 ** rng.randint(1, 3) if dyadic else rng.randint(2, 11)
+    return sympy.Rational(rng.randint(-9, 9), denominator)
 
 
-def positive_rational(rng: random.Random) -> sympy.Rational:
-    return sympy.Rational(rng.randint(1, 9), rng.randint(2, 11))
+def positive_rational(rng: random.Random, dyadic: bool = False) -> sympy.Rational:
+    denominator = 2 ** rng.randint(1, 3) if dyadic else rng.randint(2, 11)
+    return sympy.Rational(rng.randint(1, 9), denominator)
+
+
+def _shrink(norm: sympy.Rational, radius: sympy.Rational, dyadic: bool) -> sympy.Rational:
+    """A factor c with c · norm ≤ radius: radius/norm, or the largest power of 2 below it."""
+    if norm == 0:
+        return sympy.Integer(1)
+    if not dyadic:
+        return radius / norm
+    factor = sympy.Integer(1)
+    while factor * norm > radius:
+        factor /= 2
+    return factor
 
 
 def discount(rng: random.Random) -> sympy.Rational:
@@ -36,25 +51,26 @@ def discount(rng: random.Random) -> sympy.Rational:
     return sympy.Rational(rng.randint(1, 9), 10)
 
 
-def random_matrix(rng: random.Random, rows: int, cols: int) -> sympy.Matrix:
-    return sympy.Matrix(rows, cols, lambda *_: rational(rng))
+def random_matrix(rng: random.Random, rows: int, cols: int, dyadic: bool = False) -> sympy.Matrix:
+    return sympy.Matrix(rows, cols, lambda *_: rational(rng, dyadic))
 
 
-def positive_definite(rng: random.Random, size: int) -> sympy.Matrix:
+def positive_definite(rng: random.Random, size: int, dyadic: bool = False) -> sympy.Matrix:
     """L Lᵀ + c I with c > 0: positive definite."""
-    lower = sympy.Matrix(size, size, lambda i, j: rational(rng) if j <= i else 0)
-    return lower * lower.T + positive_rational(rng) * sympy.eye(size)
+    lower = sympy.Matrix(size, size, lambda i, j: rational(rng, dyadic) if j <= i else 0)
+    return lower * lower.T + positive_rational(rng, dyadic) * sympy.eye(size)
 
 
 def _row_sum_norm(matrix: sympy.Matrix) -> sympy.Rational:
     return max(sum(abs(entry) for entry in matrix.row(i)) for i in range(matrix.rows))
 
 
-def contraction(rng: random.Random, size: int, radius: sympy.Rational) -> sympy.Matrix:
+def contraction(
+    rng: random.Random, size: int, radius: sympy.Rational, dyadic: bool = False
+) -> sympy.Matrix:
     """A random matrix with ‖M‖_∞ ≤ radius, so ρ(M) ≤ radius (any induced norm bounds ρ)."""
-    matrix = random_matrix(rng, size, size)
-    norm = _row_sum_norm(matrix)
-    return matrix if norm == 0 else matrix * radius / norm
+    matrix = random_matrix(rng, size, size, dyadic)
+    return matrix * _shrink(_row_sum_norm(matrix), radius, dyadic)
 
 
 def solve_stein(closed: sympy.Matrix, forcing: sympy.Matrix, weight: Any = 1) -> sympy.Matrix:
@@ -84,29 +100,46 @@ class LQRPoint:
     Sigma0: sympy.Matrix
     gamma: sympy.Rational
     sigma: sympy.Rational
+    root: sympy.Rational
     P: sympy.Matrix
     Sigma: sympy.Matrix
+    Sigma2: sympy.Matrix
 
 
 def sample_lqr(
-    rng: random.Random, n: int, m: int, *, discounted: bool = False, noisy: bool = False
+    rng: random.Random,
+    n: int,
+    m: int,
+    *,
+    discounted: bool = False,
+    noisy: bool = False,
+    dyadic: bool = False,
 ) -> LQRPoint:
     """A, B, K with ‖A − BK‖_∞ ≤ 1/2 and K' = K + Δ with ‖A − BK'‖_∞ ≤ 3/4 (both stabilising);
-    R, Q, Σ0 ≻ 0; γ ∈ (0, 1) if ``discounted`` else 1; σ > 0 if ``noisy`` else 0.  Then
-    ``P = Q + KᵀRK + γ A_Kᵀ P A_K`` and ``Σ = Σ0 + γ A_K Σ A_Kᵀ (+ γσ BBᵀ/(1 − γ))`` exactly."""
-    B, K = random_matrix(rng, n, m), random_matrix(rng, m, n)
-    closed = contraction(rng, n, sympy.Rational(1, 2))
+    R, Q, Σ0 ≻ 0; γ ∈ (0, 1) if ``discounted`` else 1; σ > 0 if ``noisy`` (needs
+    ``discounted``) else 0.  Then ``P = Q + KᵀRK + γ A_Kᵀ P A_K`` and
+    ``Σ = Σ0 + γ A_K Σ A_Kᵀ (+ γσ BBᵀ/(1 − γ))`` exactly.  ``dyadic``: the data (not P, Σ) have
+    power-of-2 denominators, so float64 holds them exactly (for comparisons with the numeric
+    oracle)."""
+    B, K = random_matrix(rng, n, m, dyadic), random_matrix(rng, m, n, dyadic)
+    closed = contraction(rng, n, sympy.Rational(1, 2), dyadic)
     A = closed + B * K
-    step = random_matrix(rng, m, n)
-    push = _row_sum_norm(B * step)
-    K2 = K if push == 0 else K + step * sympy.Rational(1, 4) / push
-    R, Q, Sigma0 = positive_definite(rng, m), positive_definite(rng, n), positive_definite(rng, n)
-    gamma = discount(rng) if discounted else sympy.Integer(1)
-    sigma = positive_rational(rng) if noisy else sympy.Integer(0)
+    step = random_matrix(rng, m, n, dyadic)
+    K2 = K + step * _shrink(_row_sum_norm(B * step), sympy.Rational(1, 4), dyadic)
+    R = positive_definite(rng, m, dyadic)
+    Q, Sigma0 = positive_definite(rng, n, dyadic), positive_definite(rng, n, dyadic)
+    gamma = (
+        (sympy.Rational(rng.randint(1, 15), 16) if dyadic else discount(rng))
+        if discounted
+        else sympy.Integer(1)
+    )
+    root = positive_rational(rng, dyadic) if noisy else sympy.Integer(0)
+    sigma = root**2  # a square, so that sqrt(sigma) (in the Gaussian samples) is rational
     P = solve_stein(closed.T, Q + K.T * R * K, gamma)
     forcing = Sigma0 + (gamma * sigma / (1 - gamma)) * B * B.T if noisy else Sigma0
     Sigma = solve_stein(closed, forcing, gamma)
-    return LQRPoint(A, B, K, K2, R, Q, Sigma0, gamma, sigma, P, Sigma)
+    Sigma2 = solve_stein(A - B * K2, forcing, gamma)
+    return LQRPoint(A, B, K, K2, R, Q, Sigma0, gamma, sigma, root, P, Sigma, Sigma2)
 
 
 def assign(symbolic: sympy.Matrix, value: sympy.Matrix) -> dict[Any, Any]:

@@ -382,6 +382,20 @@ def _natural_gradient(
             "greedy step of policy iteration (Q^K is convex in u: H_uu = R + B^T P B > 0)"
         )
     )
+    result.derived = {
+        "gradient": gradient,
+        # F⁻¹ vec(∇C) / σ, back in matrix shape (vec is column-major)
+        "fisher_natural_gradient_over_sigma": sympy.Matrix(
+            m, n, lambda i, j: numerator[j * m + i] / determinant
+        ),
+        "gauss_newton_half": K
+        - curvature.adjugate() * gradient * Sigma.adjugate() / (2 * determinant_N * Sigma.det()),
+        "symbols": {"A": A, "B": B, "K": K, "Q": Q, "R": R, "P": P, "Sigma": Sigma},
+    }
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_natural_gradient_is_gradient_times_inverse_"
+        "covariance and ::test_gauss_newton_with_half_step_is_policy_iteration"
+    )
     return conclude(
         result,
         [
@@ -543,6 +557,24 @@ def _relative_performance(
             "C(K') = sum_t gamma^t E c(x_t, u_t), C(K) = E V^K(x_0); check sum_t gamma^t "
             "E A^K(x_t, u_t) = C(K') - C(K) and its closed form tr(S' M)"
         )
+    )
+    result.derived = {
+        "cost_difference": summed,
+        "symbols": {
+            "A": A,
+            "B": B,
+            "K": K,
+            "K2": K2,
+            "R": R,
+            "P": P,
+            "Sigma2": S2,
+            "gamma": gamma,
+            "root": scale,
+        },
+    }
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_cost_difference_lemma_holds_within_the_"
+        "certified_radius"
     )
     second_half = summed - (cost_new - cost_old)
     lemma = cost_new - cost_old - trace(S2 * M)
