@@ -18,7 +18,7 @@ from pgverify.symbolic.matrices import (
 )
 from pgverify.symbolic.policies import _two_layer, gaussian_log_density
 
-SEED = "seed (Baseline: E[b(x_t) grad log pi(u_t|x_t)] = 0)"
+SEED = "Hu, lecture notes on policy-based RL (Baseline: E[b(x_t) grad log pi(u_t|x_t)] = 0)"
 
 
 def _expectation(matrix: sympy.Matrix, noise: list[sympy.Symbol]) -> sympy.Matrix:

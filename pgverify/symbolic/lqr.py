@@ -4,7 +4,7 @@ A Lyapunov (Stein) equation ``X = F + op(X)`` has exactly one solution when ρ(A
 ``F ↦ X`` is a bijection.  So an identity that must hold "for the solution X of the equation with
 data F" is proved for *generic* data by taking X generic (independent symbols) and *defining*
 ``F := X − op(X)``: the residual is then a polynomial in independent symbols, which must vanish
-identically.  This is the seed's own argument (eq. 13.5's proof) made mechanical; the
+identically.  This is the lecture notes' own argument (the proof of eq. 13.5) made mechanical; the
 ``gradient-direct`` derivation checks the same result independently, solving P_K explicitly.
 """
 
@@ -38,7 +38,7 @@ from pgverify.symbolic.policies import (
 )
 from pgverify.symbolic.polynomial import PolynomialAlgebra
 
-SEED = "seed eqs. 13.3-13.5 (Lecture 13, B. Hu)"
+SEED = "B. Hu, lecture notes on policy-based RL, Lecture 13, eqs. 13.3-13.5"
 FAZEL = "Fazel, Ge, Kakade & Mesbahi (ICML 2018), Lemma 6"
 
 
@@ -124,7 +124,7 @@ def _gradient_lyapunov(n: int, m: int, variant: str) -> Derivation:
 
 @derivation(
     "gradient-lyapunov",
-    "grad C(K) = 2 E_K Sigma_K by differentiating the Bellman equation (seed's proof)",
+    "grad C(K) = 2 E_K Sigma_K by differentiating the Bellman equation (the lecture notes' proof)",
     n=3,
     m=2,
 )
@@ -237,7 +237,7 @@ def gradient_discounted_noisy(n: int, m: int) -> Derivation:
         "d/dK [tr(P Sigma0) + sigma (tr R + gamma tr(B^T P B))/(1 - gamma)] = "
         "2 [(R + gamma B^T P B) K - gamma B^T P A] S, "
         "S = Sigma0 + gamma sigma B B^T/(1 - gamma) + gamma A_K S A_K^T",
-        "DESIGN.md section 2 (u = -Kx + w, w ~ N(0, sigma I))",
+        "exploration u = -Kx + w, w ~ N(0, sigma I); Fazel, Ge, Kakade & Mesbahi (ICML 2018), Lemma 1",
         {"n": n, "m": m},
     )
     result.steps.append(
@@ -320,7 +320,7 @@ def _natural_gradient(
         "grad C Sigma_K^-1 = 2 E_K; F^-1 vec(grad C) = sigma vec(2 E_K); "
         "K - (1/2)(R + B^T P B)^-1 grad C Sigma_K^-1 minimises Q^K(x, u) over u at every x "
         "(= policy iteration's greedy gain (R + B^T P B)^-1 B^T P A)",
-        "seed (natural policy gradient, Gauss-Newton); Kakade (2001); Hewer (1971); "
+        "Hu, lecture notes on policy-based RL (natural policy gradient, Gauss-Newton); Kakade (2001); Hewer (1971); "
         "Bradtke, Ydstie & Barto (1994)",
         {"n": n, "m": m},
         premises=[
@@ -499,7 +499,7 @@ def _relative_performance(
         "E_{u ~ N(-K'x, sigma I)} A^K(x, u) = x^T (D^T N D + D^T E_K + E_K^T D) x, "
         "N = R + gamma B^T P_K B, D = K' - K; summed, (1-gamma)^-1 E_{x ~ d_K'} of it is "
         "C(K') - C(K) = tr(S_K' (D^T N D + D^T E_K + E_K^T D)), the cost difference lemma",
-        "seed (relative policy performance identity); " + FAZEL,
+        "Hu, lecture notes on policy-based RL (relative policy performance identity); " + FAZEL,
         {"n": n, "m": m},
         premises=[
             "dynamics x' = Ax + Bu, stage cost c(x, u) = x^T Q x + u^T R u",

@@ -8,7 +8,7 @@ import sympy
 
 
 def generic(name: str, rows: int, cols: int) -> sympy.Matrix:
-    """A matrix of independent symbols ``name_ij`` (1-based, as in the seed)."""
+    """A matrix of independent symbols ``name_ij`` (1-based, as in the lecture notes)."""
     return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}"))
 
 
@@ -31,7 +31,7 @@ def trace(matrix: sympy.Matrix) -> Any:
 
 
 def vec(matrix: sympy.Matrix) -> sympy.Matrix:
-    """Column-major vectorisation (DESIGN.md §5)."""
+    """Column-major vectorisation (numpy order "F"), the convention of every vec here."""
     return sympy.Matrix([matrix[i, j] for j in range(matrix.cols) for i in range(matrix.rows)])
 
 

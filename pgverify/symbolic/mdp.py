@@ -4,8 +4,8 @@ For policies π (new) and π_k (old) of a finite discounted MDP with costs,
 
     C(π) − C(π_k) = E_π Σ_t γ^t A^{π_k}(x_t, u_t) = (1 − γ)⁻¹ E_{x ~ d_π, u ~ π} A^{π_k}(x, u),
 
-with ``d_π(x) = (1 − γ) Σ_t γ^t Pr_π(x_t = x)`` (Kakade & Langford 2002; the seed's relative
-policy performance identity).  Evaluated in closed form: ``V = (I − γ P_π)⁻¹ c_π``.
+with ``d_π(x) = (1 − γ) Σ_t γ^t Pr_π(x_t = x)`` (Kakade & Langford 2002; the relative
+policy performance identity of the lecture notes).  Evaluated in closed form: ``V = (I − γ P_π)⁻¹ c_π``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pgverify.symbolic.definitions import Bellman, bellman_target
 from pgverify.symbolic.domain import discount, distribution, rational
 from pgverify.symbolic.polynomial import PolynomialAlgebra
 
-SOURCE = "seed (relative policy performance identity); Kakade & Langford (ICML 2002), Lemma 6.1"
+SOURCE = "Hu, lecture notes on policy-based RL (relative policy performance identity); Kakade & Langford (ICML 2002), Lemma 6.1"
 
 
 PREMISES = [

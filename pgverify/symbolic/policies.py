@@ -26,7 +26,7 @@ from pgverify.symbolic.matrices import (
     vector,
 )
 
-SEED = "seed (Gaussian policy and neural network policy score functions)"
+SEED = "Hu, lecture notes on policy-based RL (Gaussian policy and neural network policy score functions)"
 
 
 LogDensity = Callable[[sympy.Matrix, sympy.Matrix, Any], sympy.Expr]
@@ -200,24 +200,25 @@ def refute_score_two_layer_without_slope(n: int, m: int, hidden: int) -> Derivat
     m=2,
 )
 def fisher_linear(n: int, m: int) -> Derivation:
-    K, x = generic("k", m, n), vector("x", n)
-    sigma = sympy.Symbol("sigma", positive=True)
+    K, x, u = generic("k", m, n), vector("x", n), vector("u", m)
     root = sympy.Symbol("varsigma", positive=True)  # √σ
     z = _noise(m)
-    u = -K * x + root * sympy.Matrix(z)
-    score = vec(-(u + K * x) * x.T / root**2)
-    outer = score * score.T
+    score = vec(gradient_matrix(gaussian_log_density(u, -K * x, root**2), K))
+    sample = dict(zip(u, -K * x + root * sympy.Matrix(z), strict=True))
+    at_sample = score.xreplace(sample).applyfunc(sympy.cancel)
+    outer = at_sample * at_sample.T
     fisher = outer.applyfunc(lambda e: standard_gaussian_expectation(e, z))
     claimed = kron(x * x.T, sympy.eye(m)) / root**2
     result = Derivation(
         "fisher-linear",
         "Fisher matrix of the linear Gaussian policy",
         "E_u[vec(score) vec(score)^T] = sigma^-1 (x x^T kron I_m), vec column-major",
-        "seed (Fisher information matrix); DESIGN.md section 2",
+        "Hu, lecture notes on policy-based RL (Fisher information matrix)",
         {"n": n, "m": m},
+        premises=[GAUSSIAN_POLICY + " (sigma = varsigma^2)"],
     )
+    result.steps.append(Step("score: differentiate log pi entrywise in K", score))
     result.steps.append(Step("u = -Kx + sqrt(sigma) z, exact Gaussian moments of z"))
-    del sigma
     return conclude(result, [fisher - claimed], positive=[root])
 
 
@@ -245,7 +246,7 @@ def fisher_two_layer(n: int, m: int, hidden: int) -> Derivation:
         "fisher-two-layer",
         "Fisher matrix of the two-layer (tanh) Gaussian policy",
         "E_u[score score^T] = sigma^-1 J^T J, J = d mu / d theta, theta = (vec W1, vec W0)",
-        "Amari (1998); seed (neural network policy)",
+        "Amari (1998); Hu's lecture notes (neural network policy)",
         {"n": n, "m": m, "hidden": hidden},
     )
     result.steps.append(Step("score by symbolic differentiation; exact Gaussian moments"))
@@ -264,9 +265,9 @@ def _natural_gradient_fisher(
         "natural-gradient-fisher",
         "Fisher matrix and Fisher natural gradient of the linear Gaussian policy",
         "F = E_x E_u[vec(score) vec(score)^T] = sigma^-1 (S kron I_m) and "
-        "F^-1 vec(G) = sigma vec(G S^-1); with G = 2 E_K S this is 2 sigma vec(E_K), the seed's "
+        "F^-1 vec(G) = sigma vec(G S^-1); with G = 2 E_K S this is 2 sigma vec(E_K), the lecture notes' "
         "natural gradient up to the sigma factor",
-        "Kakade (2001); seed (natural policy gradient, Fisher information matrix)",
+        "Kakade (2001); Hu's lecture notes (natural policy gradient, Fisher information matrix)",
         {"n": n, "m": m},
         premises=[
             GAUSSIAN_POLICY,
