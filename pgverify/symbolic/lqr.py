@@ -51,7 +51,7 @@ STATE_MOMENT = (
 )
 STABLE = (
     "rho(A_K) < 1 and Sigma0 > 0: both recursions have unique solutions, Sigma_K > 0, "
-    "and F -> P, Sigma0 -> Sigma are bijections (so P, Sigma may be taken generic)"
+    "and Q -> P_K, Sigma0 -> Sigma_K are bijections (so P, Sigma may be taken generic)"
 )
 
 
@@ -330,7 +330,7 @@ def _natural_gradient(
             GAUSSIAN_POLICY + " (sigma = varsigma^2)",
             FISHER_DEFINITION + "; here S = Sigma_K",
             "Q-function Q^K(x, u) = x^T Q x + u^T R u + V^K(Ax + Bu)",
-            "Gauss-Newton step (seed): K - alpha (R + B^T P_K B)^-1 grad C Sigma_K^-1",
+            "Gauss-Newton step (lecture notes): K - alpha (R + B^T P_K B)^-1 grad C Sigma_K^-1",
         ],
     )
     gradient, duality = derived_gradient(A, B, K, Q, R, P, Sigma, value_recursion)
