@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="also evaluate the derived expressions at a random problem and compare them with "
-        "the certified oracle (natural-gradient, relative-performance-lqr)",
+        "the certified oracle (the LQR gradient, natural-gradient and cost-difference derivations)",
     )
     derive.add_argument("--seed", type=int, default=0, help="the random problem of --check")
     return parser

@@ -7,7 +7,8 @@ import pytest
 
 from pgverify import InvalidProblemError, cli
 from pgverify.symbolic import derive
-from pgverify.symbolic.check import check
+from pgverify.symbolic.check import LINKS, check
+from tests.test_symbolic import default_result
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +30,20 @@ def test_derived_gradient_natural_gradient_and_gauss_newton_lie_in_the_certified
 
 
 def test_derived_summed_advantage_lies_in_the_certified_cost_difference():
-    (comparison,) = check(derive("relative-performance-lqr"), seed=2)
+    (comparison,) = check(default_result("relative-performance-lqr"), seed=2)
     assert comparison.oracle_name.startswith("LQR.cost_difference")
     assert comparison.contained
+
+
+@pytest.mark.parametrize("name", sorted(LINKS))
+def test_every_linked_derivation_agrees_with_the_certified_oracle(name):
+    comparisons = check(default_result(name), seed=4)
+    assert comparisons and all(c.contained for c in comparisons)
+
+
+@pytest.mark.parametrize("name", sorted(LINKS))
+def test_every_linked_derivation_names_its_numeric_counterpart(name):
+    assert default_result(name).numeric_test.startswith("properties/")
 
 
 def test_check_catches_a_derived_gradient_off_by_a_factor_of_two(natural_gradient):

@@ -25,7 +25,8 @@ from pgverify.symbolic.domain import LQRPoint, assign, sample_lqr
 
 @dataclass(frozen=True)
 class OracleLink:
-    """A derived quantity (key of ``Derivation.derived``) and the oracle call computing it."""
+    """A derived quantity (key of ``Derivation.derived``: a sympy expression, or a function of
+    the symbols' exact values) and the oracle call computing the same quantity."""
 
     derived: str
     oracle_name: str
@@ -75,6 +76,36 @@ LINKS: dict[str, tuple[dict[str, bool], list[OracleLink]]] = {
                 "gauss_newton_half",
                 'LQR.policy_iteration_step(K, "certified")',
                 lambda lqr, p: lqr.policy_iteration_step(_gain(p), "certified"),
+            ),
+        ],
+    ),
+    "gradient-direct": (
+        {},
+        [
+            OracleLink(
+                "gradient",
+                'LQR.gradient(K, "certified")',
+                lambda lqr, p: lqr.gradient(_gain(p), "certified"),
+            ),
+        ],
+    ),
+    "gradient-discounted-noisy": (
+        {"discounted": True, "noisy": True},
+        [
+            OracleLink(
+                "gradient",
+                'LQR(gamma, noise).gradient(K, "certified")',
+                lambda lqr, p: lqr.gradient(_gain(p), "certified"),
+            ),
+        ],
+    ),
+    "cost-difference": (
+        {},
+        [
+            OracleLink(
+                "cost_difference",
+                'LQR.cost_difference(K, K2, "certified")',
+                lambda lqr, p: lqr.cost_difference(_gain(p), _gain(p, "K2"), "certified"),
             ),
         ],
     ),
@@ -140,11 +171,12 @@ def check(result: Derivation, seed: int = 0) -> list[Comparison]:
     comparisons = []
     for link in links:
         expression = result.derived[link.derived]
-        exact = (
-            expression.xreplace(substitution).applyfunc(sympy.cancel)
-            if isinstance(expression, sympy.MatrixBase)
-            else sympy.cancel(expression.xreplace(substitution))
-        )
+        if callable(expression):  # evaluated by the derivation itself (e.g. on polynomials)
+            exact = expression(substitution)
+        elif isinstance(expression, sympy.MatrixBase):
+            exact = expression.xreplace(substitution).applyfunc(sympy.cancel)
+        else:
+            exact = sympy.cancel(expression.xreplace(substitution))
         enclosure = link.oracle(lqr, point)
         comparisons.append(
             Comparison(

@@ -150,10 +150,15 @@ def refute_gradient_with_sigma0(n: int, m: int) -> Derivation:
     return result
 
 
-def _direct_gradient_residual(n: int, m: int, discounted: bool) -> sympy.Matrix:
+def _direct_gradient_residual(
+    n: int, m: int, discounted: bool
+) -> tuple[sympy.Matrix, Callable[[dict], sympy.Matrix], dict[str, sympy.Matrix]]:
     """``d² (1 − γ) (∇C − claimed gradient)`` as a polynomial matrix (see
     :mod:`pgverify.symbolic.polynomial`): P_K = N_P / d and S = N_S / d solved by Cramer's rule,
-    C differentiated with the quotient rule, everything multiplied by d² (and by 1 − γ)."""
+    C differentiated with the quotient rule, everything multiplied by d² (and by 1 − γ).
+
+    Also returns the derived ∇C as a function of exact values of the symbols (evaluated on the
+    polynomials, for ``--check``) and the symbolic matrices standing for A, B, K, R, Q, Σ0."""
     s = _system(n, m)
     A, B, K, R = s["A"], s["B"], s["K"], s["R"]
     Q, Sigma0 = symmetric("q", n), symmetric("w", n)
@@ -189,13 +194,30 @@ def _direct_gradient_residual(n: int, m: int, discounted: bool) -> sympy.Matrix:
     E_times_d = add(mul(curvature_times_d, k), algebra.scale(mul(T(b), mul(N_P, a)), g), -1)
     claimed_times_d2 = algebra.scale(mul(E_times_d, N_S), 2)
     residual = sympy.zeros(m, n)
+    quotients = {}
     for i in range(m):
         for j in range(n):
             variable = algebra.generator(K[i, j])
             quotient = d * numerator.diff(variable) - numerator * d.diff(variable)
+            quotients[i, j] = quotient
             difference = quotient - claimed_times_d2[i][j]
             residual[i, j] = difference.as_expr() if difference != 0 else sympy.Integer(0)
-    return residual
+
+    def derived_gradient_at(values: dict) -> sympy.Matrix:
+        """∇C = quotient / (d² (1 − γ)) at exact values of every symbol."""
+        point = [(algebra.generator(symbol), values[symbol]) for symbol in algebra.symbols]
+        domain = algebra.ring.domain
+
+        def at(polynomial):
+            return domain.to_sympy(polynomial.evaluate(point))
+
+        scale = at(d) ** 2 * at(one_minus)
+        return sympy.Matrix(m, n, lambda i, j: at(quotients[i, j]) / scale)
+
+    names = {"A": A, "B": B, "K": K, "R": R, "Q": Q, "Sigma0": Sigma0}
+    if discounted:
+        names |= {"gamma": gamma, "sigma": sigma}
+    return residual, derived_gradient_at, names
 
 
 @derivation(
@@ -220,7 +242,13 @@ def gradient_direct(n: int, m: int) -> Derivation:
     )
     result.steps.append(Step("differentiate C(K) = tr(N_P Sigma0)/d entrywise in K"))
     result.steps.append(Step("d^2 (grad C - 2 E_K Sigma_K) expands to the zero polynomial"))
-    return conclude(result, [_direct_gradient_residual(n, m, discounted=False)])
+    residual, gradient_at, names = _direct_gradient_residual(n, m, discounted=False)
+    result.derived = {"gradient": gradient_at, "symbols": names}
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_gradient_matches_central_differences_of_the_"
+        "50_digit_cost"
+    )
+    return conclude(result, [residual])
 
 
 @derivation(
@@ -244,7 +272,12 @@ def gradient_discounted_noisy(n: int, m: int) -> Derivation:
         Step("solve the discounted Lyapunov equations by Cramer's rule (S scaled by 1 - gamma)")
     )
     result.steps.append(Step("d^2 (1 - gamma)(grad C - claimed) expands to the zero polynomial"))
-    residual = _direct_gradient_residual(n, m, discounted=True)
+    residual, gradient_at, names = _direct_gradient_residual(n, m, discounted=True)
+    result.derived = {"gradient": gradient_at, "symbols": names}
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_gradient_matches_central_differences_of_the_"
+        "50_digit_cost (its noisy, discounted cases)"
+    )
     return conclude(result, [residual], positive=[gamma, sigma])
 
 
@@ -451,6 +484,14 @@ def cost_difference(n: int, m: int) -> Derivation:
     E = (R + B.T * P * B) * K - B.T * P * A
     lemma = trace(Sigma2 * (step.T * (R + B.T * P * B) * step + 2 * step.T * E))
     result.steps.append(Step("C(K') - C(K) - tr(Sigma_K' [...]) expands to 0"))
+    result.derived = {
+        "cost_difference": cost_K2 - cost_K,
+        "symbols": {"A": A, "B": B, "K": K, "K2": K2, "R": R, "P": P, "Sigma2": Sigma2},
+    }
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_cost_difference_lemma_holds_within_the_"
+        "certified_radius"
+    )
     return conclude(result, [duality, cost_K2 - cost_K - lemma])
 
 
