@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derive.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     derive.add_argument("--markdown", action="store_true", help="with --all: the docs page")
+    derive.add_argument(
+        "--check",
+        action="store_true",
+        help="also evaluate the derived expressions at a random problem and compare them with "
+        "the certified oracle (the LQR gradient, natural-gradient and cost-difference derivations)",
+    )
+    derive.add_argument("--seed", type=int, default=0, help="the random problem of --check")
     return parser
 
 
@@ -75,8 +82,11 @@ def _run_derive(arguments: argparse.Namespace) -> int:
     results, status = [], 0
     for name in names:
         entry_sizes = {k: v for k, v in sizes.items() if v is not None}
+        if arguments.all:  # each derivation takes the sizes it has (--n applies where n exists)
+            taken = core.REGISTRY[name].size_options
+            entry_sizes = {k: v for k, v in entry_sizes.items() if k in taken}
         try:
-            result = core.derive(name) if arguments.all else core.derive(name, **entry_sizes)
+            result = core.derive(name, **entry_sizes)
         except PgverifyError as failure:
             print(f"pgverify derive: {failure}", file=sys.stderr)
             return 2
@@ -85,10 +95,29 @@ def _run_derive(arguments: argparse.Namespace) -> int:
         status |= result.verdict != expected
         if not arguments.markdown:
             print(result.to_latex() if arguments.latex else result.to_text())
+            if arguments.check:
+                status |= _check(result, arguments.seed)
             print()
     if arguments.markdown:
-        print(render_markdown(results))
+        # the page already ends with a newline: `> FILE` must reproduce it byte for byte
+        sys.stdout.write(render_markdown(results))
     return 1 if status else 0
+
+
+def _check(result, seed: int) -> bool:
+    """Print the comparison of ``result``'s derived quantities with the certified oracle at a
+    random problem; True when one is not contained (a failure)."""
+    from pgverify.symbolic.check import check
+
+    try:
+        comparisons = check(result, seed)
+    except PgverifyError as failure:
+        print(f"  check: {failure}")
+        return True
+    print(f"  check against the certified oracle (random problem, seed {seed}):")
+    for comparison in comparisons:
+        print(comparison.to_text())
+    return not all(comparison.contained for comparison in comparisons)
 
 
 def _plots_available() -> bool:

@@ -1,6 +1,7 @@
 """The symbolic derivations (tier exact): each proves its identity at the default sizes, each
 negative control is refuted with an exact counterexample, the docs page is current."""
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import sympy
 
 from pgverify import InvalidProblemError, cli
 from pgverify.symbolic import available, derive
-from pgverify.symbolic.core import check_zero
+from pgverify.symbolic.core import GENERIC, REGISTRY, check_zero
 from pgverify.symbolic.docs import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,10 +17,17 @@ NAMES = [entry.name for entry in available()]
 EXPECTED = {entry.name: entry.expected for entry in available()}
 
 
+@functools.cache
+def default_result(name: str):
+    """A derivation at its default sizes, run once per test session (shared by the test_symbolic*
+    modules)."""
+    return derive(name)
+
+
 @pytest.fixture(scope="session")
 def results():
-    """Every derivation at its default sizes, run once for the whole session."""
-    return {name: derive(name) for name in NAMES}
+    """Every derivation at its default sizes."""
+    return {name: default_result(name) for name in NAMES}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -35,6 +43,34 @@ def test_negative_control_shows_an_exact_counterexample(results, name):
     assert result.counterexample, "a refutation must show the substitution that refutes it"
     assert result.counterexample_value != 0
     assert "REFUTED" in result.to_text() and "Refuted" in result.to_latex()
+
+
+FIXED_FROM_DEFINITIONS = [
+    "natural-gradient",
+    "natural-gradient-fisher",
+    "relative-performance-lqr",
+    "performance-difference-mdp",
+    "performance-difference-symbolic",
+]
+
+
+@pytest.mark.parametrize("name", FIXED_FROM_DEFINITIONS)
+def test_derivation_text_lists_its_premises(results, name):
+    result = results[name]
+    assert result.premises
+    text = result.to_text()
+    assert "premises:" in text
+    assert all(premise in text for premise in result.premises)
+
+
+def test_numeric_instance_says_it_is_an_instance(results):
+    result = results["performance-difference-mdp"]
+    assert "instance" in result.title and "one instance only" in result.covers
+    assert "covers: one instance only" in result.to_text()
+
+
+def test_symbolic_derivations_say_they_cover_every_value_at_their_sizes(results):
+    assert results["natural-gradient"].covers == GENERIC
 
 
 def test_there_is_a_negative_control_for_each_family():
@@ -91,6 +127,35 @@ def test_cli_prints_latex(capsys):
 def test_cli_exit_status_is_zero_for_a_refuted_negative_control(capsys):
     assert cli.main(["derive", "refute-gradient-without-factor-2", "--n", "1", "--m", "1"]) == 0
     assert "REFUTED" in capsys.readouterr().out
+
+
+def _two_entries(monkeypatch):
+    """`derive --all` over two derivations only (one with sizes n, m; one without), to stay fast."""
+    from pgverify.symbolic import core
+
+    chosen = [REGISTRY["score-linear"], REGISTRY["baseline-softmax"]]
+    monkeypatch.setattr(core, "available", lambda: chosen)
+
+
+def test_cli_all_applies_n_and_m_to_the_derivations_that_take_them(monkeypatch, capsys):
+    _two_entries(monkeypatch)
+    assert cli.main(["derive", "--all", "--n", "1", "--m", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "[score-linear; n = 1, m = 1]" in out
+    assert "[baseline-softmax; actions = 3]" in out
+
+
+def test_cli_all_markdown_prints_exactly_the_page(monkeypatch, capsys):
+    _two_entries(monkeypatch)
+    assert cli.main(["derive", "--all", "--markdown"]) == 0
+    page = render_markdown([derive("score-linear"), derive("baseline-softmax")])
+    assert capsys.readouterr().out == page
+
+
+@pytest.mark.slow
+def test_cli_all_markdown_redirected_to_a_file_is_the_committed_page(capsys):
+    assert cli.main(["derive", "--all", "--markdown"]) == 0
+    assert capsys.readouterr().out == (ROOT / "docs" / "derivations.md").read_text()
 
 
 def test_cli_refuses_an_unknown_name(capsys):

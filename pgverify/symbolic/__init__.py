@@ -1,4 +1,4 @@
-"""Symbolic derivations (sympy, tier exact): each identity of the seed derived and proved for
+"""Symbolic derivations (sympy, tier exact): each identity of policy-gradient RL and LQR policy optimisation derived and proved for
 concrete sizes with generic symbolic entries, and wrong variants refuted.
 
 ``derive(name, **sizes)`` runs one; ``available()`` lists them."""

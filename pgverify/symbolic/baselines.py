@@ -18,7 +18,7 @@ from pgverify.symbolic.matrices import (
 )
 from pgverify.symbolic.policies import _two_layer, gaussian_log_density
 
-SEED = "seed (Baseline: E[b(x_t) grad log pi(u_t|x_t)] = 0)"
+SEED = "Hu, lecture notes on policy-based RL (Baseline: E[b(x_t) grad log pi(u_t|x_t)] = 0)"
 
 
 def _expectation(matrix: sympy.Matrix, noise: list[sympy.Symbol]) -> sympy.Matrix:
@@ -151,6 +151,8 @@ def refute_action_dependent_baseline(n: int, m: int) -> Derivation:
         "E[(c^T u) grad_K log pi(u|x)] = 0 (wrong)",
         SEED,
         {"n": n, "m": m},
+        premises=["policy density u ~ N(-Kx, sigma I), sigma = varsigma^2; baseline b = c^T u"],
+        domain="sigma > 0 (varsigma = sqrt(sigma) > 0); K, x, c any",
     )
     result.steps.append(Step("exact Gaussian moments"))
     return conclude(result, [expectation], positive=[root])

@@ -16,8 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
+from sympy.polys.domains import QQ
+from sympy.polys.fields import field as fraction_field
+from sympy.polys.polyerrors import CoercionFailed
+from sympy.polys.rings import ring
 
 from pgverify.errors import InvalidProblemError
+
+GENERIC = "every value of the symbolic entries at the sizes shown"
 
 
 @dataclass
@@ -34,6 +40,12 @@ class Derivation:
 
     ``verdict`` is ``"proved"`` (the residual simplified to 0) or ``"refuted"`` (an exact rational
     substitution, ``counterexample``, makes the residual ``counterexample_value`` ≠ 0).
+    ``premises`` are the definitions the derivation starts from (nothing else is assumed);
+    ``covers`` says what the proof covers (generic symbolic entries at the sizes shown, or one
+    instance); ``domain`` describes where the random points that can refute it are drawn.
+    ``derived`` holds derived quantities as sympy expressions (and, under ``"symbols"``, which
+    symbolic matrix stands for which problem datum) for ``pgverify derive NAME --check``;
+    ``numeric_test`` names the property test that checks the same identity numerically.
     """
 
     name: str
@@ -41,11 +53,17 @@ class Derivation:
     statement: str
     source: str
     sizes: dict[str, int]
+    premises: list[str] = field(default_factory=list)
+    covers: str = GENERIC
+    domain: str = ""
     steps: list[Step] = field(default_factory=list)
     residuals: list[Any] = field(default_factory=list)
     verdict: str = "proved"
     counterexample: dict[Any, Any] | None = None
     counterexample_value: Any = None
+    refuted_residual: int | None = None
+    derived: dict[str, Any] = field(default_factory=dict)
+    numeric_test: str = ""
     seconds: float = 0.0
     tier: str = "exact"
 
@@ -57,6 +75,12 @@ class Derivation:
         sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
         lines = [f"{self.title} [{self.name}; {sizes}]", f"  statement: {self.statement}"]
         lines.append(f"  source: {self.source}")
+        lines.append(f"  covers: {self.covers}")
+        if self.numeric_test:
+            lines.append(f"  numeric counterpart: {self.numeric_test}")
+        if self.premises:
+            lines.append("  premises:")
+            lines += [f"    - {premise}" for premise in self.premises]
         for number, step in enumerate(self.steps, start=1):
             shown = "" if step.expression is None else f": {_short(step.expression)}"
             lines.append(f"  {number}. {step.description}{shown}")
@@ -65,6 +89,8 @@ class Derivation:
         else:
             point = ", ".join(f"{k} = {v}" for k, v in (self.counterexample or {}).items())
             lines.append(f"  REFUTED: at {point} the residual is {self.counterexample_value}")
+            if self.domain:
+                lines.append(f"  the point lies in the domain: {self.domain}")
         verdict = f"  verdict: {self.verdict} (tier {self.tier})"
         if with_time:
             verdict += f" in {self.seconds:.2f} s"
@@ -76,9 +102,14 @@ class Derivation:
         sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
         lines = [
             f"\\paragraph{{{_escape(self.title)}}} ({sizes}) \\\\",
-            f"Statement: {_verb(self.statement)} \\\\ Source: {_verb(self.source)}",
-            "\\begin{enumerate}",
+            f"Statement: {_verb(self.statement)} \\\\ Source: {_verb(self.source)} \\\\",
+            f"Covers: {_verb(self.covers)}",
         ]
+        if self.premises:
+            lines.append("\\\\ Premises: \\begin{itemize}")
+            lines += [f"  \\item {_verb(premise)}" for premise in self.premises]
+            lines.append("\\end{itemize}")
+        lines.append("\\begin{enumerate}")
         for step in self.steps:
             shown = "" if step.expression is None else f": {_latex(step.expression)}"
             lines.append(f"  \\item {_verb(step.description)}{shown}")
@@ -94,6 +125,8 @@ class Derivation:
                 f"\\textbf{{Refuted}}: at ${point}$ the residual is "
                 f"${sympy.latex(self.counterexample_value)}$."
             )
+            if self.domain:
+                lines.append(f"The point lies in the domain: {_verb(self.domain)}.")
         return "\n".join(lines)
 
 
@@ -148,40 +181,99 @@ def _entries(expression: Any) -> list[Any]:
     return [expression]
 
 
+Sampler = Callable[[random.Random], dict[Any, Any]]
+"""Draws one point of a derivation's domain: exact values for the symbols it constrains (and
+``sympy.Lambda`` values for generic functions such as an activation h)."""
+
+
 def check_zero(
     expression: Any,
     *,
     trials: int = 3,
     seed: int = 0,
     positive: Iterable[sympy.Symbol] = (),
+    domain: Sampler | None = None,
 ) -> ZeroTest:
     """Is a scalar or matrix rational expression identically zero?
 
-    1. random rational substitutions (exact): a non-zero value refutes, with the point returned;
+    1. exact evaluation at random rational points, *before any symbolic simplification*: a
+       non-zero value refutes, with the point returned.  With ``domain`` the points are drawn by
+       that sampler (inside the derivation's domain: 0 < γ < 1, P ≻ 0, σ > 0, stabilising K, …);
+       symbols it leaves out are free and get random rationals (positive for ``positive``);
     2. ``together`` then ``expand`` of each numerator: proves it is 0.
-
-    Symbols listed in ``positive`` are given positive values (e.g. variances).
     """
     entries = [sympy.sympify(entry) for entry in _entries(expression)]
     symbols = sorted(set().union(*(entry.free_symbols for entry in entries)), key=str)
     positive_set = set(positive)
     rng = random.Random(seed)
     for _ in range(trials):
-        point = {}
+        point = dict(domain(rng)) if domain is not None else {}
+        drawn = set(point)  # the whole domain point is shown: it is one consistent problem
         for symbol in symbols:
+            if symbol in point:
+                continue
             numerator = rng.randint(1, 9) if symbol in positive_set else rng.randint(-9, 9)
             point[symbol] = sympy.Rational(numerator, rng.randint(2, 11))
         for entry in entries:
             value = _evaluate(entry, point)
             if value is not None and value != 0:
-                return ZeroTest(False, point, value)
+                shown = {
+                    key: point[key]
+                    for key in sorted(point, key=str)
+                    if key in drawn or _occurs(key, entry)
+                }
+                return ZeroTest(False, shown, value)
     for entry in entries:
-        numerator, _ = sympy.fraction(sympy.together(entry))
-        if sympy.expand(numerator) != 0:
+        if not _vanishes(entry, symbols):
             simplified = sympy.simplify(entry)
             if simplified != 0:
                 return ZeroTest(False, None, simplified)
     return ZeroTest(True)
+
+
+def _vanishes(entry: Any, symbols: list[sympy.Symbol]) -> bool:
+    """Is ``entry`` the zero rational function?  Built directly in sympy's sparse polynomial
+    ring over QQ — much faster than ``expand`` on large products; when the denominators involve
+    one symbol only (typically 1 − γ) the coefficients are taken in QQ(that symbol), whose gcds
+    are cheap, else in the full fraction field.  Entries with other functions (tanh, a generic
+    h) fall back to ``together`` and ``expand``."""
+    if symbols:
+        denominators = {
+            symbol
+            for power in entry.atoms(sympy.Pow)
+            if power.exp.is_negative
+            for symbol in power.base.free_symbols
+        }
+        constructions = [lambda: ring(symbols, QQ)]
+        if len(denominators) == 1:
+            (variable,) = denominators
+            others = [symbol for symbol in symbols if symbol != variable]
+            constructions.append(lambda: ring(others, QQ.frac_field(variable)))
+        constructions.append(lambda: fraction_field(symbols, QQ))
+        for construct in constructions:
+            try:
+                return construct()[0].from_expr(entry) == 0
+            except (ValueError, CoercionFailed):
+                continue
+    numerator, _ = sympy.fraction(sympy.together(entry))
+    return sympy.expand(numerator) == 0
+
+
+def _occurs(key: Any, entry: Any) -> bool:
+    """Does the symbol or generic function ``key`` occur in ``entry``?"""
+    if isinstance(key, sympy.Symbol):
+        return key in entry.free_symbols
+    return bool(entry.atoms(key))
+
+
+def _substitute(entry: Any, point: dict[Any, Any]) -> Any:
+    """``entry`` at ``point``: generic functions replaced (and derivatives of them evaluated),
+    then the symbols."""
+    functions = {key: value for key, value in point.items() if not isinstance(key, sympy.Basic)}
+    for function, value in functions.items():
+        entry = entry.replace(function, value).doit()
+    symbols = {key: value for key, value in point.items() if isinstance(key, sympy.Basic)}
+    return entry.xreplace(symbols)
 
 
 def _evaluate(entry: Any, point: dict[Any, Any]) -> Any:
@@ -189,7 +281,7 @@ def _evaluate(entry: Any, point: dict[Any, Any]) -> Any:
     functions remain (returned only if clearly non-zero), or None when nothing can be said
     (a pole, or an unevaluated generic function)."""
     try:
-        value = sympy.cancel(entry.xreplace(point))
+        value = sympy.cancel(_substitute(entry, point))
     except ZeroDivisionError:
         return None
     if value.has(sympy.zoo, sympy.nan, sympy.oo):
@@ -272,11 +364,14 @@ def _load_all() -> None:
 
 
 def conclude(result: Derivation, residuals: list[Any], **zero_options: Any) -> Derivation:
-    """Test every residual; the first non-zero one refutes the derivation."""
+    """Test every residual; the first non-zero one refutes the derivation.
+
+    ``zero_options`` go to :func:`check_zero` (``positive``, ``domain``, ``trials``, ``seed``)."""
     result.residuals = residuals
-    for residual in residuals:
+    for number, residual in enumerate(residuals):
         test = check_zero(residual, **zero_options)
         if not test.is_zero:
+            result.refuted_residual = number
             result.verdict = "refuted"
             result.counterexample = test.counterexample
             result.counterexample_value = test.value

@@ -8,7 +8,7 @@ import sympy
 
 
 def generic(name: str, rows: int, cols: int) -> sympy.Matrix:
-    """A matrix of independent symbols ``name_ij`` (1-based, as in the seed)."""
+    """A matrix of independent symbols ``name_ij`` (1-based, as in the lecture notes)."""
     return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}"))
 
 
@@ -31,7 +31,7 @@ def trace(matrix: sympy.Matrix) -> Any:
 
 
 def vec(matrix: sympy.Matrix) -> sympy.Matrix:
-    """Column-major vectorisation (DESIGN.md §5)."""
+    """Column-major vectorisation (numpy order "F"), the convention of every vec here."""
     return sympy.Matrix([matrix[i, j] for j in range(matrix.cols) for i in range(matrix.rows)])
 
 
@@ -68,3 +68,38 @@ def standard_gaussian_expectation(expression: Any, variables: list[sympy.Symbol]
             moment *= sympy.factorial2(power - 1) if power else 1
         total += coefficient * moment
     return total
+
+
+def second_moment_expectation(expression: Any, x: sympy.Matrix, moment: sympy.Matrix) -> Any:
+    """E_x[expression] for an expression that is a quadratic form in the state ``x``, knowing only
+    the state's second moment ``E[x xᵀ] = moment``: each monomial x_i x_j becomes moment_ij.
+
+    This is all a state distribution contributes to a quadratic quantity (a Fisher matrix of a
+    linear policy, a quadratic cost); a monomial of another degree raises ``ValueError``, since
+    its expectation is not determined by the second moment."""
+    variables = list(x)
+    polynomial = sympy.Poly(sympy.expand(expression), *variables)
+    total = sympy.Integer(0)
+    for powers, coefficient in polynomial.terms():
+        if coefficient == 0:
+            continue
+        if sum(powers) != 2:
+            raise ValueError(
+                f"E_x of a monomial of degree {sum(powers)} in x is not fixed by E[x x^T]"
+            )
+        i, j = [index for index, power in enumerate(powers) for _ in range(power)]
+        total += coefficient * moment[i, j]
+    return total
+
+
+def solve_by_adjugate(matrix: sympy.Matrix, rhs: sympy.Matrix) -> tuple[sympy.Matrix, Any]:
+    """Cramer's rule for a matrix with polynomial entries: ``matrix⁻¹ rhs = numerator / det``.
+
+    Returns ``(adj(matrix) rhs, det(matrix))`` (sympy expressions; the adjugate and determinant
+    are computed over the polynomial ring of the entries, which is fast)."""
+    from sympy.polys.matrices import DomainMatrix
+
+    system = DomainMatrix.from_Matrix(matrix)
+    adjugate = system.adjugate().to_Matrix()
+    determinant = system.domain.to_sympy(system.det())
+    return adjugate * rhs, determinant

@@ -7,6 +7,10 @@ differentiated symbolically; expectations over u ~ N(μ, σI) are exact Gaussian
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from typing import Any
+
 import sympy
 
 from pgverify.symbolic.core import Derivation, Step, conclude, derivation
@@ -14,16 +18,23 @@ from pgverify.symbolic.matrices import (
     generic,
     gradient_matrix,
     kron,
+    second_moment_expectation,
+    solve_by_adjugate,
     standard_gaussian_expectation,
     symmetric,
     vec,
     vector,
 )
 
-SEED = "seed (Gaussian policy and neural network policy score functions)"
+SEED = "Hu, lecture notes on policy-based RL (Gaussian policy and neural network policy score functions)"
 
 
-def gaussian_log_density(u: sympy.Matrix, mean: sympy.Matrix, variance: sympy.Symbol) -> sympy.Expr:
+LogDensity = Callable[[sympy.Matrix, sympy.Matrix, Any], sympy.Expr]
+
+
+def gaussian_log_density(u: sympy.Matrix, mean: sympy.Matrix, variance: Any) -> sympy.Expr:
+    """log N(u; mean, variance · I): the policy density every score and Fisher matrix here is
+    differentiated from (σ is a variance, as in the seed)."""
     m = u.rows
     gap = u - mean
     return -(gap.T * gap)[0, 0] / (2 * variance) - sympy.Rational(m, 2) * sympy.log(
@@ -33,6 +44,37 @@ def gaussian_log_density(u: sympy.Matrix, mean: sympy.Matrix, variance: sympy.Sy
 
 def _noise(m: int) -> list[sympy.Symbol]:
     return [sympy.Symbol(f"z_{i + 1}") for i in range(m)]
+
+
+GAUSSIAN_POLICY = (
+    "policy density u ~ N(-Kx, sigma I): log pi = -|u + Kx|^2/(2 sigma) - (m/2) log(2 pi sigma)"
+)
+FISHER_DEFINITION = (
+    "Fisher matrix F = sum_t E[vec(score) vec(score)^T], x_t from the state distribution "
+    "(its second moment S = sum_t E x_t x_t^T is all that enters), u ~ pi(.|x_t)"
+)
+
+
+def linear_policy_fisher(
+    K: sympy.Matrix,
+    moment: sympy.Matrix,
+    root: sympy.Symbol,
+    log_density: LogDensity = gaussian_log_density,
+) -> tuple[sympy.Matrix, sympy.Matrix]:
+    """(score, Fisher matrix) of the policy u ~ N(−Kx, ς² I), both *derived*: the score is the
+    gradient of ``log_density`` in K (vec, column-major); the Fisher matrix is
+    ``E_x E_u[vec(score) vec(score)ᵀ]`` with exact Gaussian moments (u = −Kx + ς z) and the state
+    expectation taken through the second moment ``E[x xᵀ] = moment``."""
+    m, n = K.shape
+    x, u = vector("x", n), vector("u", m)
+    z = _noise(m)
+    score = vec(gradient_matrix(log_density(u, -K * x, root**2), K))
+    sample = dict(zip(u, -K * x + root * sympy.Matrix(z), strict=True))
+    at_sample = score.xreplace(sample).applyfunc(sympy.cancel)
+    outer = at_sample * at_sample.T
+    per_state = outer.applyfunc(lambda e: standard_gaussian_expectation(e, z))
+    fisher = per_state.applyfunc(lambda e: second_moment_expectation(e, x, moment))
+    return score, fisher
 
 
 @derivation(
@@ -54,11 +96,14 @@ def score_linear(n: int, m: int) -> Derivation:
     return conclude(result, [score - (-(u + K * x) * x.T / sigma)], positive=[sigma])
 
 
+ACTIVATION = sympy.Function("h")
+
+
 def _two_layer(n: int, m: int, hidden: int, activation: str):
     W0, W1 = generic("v", hidden, n), generic("w", m, hidden)
     x, u = vector("x", n), vector("u", m)
     sigma = sympy.Symbol("sigma", positive=True)
-    h = sympy.tanh if activation == "tanh" else sympy.Function("h")
+    h = sympy.tanh if activation == "tanh" else ACTIVATION
     pre = W0 * x
     features = pre.applyfunc(h)
     dummy = sympy.Symbol("y")
@@ -66,6 +111,64 @@ def _two_layer(n: int, m: int, hidden: int, activation: str):
     slopes = pre.applyfunc(lambda y: derivative.subs(dummy, y))
     mean = W1 * features
     return W0, W1, x, u, sigma, features, slopes, mean
+
+
+def _activation_domain(rng: random.Random) -> dict[Any, Any]:
+    """A point of the two-layer derivations' domain: σ > 0 (the symbol is declared positive) and
+    the generic activation h replaced by a random cubic — the claims are for every
+    differentiable h, so one polynomial h at which they fail refutes them."""
+    y = sympy.Symbol("y")
+    coefficients = [sympy.Rational(rng.randint(-9, 9), rng.randint(1, 5)) for _ in range(4)]
+    return {ACTIVATION: sympy.Lambda(y, sum(c * y**k for k, c in enumerate(coefficients)))}
+
+
+def _score_two_layer(
+    n: int,
+    m: int,
+    hidden: int,
+    *,
+    claim: str = "correct",
+    log_density: LogDensity = gaussian_log_density,
+) -> Derivation:
+    with_slope = claim == "correct"
+    result = Derivation(
+        "score-two-layer" if with_slope else "refute-score-two-layer-without-slope",
+        "Score functions of the two-layer Gaussian policy"
+        if with_slope
+        else "Refutation: the W0 score of the two-layer policy without the activation's slope",
+        "d log pi/dW1 = sigma^-1 (u - W1 h(W0 x)) h(W0 x)^T; "
+        + (
+            "d log pi/dW0 = sigma^-1 (W1 diag(h'(W0 x)))^T (u - W1 h(W0 x)) x^T"
+            if with_slope
+            else "d log pi/dW0 = sigma^-1 W1^T (u - W1 h(W0 x)) x^T (wrong)"
+        ),
+        SEED,
+        {"n": n, "m": m, "hidden": hidden},
+        premises=[
+            "policy density u ~ N(W1 h(W0 x), sigma I), log pi = -|u - W1 h(W0 x)|^2/(2 sigma) "
+            "- (m/2) log(2 pi sigma)",
+            "h a generic differentiable activation (and, separately, h = tanh)",
+        ],
+        domain="sigma > 0; W0, W1, x, u any; h a random cubic polynomial",
+    )
+    residuals = []
+    for activation in ("generic", "tanh"):
+        W0, W1, x, u, sigma, features, slopes, mean = _two_layer(n, m, hidden, activation)
+        log_density_value = log_density(u, mean, sigma)
+        gap = u - mean
+        score_1 = gradient_matrix(log_density_value, W1)
+        score_0 = gradient_matrix(log_density_value, W0)
+        claimed_1 = gap * features.T / sigma
+        slope_factor = sympy.diag(*slopes) if with_slope else sympy.eye(hidden)
+        claimed_0 = (W1 * slope_factor).T * gap * x.T / sigma
+        result.steps.append(
+            Step(f"activation {activation}: differentiate log pi in W1 and W0 (backpropagation)")
+        )
+        residuals += [
+            (score_1 - claimed_1).applyfunc(lambda e: e.doit()),
+            (score_0 - claimed_0).applyfunc(lambda e: e.doit()),
+        ]
+    return conclude(result, residuals, positive=[sigma], domain=_activation_domain)
 
 
 @derivation(
@@ -76,31 +179,18 @@ def _two_layer(n: int, m: int, hidden: int, activation: str):
     hidden=2,
 )
 def score_two_layer(n: int, m: int, hidden: int) -> Derivation:
-    result = Derivation(
-        "score-two-layer",
-        "Score functions of the two-layer Gaussian policy",
-        "d log pi/dW1 = sigma^-1 (u - W1 h(W0 x)) h(W0 x)^T; "
-        "d log pi/dW0 = sigma^-1 (W1 diag(h'(W0 x)))^T (u - W1 h(W0 x)) x^T",
-        SEED,
-        {"n": n, "m": m, "hidden": hidden},
-    )
-    residuals = []
-    for activation in ("generic", "tanh"):
-        W0, W1, x, u, sigma, features, slopes, mean = _two_layer(n, m, hidden, activation)
-        log_density = gaussian_log_density(u, mean, sigma)
-        gap = u - mean
-        score_1 = gradient_matrix(log_density, W1)
-        score_0 = gradient_matrix(log_density, W0)
-        claimed_1 = gap * features.T / sigma
-        claimed_0 = (W1 * sympy.diag(*slopes)).T * gap * x.T / sigma
-        result.steps.append(
-            Step(f"activation {activation}: differentiate log pi in W1 and W0 (backpropagation)")
-        )
-        residuals += [
-            (score_1 - claimed_1).applyfunc(lambda e: sympy.simplify(e.doit())),
-            (score_0 - claimed_0).applyfunc(lambda e: sympy.simplify(e.doit())),
-        ]
-    return conclude(result, residuals)
+    return _score_two_layer(n, m, hidden)
+
+
+@derivation(
+    "refute-score-two-layer-without-slope",
+    "negative control: the W0 score without diag(h'(W0 x)) is refuted",
+    n=2,
+    m=2,
+    hidden=2,
+)
+def refute_score_two_layer_without_slope(n: int, m: int, hidden: int) -> Derivation:
+    return _score_two_layer(n, m, hidden, claim="without-slope")
 
 
 @derivation(
@@ -110,24 +200,25 @@ def score_two_layer(n: int, m: int, hidden: int) -> Derivation:
     m=2,
 )
 def fisher_linear(n: int, m: int) -> Derivation:
-    K, x = generic("k", m, n), vector("x", n)
-    sigma = sympy.Symbol("sigma", positive=True)
+    K, x, u = generic("k", m, n), vector("x", n), vector("u", m)
     root = sympy.Symbol("varsigma", positive=True)  # √σ
     z = _noise(m)
-    u = -K * x + root * sympy.Matrix(z)
-    score = vec(-(u + K * x) * x.T / root**2)
-    outer = score * score.T
+    score = vec(gradient_matrix(gaussian_log_density(u, -K * x, root**2), K))
+    sample = dict(zip(u, -K * x + root * sympy.Matrix(z), strict=True))
+    at_sample = score.xreplace(sample).applyfunc(sympy.cancel)
+    outer = at_sample * at_sample.T
     fisher = outer.applyfunc(lambda e: standard_gaussian_expectation(e, z))
     claimed = kron(x * x.T, sympy.eye(m)) / root**2
     result = Derivation(
         "fisher-linear",
         "Fisher matrix of the linear Gaussian policy",
         "E_u[vec(score) vec(score)^T] = sigma^-1 (x x^T kron I_m), vec column-major",
-        "seed (Fisher information matrix); DESIGN.md section 2",
+        "Hu, lecture notes on policy-based RL (Fisher information matrix)",
         {"n": n, "m": m},
+        premises=[GAUSSIAN_POLICY + " (sigma = varsigma^2)"],
     )
+    result.steps.append(Step("score: differentiate log pi entrywise in K", score))
     result.steps.append(Step("u = -Kx + sqrt(sigma) z, exact Gaussian moments of z"))
-    del sigma
     return conclude(result, [fisher - claimed], positive=[root])
 
 
@@ -155,7 +246,7 @@ def fisher_two_layer(n: int, m: int, hidden: int) -> Derivation:
         "fisher-two-layer",
         "Fisher matrix of the two-layer (tanh) Gaussian policy",
         "E_u[score score^T] = sigma^-1 J^T J, J = d mu / d theta, theta = (vec W1, vec W0)",
-        "Amari (1998); seed (neural network policy)",
+        "Amari (1998); Hu's lecture notes (neural network policy)",
         {"n": n, "m": m, "hidden": hidden},
     )
     result.steps.append(Step("score by symbolic differentiation; exact Gaussian moments"))
@@ -163,26 +254,60 @@ def fisher_two_layer(n: int, m: int, hidden: int) -> Derivation:
     return conclude(result, [(fisher - claimed).applyfunc(sympy.simplify)], positive=[root])
 
 
+def _natural_gradient_fisher(
+    n: int, m: int, *, log_density: LogDensity = gaussian_log_density
+) -> Derivation:
+    K = generic("k", m, n)
+    S = symmetric("s", n)  # the state second moment sum_t E x_t x_t^T (Sigma_K, or S discounted)
+    G = generic("g", m, n)  # any gradient
+    root = sympy.Symbol("varsigma", positive=True)  # sqrt(sigma)
+    result = Derivation(
+        "natural-gradient-fisher",
+        "Fisher matrix and Fisher natural gradient of the linear Gaussian policy",
+        "F = E_x E_u[vec(score) vec(score)^T] = sigma^-1 (S kron I_m) and "
+        "F^-1 vec(G) = sigma vec(G S^-1); with G = 2 E_K S this is 2 sigma vec(E_K), the lecture notes' "
+        "natural gradient up to the sigma factor",
+        "Kakade (2001); Hu's lecture notes (natural policy gradient, Fisher information matrix)",
+        {"n": n, "m": m},
+        premises=[
+            GAUSSIAN_POLICY,
+            FISHER_DEFINITION,
+            "S positive definite (so F is invertible); vec column-major",
+        ],
+    )
+    score, fisher = linear_policy_fisher(K, S, root, log_density)
+    result.steps.append(Step("score: differentiate log pi entrywise in K", score))
+    result.steps.append(
+        Step("Fisher: u = -Kx + sqrt(sigma) z, exact Gaussian moments, then x x^T -> S", fisher)
+    )
+    scaled = (root**2 * fisher).applyfunc(sympy.cancel)  # sigma F: polynomial in S
+    numerator, determinant = solve_by_adjugate(scaled, vec(G))
+    result.steps.append(
+        Step("F^-1 vec(G) = sigma adj(sigma F) vec(G) / det(sigma F) (Cramer's rule)")
+    )
+    claimed = vec(G * S.adjugate())  # vec(G S^-1) det S
+    det_S = S.det()
+    result.steps.append(
+        Step(
+            "compare with sigma vec(G S^-1) = sigma vec(G adj S)/det S, cross-multiplied by "
+            "both determinants (a polynomial identity)"
+        )
+    )
+    return conclude(
+        result,
+        [
+            fisher - kron(S, sympy.eye(m)) / root**2,
+            numerator * det_S - determinant * claimed,
+        ],
+        positive=[root],
+    )
+
+
 @derivation(
     "natural-gradient-fisher",
-    "F^-1 vec(grad C) = sigma vec(grad C S^-1) for F = sigma^-1 (S kron I): the Fisher NPG is 2 sigma E_K",
+    "F = sigma^-1 (S kron I) derived from the score; F^-1 vec(G) = sigma vec(G S^-1)",
     n=3,
     m=2,
 )
 def natural_gradient_fisher(n: int, m: int) -> Derivation:
-    S = symmetric("s", n)  # the (discounted) state second moment
-    G = generic("g", m, n)  # any gradient
-    sigma = sympy.Symbol("sigma", positive=True)
-    fisher = kron(S, sympy.eye(m)) / sigma
-    claimed = vec(sigma * G * S.inv())
-    result = Derivation(
-        "natural-gradient-fisher",
-        "Fisher natural gradient of the linear Gaussian policy",
-        "F vec(sigma G S^-1) = vec(G) for F = sigma^-1 (S kron I_m); with G = 2 E_K S_K this is "
-        "2 sigma vec(E_K), the seed's natural gradient up to the sigma factor",
-        "Kakade (2001); seed (natural policy gradient); DESIGN.md section 2",
-        {"n": n, "m": m},
-    )
-    result.steps.append(Step("multiply the claimed F^-1 vec(G) by F"))
-    residual = (fisher * claimed - vec(G)).applyfunc(lambda e: sympy.cancel(sympy.together(e)))
-    return conclude(result, [residual], positive=[sigma])
+    return _natural_gradient_fisher(n, m)

@@ -1,6 +1,6 @@
 """Zeroth-order (evolution-strategies) gradient estimators, exactly.
 
-``g(σ) = E_{ε ~ N(0, I)}[(C(k + σε) − C(k)) ε] / σ`` (the seed's shifted estimator).  For a
+``g(σ) = E_{ε ~ N(0, I)}[(C(k + σε) − C(k)) ε] / σ`` (the shifted estimator of the lecture notes).  For a
 quadratic C it equals ∇C(k) exactly for every σ; for a cubic C it equals
 ``∇C(k) + (σ²/2) ∇(ΔC)(k)`` exactly (Stein's lemma: g is the gradient of the smoothed cost
 ``C_σ(k) = E C(k + σε) = C(k) + (σ²/2) ΔC(k)``).
@@ -15,7 +15,9 @@ import sympy
 from pgverify.symbolic.core import Derivation, Step, conclude, derivation
 from pgverify.symbolic.matrices import standard_gaussian_expectation, symmetric, vector
 
-SEED = "seed (zeroth-order optimization); Nesterov & Spokoiny (2017)"
+SEED = (
+    "Hu, lecture notes on policy-based RL (zeroth-order optimization); Nesterov & Spokoiny (2017)"
+)
 
 
 def _estimator(cost, point: sympy.Matrix, sigma: sympy.Symbol) -> sympy.Matrix:
@@ -111,5 +113,7 @@ def refute_zeroth_order_unbiased(dimension: int) -> Derivation:
         "E[(C(k + sigma e) - C(k)) e] / sigma = grad C(k) for C = sum t_i k_i^3 (wrong)",
         SEED,
         {"dimension": dimension},
+        premises=["estimator g(sigma) = E_{e ~ N(0, I)}[(C(k + sigma e) - C(k)) e] / sigma"],
+        domain="sigma > 0; k and the coefficients t any",
     )
     return conclude(result, [estimate - _gradient(cost(k), k)], positive=[sigma])
