@@ -1,0 +1,97 @@
+"""Zeroth-order (derivative-free) gradient estimators of a cost C(K) over gains K (m, n).
+
+Given N directions ``d_i`` (an array N × m × n) and the smoothing scale μ:
+
+* ``"gaussian"``:         ``mean_i C(K + μ ε_i) ε_i / μ``, ε_i ~ N(0, I);
+* ``"gaussian_shifted"``: ``mean_i (C(K + μ ε_i) − C(K)) ε_i / μ`` (the same mean, less variance);
+* ``"antithetic"``:       ``mean_i (C(K + μ ε_i) − C(K − μ ε_i)) ε_i / (2μ)``;
+* ``"sphere"``:           ``(mn / r) mean_i C(K + r u_i) u_i``, u_i uniform on the unit sphere of
+  R^{m×n} and μ = r the radius (Fazel, Ge, Kakade & Mesbahi, ICML 2018, Algorithm 1).
+
+Each Gaussian form has mean ``∇C_μ(K)``, the gradient of the smoothed cost ``C_μ(K) = E C(K +
+μ ε)`` (Nesterov & Spokoiny 2017); the sphere form has mean the gradient of the ball-smoothed
+cost (Flaxman, Kalai & McMahan 2005). For a quadratic C both equal ∇C(K) exactly, at every μ.
+
+Tier: float for float64 inputs; exact when ``K`` or ``directions`` are object arrays of
+Fractions and ``cost`` returns exact values (the exact-expectation engine's use). See
+docs/estimators.md, section 6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from pgverify.errors import InvalidProblemError
+from pgverify.estimators.arrays import is_exact, numeric_array, scalar
+
+ZEROTH_ORDER_KINDS = ("gaussian", "gaussian_shifted", "antithetic", "sphere")
+UNIT_NORM_TOLERANCE = 1e-9
+"""Float directions for ``"sphere"`` must have |‖u‖ − 1| ≤ this (exact ones: ‖u‖ = 1 exactly)."""
+
+
+def zeroth_order_estimate(
+    cost: Callable[[np.ndarray], Any], K: Any, directions: Any, smoothing: Any, kind: str
+) -> np.ndarray:
+    """The zeroth-order estimate of ∇C(K) of the given ``kind``, shape (m, n).
+
+    Args:
+        cost: C, called on gains of shape (m, n) and returning a real number.
+        K: the gain (m, n).
+        directions: (N, m, n): Gaussian samples ε_i, or unit vectors u_i for ``"sphere"``.
+        smoothing: μ > 0, the Gaussian perturbation's standard deviation or the sphere's radius.
+        kind: one of ``"gaussian"``, ``"gaussian_shifted"``, ``"antithetic"``, ``"sphere"``.
+
+    Raises:
+        InvalidProblemError: a bad kind, shape, μ, a non-unit sphere direction or a cost that is
+            not a real number.
+    """
+    if kind not in ZEROTH_ORDER_KINDS:
+        raise InvalidProblemError(f"kind = {kind!r}; expected one of {ZEROTH_ORDER_KINDS}")
+    exact = is_exact(K, directions)
+    gain = numeric_array(K, "K", (None, None), exact=exact)
+    m, n = gain.shape
+    steps = numeric_array(directions, "directions", (None, m, n), exact=exact)
+    count = steps.shape[0]
+    if count < 1:
+        raise InvalidProblemError("directions is empty; expected N >= 1 directions (N, m, n)")
+    mu = scalar(smoothing, "smoothing", exact=exact, positive=True)
+
+    def evaluate(point: np.ndarray) -> Any:
+        return scalar(cost(point), "cost(K)", exact=exact)
+
+    if kind == "sphere":
+        norms = (steps * steps).sum(axis=(1, 2))
+        tolerance = 0 if exact else UNIT_NORM_TOLERANCE
+        off = [i for i, v in enumerate(norms) if abs(v - 1) > tolerance]
+        if off:
+            raise InvalidProblemError(
+                f"directions[{off[0]}] has squared norm {float(norms[off[0]])!r}; the sphere "
+                f"estimator expects unit directions"
+            )
+    centre = evaluate(gain) if kind == "gaussian_shifted" else 0
+    terms = []
+    for step in steps:
+        if kind == "antithetic":
+            weight = (evaluate(gain + mu * step) - evaluate(gain - mu * step)) / (2 * mu)
+        elif kind == "sphere":
+            weight = evaluate(gain + mu * step) * (m * n) / mu
+        else:
+            weight = (evaluate(gain + mu * step) - centre) / mu
+        terms.append(weight * step)
+    return sum(terms[1:], terms[0]) / count
+
+
+def quadratic_cost(hessian: Any, gradient: Any, constant: Any = 0) -> Callable[[np.ndarray], Any]:
+    """``C(K) = ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c``, ∇C(K) = H vec(K) + g (row-major vec): the cost
+    on which every zeroth-order form is exactly unbiased. Exact with Fraction data."""
+    H = np.asarray(hessian)
+    g = np.asarray(gradient)
+
+    def cost(K: np.ndarray) -> Any:
+        k = np.asarray(K).reshape(-1)
+        return (k @ H @ k) / 2 + (g.reshape(-1) @ k) + constant
+
+    return cost
