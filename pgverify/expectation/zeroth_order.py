@@ -1,0 +1,100 @@
+"""Exact expectations of zeroth-order estimators over their random directions.
+
+The estimator is a function of N directions (N, m, n): Gaussian (ε ~ N(0, I), the N·m·n entries
+independent standard normals) or uniform on the unit sphere of R^{m×n} (one sphere per
+direction). On a quadratic cost every form of :mod:`pgverify.estimators.zeroth_order` is a
+polynomial of degree 3 in the directions, so a rule exact for degree 3
+(:mod:`pgverify.expectation.rules`: 2Nmn + 1 nodes for Gaussian directions) gives its expectation
+exactly; on a cubic cost the degree is 4 (Gaussian directions only: the sphere rules here stop at
+degree 3). Tiers as in :mod:`pgverify.expectation.lqr`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from pgverify.errors import InvalidProblemError
+from pgverify.expectation.integrate import (
+    DEFAULT_RELATIVE_ERROR,
+    agree,
+    arithmetic_name,
+    integrate,
+)
+from pgverify.expectation.lqr import _positive_int
+from pgverify.expectation.result import Expectation
+from pgverify.expectation.rules import (
+    DEFAULT_NODE_BUDGET,
+    Factor,
+    GaussianFactor,
+    Key,
+    SphereFactor,
+    cubature,
+)
+
+DISTRIBUTIONS = ("gaussian", "sphere")
+
+
+def directions_expectation(
+    estimator: Callable[[np.ndarray], Any],
+    shape: tuple[int, int],
+    count: int,
+    degree: int,
+    *,
+    distribution: str = "gaussian",
+    variance: bool = False,
+    arithmetic: str = "exact",
+    node_budget: int = DEFAULT_NODE_BUDGET,
+    relative_error: float = DEFAULT_RELATIVE_ERROR,
+    check_degree: bool = False,
+) -> Expectation:
+    """The exact mean (and variance) of ``estimator(directions)`` over ``count`` independent
+    directions of shape ``shape`` = (m, n), Gaussian or uniform on the unit sphere.
+
+    ``degree``: the estimator's total degree in the directions (3 for the zeroth-order forms on a
+    quadratic cost, 4 on a cubic one). The directions reach the estimator as an object array of
+    Fractions (``arithmetic="exact"``) or float64 (``"float"``; every node is a float64). Other
+    arguments as :func:`pgverify.expectation.lqr_expectation`."""
+    arithmetic = arithmetic_name(arithmetic)
+    if distribution not in DISTRIBUTIONS:
+        raise InvalidProblemError(
+            f"distribution = {distribution!r}; expected one of {DISTRIBUTIONS}"
+        )
+    count = _positive_int(count, "count")
+    if len(shape) != 2:
+        raise InvalidProblemError(f"shape = {shape!r}; expected (m, n)")
+    m, n = (_positive_int(s, "shape") for s in shape)
+    size = m * n
+    factors: list[Factor]
+    if distribution == "gaussian":
+        factors = [GaussianFactor.of(Fraction(1))] * (count * size)
+    else:
+        factors = [SphereFactor(size)] * count
+
+    def evaluate(key: Key) -> Any:
+        directions = np.empty(count * size, dtype=object)
+        directions[:] = Fraction(0)
+        for index, j in key:
+            if distribution == "gaussian":
+                directions[index] = j * factors[index].scale
+            else:  # local node ±(a+1): the sign times the a-th unit vector of direction `index`
+                axis = abs(j) - 1
+                directions[index * size + axis] = Fraction(1 if j > 0 else -1)
+        directions = directions.reshape(count, m, n)
+        if arithmetic == "float":
+            directions = directions.astype(np.float64)
+        return estimator(directions)
+
+    def run(rule_degree: int) -> Expectation:
+        rule = cubature(factors, rule_degree, node_budget)
+        return integrate(
+            rule, evaluate, arithmetic=arithmetic, variance=variance, relative_error=relative_error
+        )
+
+    result = run(2 * degree if variance else degree)
+    if check_degree:
+        agree(result, run((2 * degree if variance else degree) + 2))
+    return result
