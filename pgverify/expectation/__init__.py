@@ -1,0 +1,43 @@
+"""Exact expectations of estimators, their targets, and a statistical fallback.
+
+* :func:`lqr_expectation` — the exact mean (and variance) of an estimator over LQR rollouts with
+  Gaussian initial state and exploration noise, by a rational cubature rule exact for the
+  estimator's polynomial degree (tier exact; float evaluations get a stated rounding tolerance);
+* :func:`directions_expectation` — the same over the random directions of zeroth-order
+  estimators (Gaussian or on the sphere);
+* :func:`mdp_expectation` — the same over finite-MDP trajectory batches, by enumeration;
+* targets — :func:`lqr_gradient_target`, :func:`softmax_gradient_target`,
+  :func:`batch_mean_baseline_expectation`, :func:`quadratic_gradient`;
+* :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
+  smallest detectable bias, for estimators that cannot be weighed exactly.
+
+See docs/estimators.md, section 7.
+"""
+
+from pgverify.expectation.lqr import lqr_expectation
+from pgverify.expectation.mdp import mdp_expectation
+from pgverify.expectation.result import Expectation
+from pgverify.expectation.rules import CubatureTooLarge, cubature
+from pgverify.expectation.statistical import StatisticalVerdict, statistical_test
+from pgverify.expectation.targets import (
+    batch_mean_baseline_expectation,
+    lqr_gradient_target,
+    quadratic_gradient,
+    softmax_gradient_target,
+)
+from pgverify.expectation.zeroth_order import directions_expectation
+
+__all__ = [
+    "CubatureTooLarge",
+    "Expectation",
+    "StatisticalVerdict",
+    "batch_mean_baseline_expectation",
+    "cubature",
+    "directions_expectation",
+    "lqr_expectation",
+    "lqr_gradient_target",
+    "mdp_expectation",
+    "quadratic_gradient",
+    "softmax_gradient_target",
+    "statistical_test",
+]

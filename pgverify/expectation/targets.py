@@ -1,0 +1,59 @@
+"""The exact quantities the estimators estimate (tiers exact or certified).
+
+* LQR score-function estimators (V0, REINFORCE, any unbiased baseline) over T-step rollouts:
+  ``∇_K C_{T−1}(K)``, the gradient of ``E Σ_{t<T} γ^t (x_tᵀQx_t + u_tᵀRu_t)`` with exploration
+  noise σ — ``LQR.finite_horizon_gradient(K, T − 1)`` (Fazel et al. 2018; docs/estimators.md §7).
+* Tabular softmax estimators over T-step trajectories: ``∂C_{T−1}/∂θ[s, a] = π(a|s) (G[s, a] −
+  Σ_b π(b|s) G[s, b])`` with G the exact direct-parametrisation gradient of
+  :func:`pgverify.mdp.finite_horizon.finite_horizon_gradient` (the chain rule through
+  ``∂π(b|s)/∂θ[s, a] = π(b|s)(1[a = b] − π(a|s))``); exact for a rational policy table.
+* The batch-mean baseline that includes the rollout's own return: expectation ``(1 − 1/M) ∇C``,
+  bias ``−∇C / M`` (the own-return term; see :mod:`pgverify.estimators.policy_gradient`).
+* Zeroth order on a quadratic cost ``C(K) = ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c``: the smoothed cost's
+  gradient equals ``∇C(K) = H vec(K) + g`` exactly at every smoothing (Nesterov & Spokoiny 2017).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from pgverify.estimators.arrays import numeric_array
+from pgverify.mdp.finite_horizon import finite_horizon_gradient
+from pgverify.mdp.model import tabular_policy
+
+
+def lqr_gradient_target(problem: Any, K: Any, steps: int, precision: Any = "certified") -> Any:
+    """``∇C_{T−1}(K)`` for T = ``steps`` (an Enclosure by default; any precision of pgverify)."""
+    return problem.finite_horizon_gradient(K, steps - 1, precision=precision)
+
+
+def softmax_gradient_target(mdp: Any, policy: Any, steps: int) -> np.ndarray:
+    """``∂C_{T−1}/∂θ`` (S, A) for the softmax policy whose probabilities are the exact table
+    ``policy`` (logits θ = log π up to a per-state constant); an object array of Fractions."""
+    table = tabular_policy(mdp, policy)
+    direct = finite_horizon_gradient(mdp, table, steps - 1)
+    result = np.empty((mdp.states, mdp.actions), dtype=object)
+    for s in range(mdp.states):
+        average = sum((table[s][b] * direct[s][b] for b in range(mdp.actions)), Fraction(0))
+        for a in range(mdp.actions):
+            result[s, a] = table[s][a] * (direct[s][a] - average)
+    return result
+
+
+def batch_mean_baseline_expectation(target: Any, batch: int) -> Any:
+    """``(1 − 1/M) target``: the exact expectation of REINFORCE with the batch-mean baseline that
+    includes each rollout's own return, over batches of M rollouts."""
+    return target * Fraction(batch - 1, batch)
+
+
+def quadratic_gradient(hessian: Any, gradient: Any, K: Any) -> np.ndarray:
+    """``H vec(K) + g`` reshaped to K's shape (row-major vec), exactly for Fraction data."""
+    exact = any(np.asarray(a).dtype == object for a in (hessian, gradient, K))
+    gain = numeric_array(K, "K", (None, None), exact=exact)
+    size = gain.size
+    H = numeric_array(hessian, "hessian", (size, size), exact=exact)
+    g = numeric_array(np.reshape(gradient, -1), "gradient", (size,), exact=exact)
+    return (H @ gain.reshape(-1) + g).reshape(gain.shape)
