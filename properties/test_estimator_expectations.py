@@ -94,9 +94,7 @@ def test_leave_one_out_baseline_keeps_reinforce_unbiased_over_a_batch_of_two(cas
 
 @settings(max_examples=6)
 @given(lqr_problems_with_gains(n=1, m=1, noisy=True), st.integers(1, 2))
-def test_batch_mean_baseline_including_own_return_has_exact_bias_minus_gradient_over_m(
-    case, steps
-):
+def test_batch_mean_baseline_including_own_return_has_exact_bias_minus_gradient_over_m(case, steps):
     problem, K = case
     batch = 2
     biased = lqr_expectation(
@@ -120,7 +118,7 @@ def test_constant_baseline_variance_is_the_exact_quadratic_in_b_and_the_optimum_
 
     def moments(states, actions, costs):
         gain = Fraction(float(K[0, 0]))
-        score = ((actions[0, 0, 0] + gain * states[0, 0, 0]) * states[0, 0, 0])
+        score = (actions[0, 0, 0] + gain * states[0, 0, 0]) * states[0, 0, 0]
         score = -score / Fraction(problem.noise)
         return np.array([costs[0, 0] * score * score, score * score], dtype=object)
 

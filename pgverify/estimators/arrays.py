@@ -35,7 +35,9 @@ def _exact_entry(value: Any, name: str) -> Fraction:
     return Fraction(value)
 
 
-def numeric_array(value: Any, name: str, shape: tuple[int | None, ...], *, exact: bool) -> np.ndarray:
+def numeric_array(
+    value: Any, name: str, shape: tuple[int | None, ...], *, exact: bool
+) -> np.ndarray:
     """``value`` as an array of the given shape (None: any length) — float64, or an object array
     of Fractions when ``exact`` (floats convert exactly: a float64 is a dyadic rational)."""
     if value is None:

@@ -181,7 +181,9 @@ def _expand(array: np.ndarray, ndim: int) -> np.ndarray:
 # ----- the LQR Gaussian policy: fn(states, actions, costs, K, sigma, gamma) -> (m, n) -----------
 
 
-def gaussian_v0(states: Any, actions: Any, costs: Any, K: Any, sigma: Any, gamma: Any) -> np.ndarray:
+def gaussian_v0(
+    states: Any, actions: Any, costs: Any, K: Any, sigma: Any, gamma: Any
+) -> np.ndarray:
     """V0 for ``u ~ N(−Kx, σI)``: batch mean of ``(Σ_t γ^t c_t)(Σ_t s_t)``, shape (m, n)."""
     return score_function_estimate(gaussian_scores(states, actions, K, sigma), costs, gamma, "v0")
 

@@ -55,7 +55,8 @@ def integrate(
         if arithmetic == "float":
             largest = max((abs(v) for v in value.ravel()), default=Fraction(0))
             scale += abs(weight) * largest
-    spread = second - first * first if variance else None
+    first = np.asarray(first, dtype=object)  # 0-d for a scalar estimator
+    spread = np.asarray(second - first * first, dtype=object) if variance else None
     tolerance = float(relative_error * scale) if arithmetic == "float" else 0.0
     return Expectation(first, spread, rule.size, rule.description, arithmetic, tolerance)
 
@@ -63,7 +64,9 @@ def integrate(
 def agree(first: Expectation, second: Expectation) -> None:
     """CertificationError unless two rules of different degree gave the same mean (exactly, or
     within both rounding tolerances): the estimator is not a polynomial of the claimed degree."""
-    difference = np.abs(np.asarray(first.mean - second.mean, dtype=object))
+    difference = np.asarray(
+        np.abs(np.asarray(first.mean - second.mean, dtype=object)), dtype=object
+    )
     allowed = Fraction(first.rounding_tolerance) + Fraction(second.rounding_tolerance)
     if any(d > allowed for d in difference.ravel()):
         worst = max(difference.ravel())

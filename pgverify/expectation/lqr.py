@@ -39,7 +39,7 @@ Estimator = Callable[[np.ndarray, np.ndarray, np.ndarray], Any]
 
 
 def ldl(matrix: np.ndarray) -> tuple[np.ndarray, list[Fraction]]:
-    """``Σ = L D Lᵀ`` over the rationals (L unit lower triangular): z ~ N(0, D) gives L z ~ N(0, Σ)."""
+    """``Σ = L D Lᵀ`` exactly, L unit lower triangular: z ~ N(0, D) gives L z ~ N(0, Σ)."""
     n = matrix.shape[0]
     lower = np.empty((n, n), dtype=object)
     lower[:] = Fraction(0)

@@ -139,7 +139,9 @@ def _sparse_size(factors: list[Factor], k: int) -> int:
     d = len(factors)
     series = [1] + [0] * k
     for factor in factors:
-        row = [factor.size(level + 1) if _has_level(factor, level + 1) else 0 for level in range(k + 1)]
+        row = [
+            factor.size(level + 1) if _has_level(factor, level + 1) else 0 for level in range(k + 1)
+        ]
         series = [sum(series[a] * row[q - a] for a in range(q + 1)) for q in range(k + 1)]
     return sum(series[q] for q in range(max(0, k - d + 1), k + 1))
 
