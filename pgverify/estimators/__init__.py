@@ -1,15 +1,45 @@
-"""Reference estimators for policy-gradient RL (costs are minimised): returns and advantages.
+"""Reference estimators for policy-gradient RL (costs are minimised).
 
 * :func:`discounted_returns` — discounted costs-to-go cut at episode ends;
 * :func:`td_residuals` — one-step TD errors with termination;
 * :func:`gae` — GAE(γ, λ) with ``terminated`` (no bootstrap) and ``truncated`` (bootstrap from the
   true next state, no trace across), TorchRL's semantics;
-* :func:`lambda_returns` — the λ-returns (value targets) consistent with :func:`gae`.
+* :func:`lambda_returns` — the λ-returns (value targets) consistent with :func:`gae`;
+* score-function estimators (:mod:`pgverify.estimators.policy_gradient`): V0, REINFORCE and its
+  baselines for the LQR Gaussian policy and the tabular softmax policy;
+* zeroth-order estimators (:func:`zeroth_order_estimate`): Gaussian, shifted, antithetic, sphere.
 
 Vectorised float64 references (tier: float), checked against exact rational implementations by
-the property tests; see docs/estimators.md.
+the property tests; the score-function and zeroth-order ones also compute exactly on Fraction
+inputs. See docs/estimators.md.
 """
 
+from pgverify.estimators.policy_gradient import (
+    gaussian_reinforce,
+    gaussian_scores,
+    gaussian_v0,
+    score_function_estimate,
+    softmax_policy_table,
+    softmax_reinforce,
+    softmax_scores,
+    softmax_v0,
+)
 from pgverify.estimators.returns import discounted_returns, gae, lambda_returns, td_residuals
+from pgverify.estimators.zeroth_order import quadratic_cost, zeroth_order_estimate
 
-__all__ = ["discounted_returns", "gae", "lambda_returns", "td_residuals"]
+__all__ = [
+    "discounted_returns",
+    "gae",
+    "gaussian_reinforce",
+    "gaussian_scores",
+    "gaussian_v0",
+    "lambda_returns",
+    "quadratic_cost",
+    "score_function_estimate",
+    "softmax_policy_table",
+    "softmax_reinforce",
+    "softmax_scores",
+    "softmax_v0",
+    "td_residuals",
+    "zeroth_order_estimate",
+]

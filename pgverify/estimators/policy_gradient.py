@@ -29,7 +29,7 @@ tabular ``states``, ``actions`` (M, T) integer arrays, logits (S, A) → (S, A).
 
 Tier: float for float64 inputs (vectorised, no loop over rollouts or steps); exact when the
 arrays are object arrays of Fractions (as :mod:`pgverify.expectation` feeds them): the same code
-then computes the exact rational value. See docs/estimators.md, section 6.
+then computes the exact rational value. See docs/estimators.md, section 5.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ cost (Flaxman, Kalai & McMahan 2005). For a quadratic C both equal ∇C(K) exact
 
 Tier: float for float64 inputs; exact when ``K`` or ``directions`` are object arrays of
 Fractions and ``cost`` returns exact values (the exact-expectation engine's use). See
-docs/estimators.md, section 6.
+docs/estimators.md, section 5.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
   smallest detectable bias, for estimators that cannot be weighed exactly.
 
-See docs/estimators.md, section 7.
+See docs/estimators.md, section 6.
 """
 
 from pgverify.expectation.lqr import lqr_expectation

@@ -13,7 +13,7 @@ Tiers: with ``arithmetic="exact"`` the estimator receives object arrays of Fract
 rollouts at the nodes; pgverify's references then compute exactly) and the result is exact.
 With ``arithmetic="float"`` it receives float64 arrays (the exact rollouts rounded to float64),
 its values are summed exactly, and the result carries a rounding tolerance under a stated
-assumption (:class:`pgverify.expectation.Expectation`). See docs/estimators.md, section 7.
+assumption (:class:`pgverify.expectation.Expectation`). See docs/estimators.md, section 6.
 """
 
 from __future__ import annotations

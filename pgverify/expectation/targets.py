@@ -2,7 +2,7 @@
 
 * LQR score-function estimators (V0, REINFORCE, any unbiased baseline) over T-step rollouts:
   ``∇_K C_{T−1}(K)``, the gradient of ``E Σ_{t<T} γ^t (x_tᵀQx_t + u_tᵀRu_t)`` with exploration
-  noise σ — ``LQR.finite_horizon_gradient(K, T − 1)`` (Fazel et al. 2018; docs/estimators.md §7).
+  noise σ — ``LQR.finite_horizon_gradient(K, T − 1)`` (Fazel et al. 2018; docs/estimators.md §6).
 * Tabular softmax estimators over T-step trajectories: ``∂C_{T−1}/∂θ[s, a] = π(a|s) (G[s, a] −
   Σ_b π(b|s) G[s, b])`` with G the exact direct-parametrisation gradient of
   :func:`pgverify.mdp.finite_horizon.finite_horizon_gradient` (the chain rule through
