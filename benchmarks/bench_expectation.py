@@ -16,7 +16,14 @@ from results_file import main
 
 from pgverify import LQR
 from pgverify.estimators.policy_gradient import gaussian_reinforce, gaussian_v0
-from pgverify.expectation import CubatureTooLarge, lqr_expectation, lqr_gradient_target
+from pgverify.expectation import (
+    CubatureTooLarge,
+    additive_moments,
+    lqr_expectation,
+    lqr_gradient_target,
+    mdp_expectation,
+)
+from pgverify.mdp import FiniteMDP
 
 SECTION = "## Exact expectations of estimators on LQR: cost and variance (issue #10)"
 PROBLEM = LQR([[1.0, 0.5], [0.0, 0.75]], [[0.0], [1.0]], np.eye(2), [[1.0]], gamma=0.9, noise=0.25)
@@ -92,12 +99,44 @@ def variance_rows():
     return rows
 
 
+def mdp_rows():
+    third = Fraction(1, 3)
+    mdp = FiniteMDP.create(
+        [[[third] * 3, [Fraction(1, 2), Fraction(1, 4), Fraction(1, 4)]]] * 3,
+        [[1, 2], [3, 4], [5, 6]],
+        Fraction(9, 10),
+        [third] * 3,
+    )
+    policy = [[Fraction(1, 2)] * 2] * 3
+    rows = []
+    for steps in range(3, 7):
+
+        def per_step(t, s, a):
+            return mdp.gamma**t * mdp.costs[s][a]
+
+        def statistic(states, actions, costs, steps=steps):
+            return sum(mdp.gamma**t * costs[0, t] for t in range(steps))
+
+        start = time.perf_counter()
+        slow = mdp_expectation(mdp, policy, steps, statistic, variance=True)
+        enumeration = time.perf_counter() - start
+        start = time.perf_counter()
+        fast = additive_moments(mdp, policy, steps, per_step)
+        dynamic = time.perf_counter() - start
+        assert fast.mean == slow.mean and fast.variance == slow.variance
+        cases = 6**steps
+        row = (steps, cases, enumeration, cases / enumeration, dynamic, enumeration / dynamic)
+        print(row, flush=True)
+        rows.append(row)
+    return rows
+
+
 def run():
-    return cost_rows(), variance_rows()
+    return cost_rows(), variance_rows(), mdp_rows()
 
 
 def render(results) -> str:
-    costs, variances = results
+    costs, variances, mdps = results
     lines = [
         SECTION,
         "",
@@ -137,6 +176,21 @@ def render(results) -> str:
         lines.append(
             f"| {name} | {batch} | {nodes:,} | {seconds:.2f} | {total:.4g} | "
             f"{np.array2string(mean, precision=5)} |"
+        )
+    lines += [
+        "",
+        "Finite MDP (S = 3, A = 2, uniform policy): exact mean and variance of the discounted "
+        "cost, by enumeration of every trajectory (`mdp_expectation`, through "
+        "`pgverify.mdp.exact_moments`) and by dynamic programming (`additive_moments`); the two "
+        "agree exactly in every row.",
+        "",
+        "| T | trajectories | enumeration s | trajectories/s | DP s | speed-up |",
+        "|---|---|---|---|---|---|",
+    ]
+    for steps, cases, enumeration, rate, dynamic, ratio in mdps:
+        lines.append(
+            f"| {steps} | {cases:,} | {enumeration:.3f} | {rate:.3g} | {dynamic:.4f} | "
+            f"{ratio:.0f}x |"
         )
     return "\n".join(lines) + "\n"
 

@@ -22,6 +22,7 @@ from pgverify.estimators.policy_gradient import (
 )
 from pgverify.estimators.zeroth_order import quadratic_cost, zeroth_order_estimate
 from pgverify.expectation import (
+    additive_moments,
     directions_expectation,
     lqr_expectation,
     lqr_gradient_target,
@@ -174,6 +175,21 @@ def test_softmax_leave_one_out_is_unbiased_and_batch_mean_biased_by_its_formula(
         estimator = softmax_estimator(exact_table(policy), mdp.gamma, "reinforce", baseline)
         mean = mdp_expectation(mdp, policy, 2, estimator, batch=2).mean
         assert np.all(mean == target * factor)
+
+
+@given(mdps_with_policies(st.integers(1, 3), st.integers(1, 2)), st.integers(1, 3))
+def test_dynamic_programming_moments_of_additive_statistics_equal_the_enumeration(case, steps):
+    mdp, policy = case
+
+    def per_step(t, s, a):  # a vector statistic: discounted cost, and visits to state 0 by time
+        return np.array([mdp.gamma**t * mdp.costs[s][a], Fraction(t + 1) * (s == 0)], dtype=object)
+
+    def statistic(states, actions, costs):
+        return sum(per_step(t, states[0, t], actions[0, t]) for t in range(steps))
+
+    fast = additive_moments(mdp, policy, steps, per_step)
+    slow = mdp_expectation(mdp, policy, steps, statistic, variance=True)
+    assert np.all(fast.mean == slow.mean) and np.all(fast.variance == slow.variance)
 
 
 def eighths(size):

@@ -185,3 +185,28 @@ def test_mdp_enumeration_past_its_limit_is_refused():
     policy = [[half, half], [half, half]]
     with pytest.raises(EnumerationTooLarge):
         mdp_expectation(mdp, policy, 4, lambda s, a, c: c.sum(), batch=2, limit=1000)
+
+
+def test_sphere_directions_beyond_degree_three_are_refused_not_approximated():
+    from pgverify.expectation import directions_expectation
+
+    with pytest.raises(InvalidProblemError, match="degree 3 only"):
+        directions_expectation(lambda d: d.sum() ** 4, (1, 2), 1, 4, distribution="sphere")
+
+
+def test_an_estimator_changing_shape_between_nodes_is_refused():
+    calls = []
+
+    def unstable(states, actions, costs):
+        calls.append(1)
+        return np.zeros(len(calls) % 2 + 1, dtype=object)
+
+    with pytest.raises(InvalidProblemError, match="one shape"):
+        lqr_expectation(scalar_problem(), [[2.0]], 1, unstable, degree=2)
+
+
+def test_float32_data_convert_exactly():
+    from pgverify.estimators.arrays import numeric_array
+
+    converted = numeric_array(np.array([0.1], dtype=np.float32), "x", (1,), exact=True)
+    assert converted[0] == Fraction(float(np.float32(0.1)))

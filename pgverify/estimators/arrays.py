@@ -25,14 +25,18 @@ def is_exact(*arrays: Any) -> bool:
 
 
 def _exact_entry(value: Any, name: str) -> Fraction:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Rational | float):
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, numbers.Rational | float | np.floating
+    ):
         raise InvalidProblemError(
             f"{name} has the entry {value!r} (type {type(value).__name__}); expected Fractions, "
             f"ints or finite floats"
         )
-    if isinstance(value, float) and not np.isfinite(value):
-        raise InvalidProblemError(f"{name} has a non-finite entry {value!r}; expected finite")
-    return Fraction(value)
+    if isinstance(value, float | np.floating):
+        if not np.isfinite(value):
+            raise InvalidProblemError(f"{name} has a non-finite entry {value!r}; expected finite")
+        return Fraction(float(value))  # exact: float32/float64 values are dyadic rationals
+    return Fraction(int(value)) if isinstance(value, np.integer) else Fraction(value)
 
 
 def numeric_array(
@@ -78,7 +82,7 @@ def scalar(value: Any, name: str, *, exact: bool, positive: bool = False) -> Any
         raise InvalidProblemError(f"{name} must be finite, got {value!r}")
     if positive and not value > 0:
         raise InvalidProblemError(f"{name} must be > 0, got {value!r}")
-    return Fraction(value) if exact else float(value)
+    return _exact_entry(value, name) if exact else float(value)
 
 
 def discount_factor(value: Any, *, exact: bool) -> Any:

@@ -6,6 +6,7 @@
 * :func:`directions_expectation` — the same over the random directions of zeroth-order
   estimators (Gaussian or on the sphere);
 * :func:`mdp_expectation` — the same over finite-MDP trajectory batches, by enumeration;
+  :func:`additive_moments` — mean and variance of additive statistics by dynamic programming;
 * targets — :func:`lqr_gradient_target`, :func:`softmax_gradient_target`,
   :func:`batch_mean_baseline_expectation`, :func:`quadratic_gradient`;
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
@@ -15,7 +16,7 @@ See docs/estimators.md, section 6.
 """
 
 from pgverify.expectation.lqr import lqr_expectation
-from pgverify.expectation.mdp import mdp_expectation
+from pgverify.expectation.mdp import additive_moments, mdp_expectation
 from pgverify.expectation.result import Expectation
 from pgverify.expectation.rules import CubatureTooLarge, cubature
 from pgverify.expectation.statistical import StatisticalVerdict, statistical_test
@@ -31,6 +32,7 @@ __all__ = [
     "CubatureTooLarge",
     "Expectation",
     "StatisticalVerdict",
+    "additive_moments",
     "batch_mean_baseline_expectation",
     "cubature",
     "directions_expectation",

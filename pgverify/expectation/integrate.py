@@ -35,9 +35,12 @@ def integrate(
     """``Σ_i w_i f(x_i)`` (and ``Σ_i w_i f(x_i)²``) in exact rational arithmetic.
 
     ``arithmetic="exact"``: f returned exact values, the result is the exact expectation.
-    ``"float"``: f returned float64 values; the sums are still exact, and the rounding tolerance
-    is ``relative_error · Σ_i |w_i| max_entry |f(x_i)|`` (the rule amplifies an error of each
-    evaluation by at most Σ|w_i|). The variance is offered in the exact tier only."""
+    ``"float"``: f returned float64 values at float64 images of the nodes; the sums are still
+    exact, and the rounding tolerance is ``relative_error · Σ_i |w_i| max_entry |f(x_i)|`` (the
+    rule amplifies an error of each evaluation by at most Σ|w_i|) — valid when each evaluation,
+    including the effect of rounding its inputs to float64, errs by at most ``relative_error``
+    times its largest entry: an assumption the caller states, not a proof. The variance is
+    offered in the exact tier only."""
     if variance and arithmetic != "exact":
         raise InvalidProblemError(
             "variance=True needs arithmetic='exact' (a float evaluation's rounding in f² has no "
@@ -46,9 +49,16 @@ def integrate(
     first: Any = None
     second: Any = None
     scale = Fraction(0)
+    shape: tuple[int, ...] | None = None
     for key, weight in rule.nodes.items():
         raw = evaluate(key)
         value = to_fraction_array(raw, "the estimator's value")
+        if shape is not None and value.shape != shape:
+            raise InvalidProblemError(
+                f"the estimator returned shape {value.shape} at one node and {shape} at "
+                f"another; expected one shape"
+            )
+        shape = value.shape
         first = weight * value if first is None else first + weight * value
         if variance:
             second = weight * value * value if second is None else second + weight * value * value

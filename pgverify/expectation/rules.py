@@ -57,6 +57,11 @@ class GaussianFactor:
     def of(variance: Fraction) -> GaussianFactor:
         # a float64 near √v with ≤ 30 significant bits: the nodes j·c (|j| ≤ 8) are float64 too
         root = math.sqrt(variance) if variance > 0 else 1.0
+        if not 1e-150 < root < 1e150:  # keeps the node's float64 image and c² far from 0 and ∞
+            raise InvalidProblemError(
+                f"a Gaussian variance of {float(variance):.3g} is outside the supported range "
+                f"(1e-300, 1e300); rescale the problem"
+            )
         mantissa, exponent = math.frexp(root)
         scale = Fraction(round(mantissa * 2**30)) * Fraction(2) ** (exponent - 30)
         return GaussianFactor(Fraction(variance), scale)
@@ -180,6 +185,11 @@ def cubature(factors: list[Factor], degree: int, node_budget: int = DEFAULT_NODE
     ``degree`` — the smaller of Smolyak's sparse grid and the tensor rule — or CubatureTooLarge
     when even the smaller has more than ``node_budget`` nodes (counted before it is built)."""
     k = level_for_degree(degree)
+    if k + 1 > SphereFactor.MAX_LEVEL and any(isinstance(f, SphereFactor) for f in factors):
+        raise InvalidProblemError(
+            f"degree {degree} over sphere directions: the sphere rules here are exact up to "
+            f"degree 3 only (e.g. no variance of a zeroth-order estimate on the sphere)"
+        )
     sparse = _sparse_size(factors, k)
     tensor = _tensor_size(factors, k)
     use_tensor = tensor is not None and tensor <= sparse
