@@ -876,12 +876,215 @@ def estimator_entries() -> dict[str, Entry]:
     }
 
 
+# -- score-function and zeroth-order references (M = 2 rollouts, T = 2 steps, n = 3, m = 2) ------
+
+PG_STATES = np.arange(18, dtype=float).reshape(2, 3, 3) / 8
+PG_ACTIONS = np.arange(8, dtype=float).reshape(2, 2, 2) / 4 - 1
+PG_COSTS = np.array([[1.0, 2.0], [0.5, 3.0]])
+PG_SCORES = np.ones((2, 2, 2, 3))
+TABULAR_STATES = np.array([[0, 1], [1, 0]])  # every row of the (2, 3) tables is visited
+TABULAR_ACTIONS = np.array([[2, 0], [1, 1]])  # and the last column
+DIRECTIONS = np.ones((2, 2, 3)) / np.sqrt(6.0)  # unit vectors: valid for every kind
+
+
+def malformed_array(
+    valid: np.ndarray, *extra: Any, trailing_axes_valid: bool = False
+) -> st.SearchStrategy[Any]:
+    """Another shape (an axis shorter or longer, a dimension more or less — unless trailing axes
+    are valid on their own — empty), a NaN or an infinity, non-numeric dtypes, ragged lists,
+    junk."""
+    nan = valid.astype(float).copy()
+    nan.flat[-1] = np.nan
+    inf = valid.astype(float).copy()
+    inf.flat[0] = np.inf
+    ragged_rows = [row.tolist() for row in valid]
+    ragged_rows[0] = ragged_rows[0][:-1]
+    with_none = valid.astype(object)
+    with_none.flat[0] = None
+    return st.one_of(
+        st.sampled_from(
+            [valid[:, :-1], valid.reshape(-1), valid[:0], np.append(valid, 0)]
+            + ([] if trailing_axes_valid else [valid[..., None]])
+        ),
+        st.sampled_from(
+            [
+                nan,
+                inf,
+                valid.astype(complex),
+                valid.astype(str),
+                valid.astype(bool),
+                with_none,
+                ragged_rows,
+            ]
+        ),
+        junk().filter(lambda value: value is not None),
+        st.sampled_from([None, *extra]) if extra else st.just(None),
+    )
+
+
+def malformed_indices(valid: np.ndarray) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(
+            [valid + 5, valid - 3, valid.astype(float) + 0.5, valid[:, :-1], valid.reshape(-1)]
+        ),
+        st.sampled_from([valid.astype(str), valid.astype(complex), valid[..., None]]),
+        junk(),
+    )
+
+
+def bad_baseline() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(
+            [
+                "loo",
+                "Leave_one_out",
+                "",
+                [1.0],
+                [1.0, 2.0, 3.0],
+                np.ones((2, 2)),
+                float("nan"),
+                [np.inf, 0.0],
+                1j,
+                True,
+            ]
+        ),
+        junk_returning(None, "x", np.ones(3), float("nan")),
+        junk().filter(lambda value: value is not None),
+    )
+
+
+def policy_gradient_entries() -> dict[str, Entry]:
+    e = pgverify.estimators
+    gaussian = {
+        "states": PG_STATES,
+        "actions": PG_ACTIONS,
+        "costs": PG_COSTS,
+        "K": K,
+        "sigma": 0.5,
+        "gamma": 0.9,
+    }
+    gaussian_fuzz = {
+        "states": malformed_array(PG_STATES),
+        "actions": malformed_array(PG_ACTIONS),
+        "costs": malformed_array(PG_COSTS),
+        "K": malformed_array(K),
+        "sigma": bad_real(0.0, -1.0),
+        "gamma": bad_real(-0.5, 1.5, 0.0),
+    }
+    tabular = {
+        "states": TABULAR_STATES,
+        "actions": TABULAR_ACTIONS,
+        "costs": PG_COSTS,
+        "logits": LOGITS,
+        "gamma": 0.9,
+    }
+    tabular_fuzz = {
+        "states": malformed_indices(TABULAR_STATES),
+        "actions": malformed_indices(TABULAR_ACTIONS),
+        "costs": malformed_array(PG_COSTS),
+        "logits": st.one_of(
+            malformed_table(LOGITS, valid_shape=lambda r, c: r >= 2 and c >= 3),
+            st.just(pgverify.mdp.softmax_policy(LOGITS)),
+        ),
+        "gamma": bad_real(-0.5, 1.5, 0.0),
+    }
+    scores = {"scores": PG_SCORES, "costs": PG_COSTS, "gamma": 0.9}
+    scores_fuzz = {
+        "scores": malformed_array(PG_SCORES, trailing_axes_valid=True),
+        "costs": malformed_array(PG_COSTS),
+        "gamma": bad_real(-0.5, 1.5, 0.0),
+        "kind": misspelt("V0", "v1", "REINFORCE"),
+    }
+
+    def zeroth_order(cost, K, directions, smoothing, kind):
+        return e.zeroth_order_estimate(cost, K, directions, smoothing, kind)
+
+    quadratic = e.quadratic_cost(np.eye(6), np.ones(6), 1.0)
+    return {
+        "pgverify.estimators.gaussian_scores": Entry(
+            e.gaussian_scores,
+            {k: gaussian[k] for k in ("states", "actions", "K", "sigma")},
+            {k: gaussian_fuzz[k] for k in ("states", "actions", "K", "sigma")},
+        ),
+        "pgverify.estimators.gaussian_v0": Entry(e.gaussian_v0, gaussian, gaussian_fuzz),
+        "pgverify.estimators.gaussian_reinforce": Entry(
+            e.gaussian_reinforce,
+            {**gaussian, "baseline": None},
+            {**gaussian_fuzz, "baseline": bad_baseline()},
+        ),
+        "pgverify.estimators.softmax_policy_table": Entry(
+            e.softmax_policy_table,
+            {"logits": LOGITS},
+            {
+                "logits": st.one_of(
+                    malformed_table(LOGITS, valid_shape=lambda r, c: r > 0 and c > 0),
+                    st.just(pgverify.mdp.softmax_policy(LOGITS)),
+                )
+            },
+        ),
+        "pgverify.estimators.softmax_scores": Entry(
+            e.softmax_scores,
+            {"states": TABULAR_STATES, "actions": TABULAR_ACTIONS, "policy": POLICY},
+            {
+                "states": tabular_fuzz["states"],
+                "actions": tabular_fuzz["actions"],
+                "policy": st.one_of(
+                    malformed_table(POLICY, valid_shape=lambda r, c: r >= 2 and c >= 3),
+                    bad_certified_policies(),
+                ),
+            },
+        ),
+        "pgverify.estimators.softmax_v0": Entry(e.softmax_v0, tabular, tabular_fuzz),
+        "pgverify.estimators.softmax_reinforce": Entry(
+            e.softmax_reinforce,
+            {**tabular, "baseline": None},
+            {**tabular_fuzz, "baseline": bad_baseline()},
+        ),
+        "pgverify.estimators.score_function_estimate": Entry(
+            e.score_function_estimate,
+            {**scores, "kind": "reinforce", "baseline": None, "states": None},
+            {**scores_fuzz, "baseline": bad_baseline()},
+            exempt={"states": "read only by a callable baseline (fuzzed through baseline)"},
+        ),
+        "pgverify.estimators.zeroth_order_estimate": Entry(
+            zeroth_order,
+            {
+                "cost": quadratic,
+                "K": K,
+                "directions": DIRECTIONS,
+                "smoothing": 0.5,
+                "kind": "sphere",
+            },
+            {
+                "cost": st.one_of(junk(), junk_returning(None, "x", np.ones(2), float("nan"), 1j)),
+                "K": malformed_array(K),
+                "directions": malformed_array(DIRECTIONS, 2 * DIRECTIONS),
+                "smoothing": bad_real(0.0, -1.0),
+                "kind": misspelt("Gaussian", "ball", "antithetical"),
+            },
+        ),
+        "pgverify.estimators.quadratic_cost": Entry(
+            e.quadratic_cost,
+            {"hessian": np.eye(2), "gradient": np.ones(2), "constant": 0.0},
+            {
+                "hessian": malformed_array(np.eye(2)),
+                "gradient": st.one_of(
+                    st.sampled_from([np.ones((2, 2)), np.array([np.nan, 1.0]), ["a", 1.0]]),
+                    junk().filter(lambda value: not isinstance(value, (set, dict))),
+                ),
+                "constant": bad_real(),
+            },
+        ),
+    }
+
+
 REGISTRY: dict[str, Entry] = {
     **lqr_entries(),
     **certified_entries(),
     **mdp_entries(),
     **strategy_entries(),
     **estimator_entries(),
+    **policy_gradient_entries(),
 }
 
 KNOWN_GAPS: dict[str, str] = {

@@ -210,3 +210,20 @@ def test_float32_data_convert_exactly():
 
     converted = numeric_array(np.array([0.1], dtype=np.float32), "x", (1,), exact=True)
     assert converted[0] == Fraction(float(np.float32(0.1)))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        (dict(problem="lqr"), "problem"),
+        (dict(estimator=3), "estimator"),
+        (dict(node_budget=0), "node_budget"),
+        (dict(relative_error=-1.0), "relative_error"),
+    ],
+)
+def test_engine_refuses_a_wrong_problem_estimator_or_budget(arguments, match):
+    call = dict(problem=scalar_problem(), K=[[2.0]], steps=1, degree=2)
+    call["estimator"] = lambda s, a, c: c[0, 0]
+    call.update(arguments)
+    with pytest.raises(InvalidProblemError, match=match):
+        lqr_expectation(**call)

@@ -46,10 +46,22 @@ def numeric_array(
     of Fractions when ``exact`` (floats convert exactly: a float64 is a dyadic rational)."""
     if value is None:
         raise InvalidProblemError(f"{name} is required, got None")
+    from pgverify.enclosure import Enclosure  # here: pgverify's package init imports this module
+
+    if isinstance(value, Enclosure):  # its float midpoints would be used silently
+        raise InvalidProblemError(
+            f"{name} is an Enclosure; expected numbers (pass np.asarray(enclosure) to use its "
+            f"midpoints)"
+        )
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
         raise InvalidProblemError(f"{name} could not be read as an array: {exc}") from exc
+    if not isinstance(value, np.ndarray) and array.dtype != object and array.size:
+        # numpy turns True inside a list of floats into 1.0: a bool is no number here
+        entries = np.asarray(value, dtype=object).ravel().tolist()
+        if any(isinstance(v, bool | np.bool_) for v in entries):
+            raise InvalidProblemError(f"{name} has a bool entry; expected real numbers")
     expected = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
     if array.ndim != len(shape) or any(
         s is not None and s != a for s, a in zip(shape, array.shape, strict=True)
@@ -99,8 +111,9 @@ def powers(base: Any, count: int, *, exact: bool) -> np.ndarray:
     return np.array(values, dtype=object if exact else np.float64)
 
 
-def index_array(value: Any, name: str, shape: tuple[int, ...], size: int) -> np.ndarray:
-    """An integer array of ``shape`` with entries in ``range(size)``, or InvalidProblemError."""
+def index_array(value: Any, name: str, shape: tuple[int, ...], size: int, bound: str) -> np.ndarray:
+    """An integer array of ``shape`` with entries in ``range(size)`` (``size`` = the ``bound``,
+    e.g. "rows of the policy table"), or InvalidProblemError."""
     try:
         array = np.asarray(value)
     except Exception as exc:
@@ -111,6 +124,7 @@ def index_array(value: Any, name: str, shape: tuple[int, ...], size: int) -> np.
         raise InvalidProblemError(f"{name} has dtype {array.dtype}; expected integer indices")
     if array.size and (array.min() < 0 or array.max() >= size):
         raise InvalidProblemError(
-            f"{name} has an entry outside range({size}) (min {array.min()}, max {array.max()})"
+            f"{name} has an entry outside range({size}), the {bound} (min {array.min()}, max "
+            f"{array.max()})"
         )
     return array.astype(np.int64)

@@ -57,10 +57,16 @@ def gaussian_scores(states: Any, actions: Any, K: Any, sigma: Any) -> np.ndarray
     """``s_t = −σ⁻¹ (u_t + K x_t) x_tᵀ`` for every rollout and step: shape (M, T, m, n)."""
     exact = is_exact(states, actions, K)
     gain = numeric_array(K, "K", (None, None), exact=exact)
-    m, n = gain.shape
-    action_array = numeric_array(actions, "actions", (None, None, m), exact=exact)
-    M, T, _ = action_array.shape
-    state_array = numeric_array(states, "states", (M, T + 1, n), exact=exact)
+    action_array = numeric_array(actions, "actions", (None, None, None), exact=exact)
+    state_array = numeric_array(states, "states", (None, None, None), exact=exact)
+    M, T, m = action_array.shape
+    n = state_array.shape[2]
+    if gain.shape != (m, n) or state_array.shape[:2] != (M, T + 1) or M < 1 or T < 1:
+        raise InvalidProblemError(
+            f"K has shape {gain.shape}, actions {action_array.shape} and states "
+            f"{state_array.shape}; expected K (m, n), actions (M, T, m) and states (M, T+1, n) "
+            f"with M, T >= 1"
+        )
     variance = scalar(sigma, "sigma (the exploration variance)", exact=exact, positive=True)
     visited = state_array[:, :T, :]
     residual = action_array + visited @ gain.T  # u_t + K x_t = the exploration noise w_t
@@ -70,6 +76,8 @@ def gaussian_scores(states: Any, actions: Any, K: Any, sigma: Any) -> np.ndarray
 def softmax_policy_table(logits: Any) -> np.ndarray:
     """``π(a|s) = exp θ[s, a] / Σ_b exp θ[s, b]`` in float64 (max-shifted), shape (S, A)."""
     table = numeric_array(logits, "logits", (None, None), exact=False)
+    if table.size == 0:
+        raise InvalidProblemError(f"logits has shape {table.shape}; expected (S, A), S, A >= 1")
     shifted = np.exp(table - table.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
 
@@ -82,11 +90,28 @@ def softmax_scores(states: Any, actions: Any, policy: Any) -> np.ndarray:
     exact = is_exact(policy)
     table = numeric_array(policy, "policy", (None, None), exact=exact)
     S, A = table.shape
-    state_index = np.asarray(states)
+    if S == 0 or A == 0:
+        raise InvalidProblemError(f"policy has shape {table.shape}; expected (S, A), S, A >= 1")
+    try:
+        state_index = np.asarray(states)
+    except Exception as exc:  # ragged nested lists and the like
+        raise InvalidProblemError(f"states could not be read as an array: {exc}") from exc
     if state_index.ndim != 2:
-        raise InvalidProblemError(f"states has shape {state_index.shape}; expected (M, T)")
-    state_index = index_array(states, "states", state_index.shape, S)
-    action_index = index_array(actions, "actions", state_index.shape, A)
+        raise InvalidProblemError(
+            f"states has shape {state_index.shape}; expected (M, T) integer state indices"
+        )
+    try:
+        action_shape = np.shape(actions)
+    except Exception as exc:
+        raise InvalidProblemError(f"actions could not be read as an array: {exc}") from exc
+    if action_shape != state_index.shape:
+        raise InvalidProblemError(
+            f"actions has shape {action_shape} and states {state_index.shape}; expected both (M, T)"
+        )
+    state_index = index_array(states, "states", state_index.shape, S, "rows of the policy table")
+    action_index = index_array(
+        actions, "actions", state_index.shape, A, "columns of the policy table"
+    )
     dtype = object if exact else np.float64
     one = 1 if exact else 1.0
     state_hot = (state_index[..., None] == np.arange(S)).astype(dtype) * one
@@ -120,10 +145,19 @@ def _discounted_baseline(
     if callable(baseline):
         if states is None:
             raise InvalidProblemError("a state-dependent baseline b(x) needs the states")
-        visited = np.asarray(states)[:, :T]
+        visited = np.asarray(states)
+        if visited.ndim < 2 or visited.shape[:2] not in ((M, T), (M, T + 1)):
+            raise InvalidProblemError(
+                f"states has shape {visited.shape}; a baseline b(x) needs states (M, T, ...) or "
+                f"(M, T+1, ...) with (M, T) = {(M, T)}"
+            )
+        visited = visited[:, :T]
         values = numeric_array(baseline(visited), "baseline(states)", (M, T), exact=exact)
         return values * weights
-    values = np.asarray(baseline)
+    try:
+        values = np.asarray(baseline)
+    except Exception as exc:  # ragged nested lists and the like
+        raise InvalidProblemError(f"baseline could not be read as an array: {exc}") from exc
     if values.ndim == 0:
         return np.broadcast_to(scalar(baseline, "baseline", exact=exact) * weights, (M, T))
     per_step = numeric_array(baseline, "baseline", (T,), exact=exact)
@@ -144,14 +178,22 @@ def score_function_estimate(
     See the module docstring for the formulas and the baselines; ``states`` is read only by a
     callable baseline. Raises InvalidProblemError on a bad shape, kind, γ or baseline."""
     exact = is_exact(scores, costs)
-    score_array = np.asarray(scores)
+    try:
+        score_array = np.asarray(scores)
+    except Exception as exc:  # ragged nested lists and the like
+        raise InvalidProblemError(f"scores could not be read as an array: {exc}") from exc
     if score_array.ndim < 2:
         raise InvalidProblemError(f"scores has shape {score_array.shape}; expected (M, T, ...)")
     M, T = score_array.shape[:2]
     if M < 1 or T < 1:
         raise InvalidProblemError(f"scores has shape {score_array.shape}; expected M, T >= 1")
     score_array = numeric_array(scores, "scores", score_array.shape, exact=exact)
-    cost_array = numeric_array(costs, "costs", (M, T), exact=exact)
+    cost_array = numeric_array(costs, "costs", (None, None), exact=exact)
+    if cost_array.shape != (M, T):
+        raise InvalidProblemError(
+            f"costs has shape {cost_array.shape} and scores {score_array.shape}; expected costs "
+            f"(M, T) and scores (M, T, ...)"
+        )
     weights = powers(discount_factor(gamma, exact=exact), T, exact=exact)  # γ^t
     discounted = cost_array * weights
     if kind == "v0":
@@ -201,13 +243,19 @@ def gaussian_reinforce(
 
 def softmax_v0(states: Any, actions: Any, costs: Any, logits: Any, gamma: Any) -> np.ndarray:
     """V0 for the tabular softmax policy of ``logits``, shape (S, A)."""
-    scores = softmax_scores(states, actions, softmax_policy_table(logits))
-    return score_function_estimate(scores, costs, gamma, "v0")
+    return score_function_estimate(_logit_scores(states, actions, logits), costs, gamma, "v0")
 
 
 def softmax_reinforce(
     states: Any, actions: Any, costs: Any, logits: Any, gamma: Any, baseline: Baseline = None
 ) -> np.ndarray:
     """REINFORCE (V1) with an optional baseline for the tabular softmax policy, shape (S, A)."""
-    scores = softmax_scores(states, actions, softmax_policy_table(logits))
+    scores = _logit_scores(states, actions, logits)
     return score_function_estimate(scores, costs, gamma, "reinforce", baseline, states)
+
+
+def _logit_scores(states: Any, actions: Any, logits: Any) -> np.ndarray:
+    try:
+        return softmax_scores(states, actions, softmax_policy_table(logits))
+    except InvalidProblemError as error:  # the table was computed from the logits: say so
+        raise InvalidProblemError(str(error).replace("policy table", "logits table")) from None

@@ -48,19 +48,27 @@ def zeroth_order_estimate(
         InvalidProblemError: a bad kind, shape, μ, a non-unit sphere direction or a cost that is
             not a real number.
     """
-    if kind not in ZEROTH_ORDER_KINDS:
+    if not callable(cost):
+        raise InvalidProblemError(f"cost must be a callable C(K), got {cost!r}")
+    if not isinstance(kind, str) or kind not in ZEROTH_ORDER_KINDS:
         raise InvalidProblemError(f"kind = {kind!r}; expected one of {ZEROTH_ORDER_KINDS}")
     exact = is_exact(K, directions)
     gain = numeric_array(K, "K", (None, None), exact=exact)
     m, n = gain.shape
-    steps = numeric_array(directions, "directions", (None, m, n), exact=exact)
+    steps = numeric_array(directions, "directions", (None, None, None), exact=exact)
     count = steps.shape[0]
-    if count < 1:
-        raise InvalidProblemError("directions is empty; expected N >= 1 directions (N, m, n)")
+    if steps.shape[1:] != (m, n) or count < 1:
+        raise InvalidProblemError(
+            f"directions has shape {steps.shape} and K {gain.shape}; expected directions "
+            f"(N, m, n) with N >= 1 and K (m, n)"
+        )
     mu = scalar(smoothing, "smoothing", exact=exact, positive=True)
 
     def evaluate(point: np.ndarray) -> Any:
-        return scalar(cost(point), "cost(K)", exact=exact)
+        value = cost(point)
+        if isinstance(value, np.ndarray) and value.shape == ():
+            value = value[()]
+        return scalar(value, "cost(K)", exact=exact)
 
     if kind == "sphere":
         norms = (steps * steps).sum(axis=(1, 2))
@@ -85,13 +93,21 @@ def zeroth_order_estimate(
 
 
 def quadratic_cost(hessian: Any, gradient: Any, constant: Any = 0) -> Callable[[np.ndarray], Any]:
-    """``C(K) = ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c``, ∇C(K) = H vec(K) + g (row-major vec): the cost
-    on which every zeroth-order form is exactly unbiased. Exact with Fraction data."""
-    H = np.asarray(hessian)
-    g = np.asarray(gradient)
+    """``C(K) = ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c``, ∇C(K) = H vec(K) + g (row-major vec, H
+    symmetric): the cost on which every zeroth-order form is exactly unbiased. ``gradient`` g
+    (d,), ``hessian`` H (d, d), ``constant`` c; exact with Fraction data (object arrays)."""
+    exact = is_exact(hessian, gradient)
+    g = numeric_array(gradient, "gradient", (None,), exact=exact)
+    size = g.shape[0]
+    H = numeric_array(hessian, "hessian", (size, size), exact=exact)
+    offset = scalar(constant, "constant", exact=exact)
 
     def cost(K: np.ndarray) -> Any:
         k = np.asarray(K).reshape(-1)
-        return (k @ H @ k) / 2 + (g.reshape(-1) @ k) + constant
+        if k.shape != (size,):
+            raise InvalidProblemError(
+                f"K has {k.size} entries; this quadratic cost is defined on {size} (len(gradient))"
+            )
+        return (k @ H @ k) / 2 + (g @ k) + offset
 
     return cost

@@ -144,9 +144,17 @@ def lqr_expectation(
         :class:`pgverify.expectation.Expectation`: mean (and variance) as Fraction arrays, the
         node count, the rule, the tier and the rounding tolerance.
     """
+    from pgverify.lqr import LQR  # here: pgverify.lqr imports much of the package
+
+    if not isinstance(problem, LQR):
+        raise InvalidProblemError(f"problem must be a pgverify.LQR, got {type(problem).__name__}")
+    if not callable(estimator):
+        raise InvalidProblemError(f"estimator must be callable, got {estimator!r}")
     arithmetic = arithmetic_name(arithmetic)
     steps = _positive_int(steps, "steps")
     batch = _positive_int(batch, "batch")
+    node_budget = _positive_int(node_budget, "node_budget")
+    relative_error = float(scalar(relative_error, "relative_error", exact=False, positive=True))
     sigma = Fraction(scalar(problem.noise if noise is None else noise, "noise", exact=True))
     if sigma < 0:
         raise InvalidProblemError(f"noise must be >= 0, got {noise!r}")

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from pgverify.errors import InvalidProblemError
 from pgverify.expectation.lqr import _positive_int
 from pgverify.expectation.result import Expectation, to_fraction_array
 from pgverify.mdp import enumeration_size, exact_moments
@@ -40,6 +41,8 @@ def mdp_expectation(
     The estimator receives ``states`` and ``actions`` as (M, T) int arrays and ``costs`` (M, T)
     as an object array of the exact Fraction costs ``c(x_t, u_t)``. Raises
     ``pgverify.mdp.EnumerationTooLarge`` (an InvalidProblemError) past ``limit`` cases."""
+    if not callable(estimator):
+        raise InvalidProblemError(f"estimator must be callable, got {estimator!r}")
     steps = _positive_int(steps, "steps")
     batch = _positive_int(batch, "batch")
     shape: list[tuple[int, ...]] = []
@@ -89,6 +92,8 @@ def additive_moments(
     ``Σ_{t'>t} E[f_t f_{t'}] = E[f_t H_t]``. O(T S² A) exact operations, against up to
     (SA)^T trajectories for enumeration. For the mean over a batch of M independent
     trajectories, the mean is the same and the variance is divided by M."""
+    if not callable(per_step):
+        raise InvalidProblemError(f"per_step must be callable, got {per_step!r}")
     steps = _positive_int(steps, "steps")
     table = tabular_policy(mdp, policy)
     S, A = mdp.states, mdp.actions

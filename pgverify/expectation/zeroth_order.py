@@ -58,13 +58,16 @@ def directions_expectation(
     quadratic cost, 4 on a cubic one). The directions reach the estimator as an object array of
     Fractions (``arithmetic="exact"``) or float64 (``"float"``; every node is a float64). Other
     arguments as :func:`pgverify.expectation.lqr_expectation`."""
+    if not callable(estimator):
+        raise InvalidProblemError(f"estimator must be callable, got {estimator!r}")
     arithmetic = arithmetic_name(arithmetic)
+    node_budget = _positive_int(node_budget, "node_budget")
     if distribution not in DISTRIBUTIONS:
         raise InvalidProblemError(
             f"distribution = {distribution!r}; expected one of {DISTRIBUTIONS}"
         )
     count = _positive_int(count, "count")
-    if len(shape) != 2:
+    if not isinstance(shape, tuple | list) or len(shape) != 2:
         raise InvalidProblemError(f"shape = {shape!r}; expected (m, n)")
     m, n = (_positive_int(s, "shape") for s in shape)
     size = m * n
