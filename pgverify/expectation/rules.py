@@ -27,10 +27,10 @@ unit sphere of R^D (u uniform) with U¹ = {±e_1} (exact for degree 1) and U² =
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -70,9 +70,15 @@ class GaussianFactor:
         return 1 if self.variance == 0 else 2 * level - 1
 
     def rule(self, level: int) -> dict[int, Fraction]:
+        """Local node → weight (shared by the cache: do not modify)."""
         if self.variance == 0:  # a point mass at 0
             return {0: Fraction(1)}
-        return dict(_symmetric_rule(level, self.variance / self.scale**2))
+        return _symmetric_rule(level, self.ratio)
+
+    @functools.cached_property
+    def ratio(self) -> Fraction:
+        """``v / c²``: the variance in units of the scale."""
+        return self.variance / self.scale**2
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,8 @@ class SphereFactor:
 Factor = GaussianFactor | SphereFactor
 
 
-def _symmetric_rule(level: int, ratio: Fraction) -> Iterator[tuple[int, Fraction]]:
+@functools.lru_cache(maxsize=256)
+def _symmetric_rule(level: int, ratio: Fraction) -> dict[int, Fraction]:
     """Weights on the nodes −(ℓ−1)…ℓ−1 matching ``E z^{2r} = ratio^r (2r−1)!!`` for r < ℓ, z in
     units of the scale (so ``ratio = v / c²``)."""
     unknowns = level  # w_0 and w_j = w_{−j} for j = 1 … ℓ−1
@@ -108,13 +115,12 @@ def _symmetric_rule(level: int, ratio: Fraction) -> Iterator[tuple[int, Fraction
         moment = ratio**r * math.prod(range(1, 2 * r, 2))
         coefficients = [Fraction((1 if j == 0 else 2) * j ** (2 * r)) for j in range(unknowns)]
         rows.append([*coefficients, Fraction(moment)])
-    weights = _solve(rows)
-    for j, weight in enumerate(weights):
-        if j == 0:
-            yield 0, weight
-        else:
-            yield j, weight
-            yield -j, weight
+    rule: dict[int, Fraction] = {}
+    for j, weight in enumerate(_solve(rows)):
+        rule[j] = weight
+        if j:
+            rule[-j] = weight
+    return rule
 
 
 def _solve(rows: list[list[Fraction]]) -> list[Fraction]:
@@ -223,6 +229,8 @@ def _tensor(factors: list[Factor], level: int) -> dict[Key, Fraction]:
 def _smolyak(factors: list[Factor], k: int) -> dict[Key, Fraction]:
     d = len(factors)
     nodes: dict[Key, Fraction] = {}
+    # a factor whose level-1 rule is the point {0: 1} adds nothing unless it is raised
+    spread_at_level_one = [i for i, f in enumerate(factors) if f.rule(1) != {0: Fraction(1)}]
     for q in range(max(0, k - d + 1), k + 1):
         coefficient = (-1) ** (k - q) * math.comb(d - 1, k - q)
         # the multi-indices with Σ(ℓ_i − 1) = q: which factors are raised, and by how much
@@ -231,10 +239,9 @@ def _smolyak(factors: list[Factor], k: int) -> dict[Key, Fraction]:
             if any(not _has_level(factors[i], 1 + extra) for i, extra in levels.items()):
                 continue
             parts = []
-            for i, factor in enumerate(factors):
-                rule = factor.rule(1 + levels.get(i, 0))
-                if len(rule) > 1 or 0 not in rule:  # a trivial {0: 1} factor adds nothing
-                    parts.append([(i, j, w) for j, w in rule.items()])
+            for i in sorted(set(levels) | set(spread_at_level_one)):
+                rule = factors[i].rule(1 + levels.get(i, 0))
+                parts.append([(i, j, w) for j, w in rule.items()])
             for combination in itertools.product(*parts):
                 key = tuple((i, j) for i, j, _ in combination if j != 0)
                 weight = coefficient * math.prod((w for _, _, w in combination), start=Fraction(1))
