@@ -234,3 +234,42 @@ def test_leave_one_out_and_batch_mean_on_two_dimensional_problems(case, steps):
     mean = lqr_expectation(problem, K, steps, reinforce(problem, K, "batch_mean"), 4, batch=2)
     assert target.contains(loo.mean)
     assert target.contains(mean.mean * 2)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "gaussian_shifted", "antithetic"])
+@given(case=quadratic_cases(), smoothing=st.integers(1, 16), data=st.data())
+def test_gaussian_smoothing_bias_on_a_cubic_cost_is_exactly_three_mu_squared_a(
+    kind, case, smoothing, data
+):
+    # C(k) = quadratic + Σ_i a_i k_i³: C_μ = C + (μ²/2) ΔC, ΔC = 6 Σ a_i k_i, so the smoothed
+    # gradient is ∇C(k) + 3 μ² a (Nesterov & Spokoiny 2017, Gaussian smoothing of a cubic)
+    hessian, gradient, K = case
+    cubic = data.draw(eighths(K.size))
+    quadratic = quadratic_cost(hessian, gradient)
+    mu = Fraction(smoothing, 4)
+
+    def cost(point):
+        k = np.asarray(point).reshape(-1)
+        return quadratic(point) + (cubic * k * k * k).sum()
+
+    def estimator(directions):
+        return zeroth_order_estimate(cost, K, directions, mu, kind)
+
+    mean = directions_expectation(estimator, K.shape, 1, 4).mean
+    exact_gradient = quadratic_gradient(hessian, gradient, K) + (
+        3 * cubic * K.reshape(-1) ** 2
+    ).reshape(K.shape)
+    assert np.all(mean == exact_gradient + (3 * mu * mu * cubic).reshape(K.shape))
+
+
+@given(noisy_problems, st.integers(1, 2))
+def test_float_evaluation_lies_within_its_reported_rounding_tolerance_of_the_exact_mean(
+    case, steps
+):
+    problem, K = case
+    exact = lqr_expectation(problem, K, steps, reinforce(problem, K), degree=4)
+    rounded = lqr_expectation(
+        problem, K, steps, reinforce(problem, K), degree=4, arithmetic="float"
+    )
+    assert rounded.rounding_tolerance > 0
+    assert np.all(np.abs(rounded.mean - exact.mean) <= rounded.rounding_tolerance)
