@@ -227,3 +227,13 @@ def test_engine_refuses_a_wrong_problem_estimator_or_budget(arguments, match):
     call.update(arguments)
     with pytest.raises(InvalidProblemError, match=match):
         lqr_expectation(**call)
+
+
+def test_an_estimator_that_rounds_in_exact_arithmetic_is_refused_not_labelled_exact():
+    def rounds(states, actions, costs):
+        return np.asarray(costs, dtype=float).sum()  # leaves the rationals for float64
+
+    with pytest.raises(InvalidProblemError, match="rounded"):
+        lqr_expectation(scalar_problem(), [[2.0]], 1, rounds, degree=2)
+    result = lqr_expectation(scalar_problem(), [[2.0]], 1, rounds, degree=2, arithmetic="float")
+    assert result.tier == "float"

@@ -52,6 +52,8 @@ def integrate(
     shape: tuple[int, ...] | None = None
     for key, weight in rule.nodes.items():
         raw = evaluate(key)
+        if arithmetic == "exact":
+            require_exact(raw)
         value = to_fraction_array(raw, "the estimator's value")
         if shape is not None and value.shape != shape:
             raise InvalidProblemError(
@@ -69,6 +71,22 @@ def integrate(
     spread = np.asarray(second - first * first, dtype=object) if variance else None
     tolerance = float(relative_error * scale) if arithmetic == "float" else 0.0
     return Expectation(first, spread, rule.size, rule.description, arithmetic, tolerance)
+
+
+def require_exact(raw: Any) -> None:
+    """InvalidProblemError when an estimator fed Fractions returned floats: it rounded somewhere
+    (a float64 constant, np.exp, a float array in its arithmetic), so its mean is not exact."""
+    array = np.asarray(raw)
+    if array.dtype == object:
+        rounded = any(isinstance(v, float | np.floating) for v in array.ravel().tolist())
+    else:
+        rounded = not np.issubdtype(array.dtype, np.integer)
+    if rounded:
+        raise InvalidProblemError(
+            "with arithmetic='exact' the estimator returned floating-point values (dtype "
+            f"{array.dtype}): it rounded, so its mean would not be exact; compute with the "
+            "Fractions it is given, or pass arithmetic='float' for a rounding tolerance"
+        )
 
 
 def agree(first: Expectation, second: Expectation) -> None:

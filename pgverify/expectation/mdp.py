@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pgverify.errors import InvalidProblemError
+from pgverify.expectation.integrate import require_exact
 from pgverify.expectation.lqr import _positive_int
 from pgverify.expectation.result import Expectation, to_fraction_array
 from pgverify.mdp import enumeration_size, exact_moments
@@ -54,7 +55,9 @@ def mdp_expectation(
         for i, trajectory in enumerate(sample):
             for t, (s, a) in enumerate(trajectory):
                 costs[i, t] = mdp.costs[s][a]
-        value = to_fraction_array(estimator(states, actions, costs), "the estimator's value")
+        raw = estimator(states, actions, costs)
+        require_exact(raw)
+        value = to_fraction_array(raw, "the estimator's value")
         if not shape:
             shape.append(value.shape)
         return list(value.ravel())
