@@ -177,8 +177,7 @@ class ExactField(Field):
         if isinstance(number, mpmath.mpf):
             if not mpmath.isfinite(number):
                 raise InvalidProblemError(f"{name} must be finite, got {value!r}")
-            mantissa, exponent = number.man_exp
-            return Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+            return mpf_to_fraction(number)
         if isinstance(number, float) and not math.isfinite(number):
             raise InvalidProblemError(f"{name} must be finite, got {value!r}")
         return Fraction(number)  # exact for int, Fraction and float (a dyadic rational)
@@ -198,6 +197,13 @@ class ExactField(Field):
         if value == 1:
             return Fraction(0)
         return super().log(value)
+
+
+def mpf_to_fraction(value: mpmath.mpf) -> Fraction:
+    """The exact rational value of a finite mpf (a dyadic rational)."""
+    mantissa, exponent = value.man_exp  # |mantissa|: the sign is kept apart
+    magnitude = Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+    return -magnitude if value < 0 else magnitude
 
 
 def rational_square_root(value: Fraction) -> Fraction | None:
