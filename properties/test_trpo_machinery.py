@@ -31,6 +31,7 @@ from pgverify.trpo import (
     gaussian_kl,
     linear_gaussian_fisher,
     linear_gaussian_fisher_vector_product,
+    linear_gaussian_fisher_vector_product_from_moment,
     lqr_natural_gradient_three_ways,
     maximal_step,
     maximal_step_parts,
@@ -615,6 +616,31 @@ def test_lqr_natural_gradient_routes_lie_within_the_certified_enclosure(case):
                 distance = (enclosure[i, j] - point).abs_upper()
                 scale = abs(enclosure[i, j]).abs_upper() + 1
                 assert distance <= scale * arb(10) ** -40
+
+
+@given(lqr_problems_with_gains(n=st.integers(1, 3), m=st.integers(1, 3)))
+@settings(max_examples=8)
+def test_cg_on_the_lqr_fisher_terminates_within_n_steps(case):
+    """σ⁻¹(Σ_K ⊗ I_m) has at most n distinct eigenvalues (Σ_K's, each m-fold), so CG needs at
+    most n — not m·n — steps: after n steps at 50 digits it is the natural gradient."""
+    problem, K = case
+    m, n = K.shape
+    with mpmath.workdps(60):
+        covariance = problem.state_covariance(K, precision=50)
+        gradient = problem.gradient(K, precision=50)
+        closed = problem.natural_gradient(K, precision=50)
+        flat = [gradient[i, j] for j in range(n) for i in range(m)]
+        x = conjugate_gradient(
+            lambda v: linear_gaussian_fisher_vector_product_from_moment(
+                covariance, 1, v, m, precision=50
+            ),
+            flat,
+            n,
+            precision=50,
+        )
+        scale = max(abs(closed[i, j]) for i in range(m) for j in range(n))
+        gap = max(abs(x[j * m + i] - closed[i, j]) for i in range(m) for j in range(n))
+        assert gap <= mpmath.mpf(10) ** -40 * scale
 
 
 @pytest.mark.parametrize("digits", [30, 60])
