@@ -38,6 +38,7 @@ from pgverify.trpo import (
     residual_bound,
     softmax_fisher_product,
     softmax_fisher_vector_product,
+    softmax_natural_gradient_three_ways,
     two_layer_gaussian_fisher_vector_product,
 )
 
@@ -651,3 +652,17 @@ def test_three_ways_agreement_tracks_the_digits_asked_for(digits):
     K = problem.optimal_gain() + 0.01
     routes = lqr_natural_gradient_three_ways(problem, K, digits=digits)
     assert routes.largest_relative_gap() <= mpmath.mpf(10) ** (-(digits - 8))
+
+
+@given(
+    finite_mdps(st.integers(1, 3), st.integers(1, 3)).flatmap(
+        lambda mdp: st.tuples(st.just(mdp), softmax_logits(mdp))
+    )
+)
+@settings(max_examples=8)
+def test_softmax_natural_gradient_three_ways_agree_in_the_range_of_the_fisher(case):
+    mdp, logits = case
+    routes = softmax_natural_gradient_three_ways(mdp, logits, digits=50)
+    assert routes.largest_relative_gap() <= mpmath.mpf(10) ** -40
+    visited_directions = sum(mdp.actions - 1 for seen in routes.visited if seen)
+    assert routes.conjugate_gradient_steps <= visited_directions  # the rank of F

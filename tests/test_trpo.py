@@ -146,6 +146,28 @@ def test_softmax_product_on_a_fixed_example():
     assert list(product) == [Fraction(-1, 16), Fraction(1, 16), Fraction(-1, 3), Fraction(1, 3)]
 
 
+def test_softmax_three_ways_zero_the_unvisited_state():
+    from pgverify import FiniteMDP
+    from pgverify.trpo import softmax_natural_gradient_three_ways
+
+    half, third = Fraction(1, 2), Fraction(1, 3)
+    mdp = FiniteMDP.create(
+        [
+            [[half, half, 0], [0, 1, 0]],
+            [[0, 1, 0], [third, 1 - third, 0]],
+            [[0, 0, 1], [0, 0, 1]],  # never reached from state 0
+        ],
+        [[1, 2], [0, half], [3, -1]],
+        Fraction(9, 10),
+        [1, 0, 0],
+    )
+    routes = softmax_natural_gradient_three_ways(mdp, [[0.5, -1], [0.25, 0], [1, 2]], digits=30)
+    assert routes.visited == (True, True, False)
+    assert all(value == 0 for value in routes.conjugate_gradient[2])
+    assert routes.largest_relative_gap() < 1e-25
+    assert routes.conjugate_gradient_steps <= 2
+
+
 # ------------------------------------------------------------------------------------------------
 # Gaussian KL
 

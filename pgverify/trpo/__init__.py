@@ -1,8 +1,9 @@
 """TRPO's machinery as references (Schulman et al. 2015, arXiv:1502.05477): conjugate gradient,
 Fisher-vector products, the Gaussian KL, the maximal step and the backtracking line search, and
-the LQR natural gradient three ways.  Tiers exact (Fractions), high-precision (mpmath digits) and
-float, chosen by ``precision=`` (see ``docs/trpo.md``).  The finite-MDP pieces (surrogate,
-expected KL and its Hessian, softmax Fisher) live in :mod:`pgverify.mdp.trpo`.
+the natural gradient three ways (LQR, finite-MDP softmax).  Tiers exact (Fractions),
+high-precision (mpmath digits) and float, chosen by ``precision=`` (see ``docs/trpo.md``).
+The finite-MDP pieces (surrogate, expected KL and its Hessian, softmax Fisher) live in
+:mod:`pgverify.mdp.trpo`.
 """
 
 from pgverify.trpo.conjugate_gradient import (
@@ -24,7 +25,12 @@ from pgverify.trpo.fisher import (
     two_layer_mean_jacobian,
 )
 from pgverify.trpo.kl import gaussian_kl
-from pgverify.trpo.natural_gradient import NaturalGradientRoutes, lqr_natural_gradient_three_ways
+from pgverify.trpo.natural_gradient import (
+    NaturalGradientRoutes,
+    SoftmaxNaturalGradientRoutes,
+    lqr_natural_gradient_three_ways,
+    softmax_natural_gradient_three_ways,
+)
 from pgverify.trpo.step import (
     LineSearchOutcome,
     MaximalStep,
@@ -40,6 +46,7 @@ __all__ = [
     "LineSearchOutcome",
     "MaximalStep",
     "NaturalGradientRoutes",
+    "SoftmaxNaturalGradientRoutes",
     "Trial",
     "backtracking_line_search",
     "conjugate_gradient",
@@ -56,6 +63,7 @@ __all__ = [
     "residual_bound",
     "softmax_fisher_product",
     "softmax_fisher_vector_product",
+    "softmax_natural_gradient_three_ways",
     "state_second_moment",
     "two_layer_gaussian_fisher",
     "two_layer_gaussian_fisher_vector_product",

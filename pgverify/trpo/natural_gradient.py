@@ -1,4 +1,6 @@
-"""The LQR natural gradient three ways (Kakade 2001; Fazel et al. 2018, §4):
+"""The natural gradient three ways — on LQR and on finite-MDP softmax policies.
+
+LQR (Kakade 2001; Fazel et al. 2018, §4):
 
 1. closed form ``∇C(K) Σ_K⁻¹ = 2 E_K`` (:meth:`pgverify.LQR.natural_gradient`);
 2. explicit Fisher solve: for the Gaussian policy ``N(−Kx, σI)`` with state second moment Σ_K,
@@ -14,15 +16,21 @@ run at the same mpmath precision; see ``docs/trpo.md`` for their measured agreem
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import mpmath
 import numpy as np
+from flint import arb, arb_mat, ctx
 
+from pgverify.mdp.evaluation import BallArithmetic, evaluate
+from pgverify.mdp.gradients import softmax_policy
+from pgverify.mdp.trpo import softmax_fisher, softmax_gradient, softmax_natural_gradient
 from pgverify.trpo.conjugate_gradient import conjugate_gradient_run
 from pgverify.trpo.fisher import (
     linear_gaussian_fisher,
     linear_gaussian_fisher_vector_product_from_moment,
+    softmax_fisher_vector_product,
 )
 from pgverify.trpo.numbers import count, field_for, positive_scalar, unvec, vec
 from pgverify.trpo.step import natural_direction
@@ -38,13 +46,19 @@ class NaturalGradientRoutes:
     conjugate_gradient_steps: int
 
     def largest_relative_gap(self) -> Any:
-        """``max ‖route − closed form‖_max / ‖closed form‖_max`` over routes 2 and 3."""
-        scale = max(abs(entry) for entry in self.closed_form.flat)
-        scale = scale if scale else mpmath.mpf(1)
-        return max(
-            max(abs(a - b) for a, b in zip(route.flat, self.closed_form.flat, strict=True)) / scale
-            for route in (self.fisher_solve, self.conjugate_gradient)
-        )
+        """``max |route − closed form| / max(max |closed form|, 1)`` over routes 2 and 3."""
+        return largest_gap(self.closed_form, (self.fisher_solve, self.conjugate_gradient))
+
+
+def largest_gap(reference: np.ndarray, routes: tuple[np.ndarray, ...]) -> Any:
+    """``max |route − reference| / max(max |reference|, 1)``: relative for a reference of size
+    above 1, absolute below (a vanishing natural gradient — at an optimum — is compared
+    absolutely, not against its own rounding)."""
+    scale = max(max(abs(entry) for entry in reference.flat), mpmath.mpf(1))
+    return max(
+        max(abs(a - b) for a, b in zip(route.flat, reference.flat, strict=True)) / scale
+        for route in routes
+    )
 
 
 def lqr_natural_gradient_three_ways(
@@ -78,3 +92,108 @@ def lqr_natural_gradient_three_ways(
             field.export(unvec(run.solution, m, n) / variance),
             run.steps,
         )
+
+
+# ------------------------------------------------------------------------------------------------
+# Finite MDPs, tabular softmax
+
+
+@dataclass(frozen=True)
+class SoftmaxNaturalGradientRoutes:
+    """The three (S, A) softmax natural gradients (object arrays of mpf), each projected onto
+    the range of F (the minimum-norm solution of ``F x = ∇C``), the states with d(s) > 0 and the
+    CG steps taken."""
+
+    closed_form: np.ndarray
+    fisher_solve: np.ndarray
+    conjugate_gradient: np.ndarray
+    visited: tuple[bool, ...]
+    conjugate_gradient_steps: int
+
+    def largest_relative_gap(self) -> Any:
+        """``max |route − closed form| / max(max |closed form|, 1)`` over routes 2 and 3."""
+        return largest_gap(self.closed_form, (self.fisher_solve, self.conjugate_gradient))
+
+
+def softmax_natural_gradient_three_ways(
+    mdp: Any, logits: Any, *, digits: int = 50
+) -> SoftmaxNaturalGradientRoutes:
+    """The natural gradient of the tabular softmax policy on a finite MDP three ways:
+
+    1. closed form ``A^π(s, a) / (1 − γ)`` (Kakade 2001; Agarwal et al. 2021, Lemma 15),
+       certified (:func:`pgverify.mdp.trpo.softmax_natural_gradient`);
+    2. explicit solve of ``(F + P₀) x = ∇C`` in certified balls, F the certified softmax Fisher
+       (:func:`pgverify.mdp.trpo.softmax_fisher`) and P₀ the projector onto its null space
+       (per visited state the constant vectors ``11ᵀ/A``; every direction of an unvisited state):
+       since ∇C lies in the range of F, x is the minimum-norm solution;
+    3. conjugate gradient with the Fisher-vector products of
+       :func:`pgverify.trpo.fisher.softmax_fisher_vector_product` at ``digits`` digits (CG from
+       0 stays in the range of F).
+
+    F is singular (softmax is invariant to adding a constant to a state's logits), so routes are
+    compared after projection onto the range of F: per visited state subtract the mean over
+    actions, unvisited states (d(s) = 0, decided exactly from the MDP's graph) are zero.  Values
+    are mpf at ``digits`` digits (balls: their midpoints, radii below 2⁻²⁰⁰).
+    """
+    count(digits, "digits", minimum=1)
+    bits = max(212, int(digits * 3.33) + 64)
+    S, A = mdp.states, mdp.actions
+    uniform = [[Fraction(1, A)] * A for _ in range(S)]
+    # d(s) > 0 for one full-support policy iff for every one: decide it exactly
+    visited = tuple(weight > 0 for weight in evaluate(mdp, uniform).visitation())
+    with ctx.workprec(bits):
+        gradient = softmax_gradient(mdp, logits, bits=bits)
+        flat_gradient = [g for row in gradient for g in row]
+        closed = softmax_natural_gradient(mdp, logits, bits)
+        fisher = softmax_fisher(mdp, logits, bits)
+        for s in range(S):
+            for a in range(A):
+                for b in range(A):
+                    if visited[s]:
+                        fisher[s * A + a, s * A + b] += arb(1) / A
+                    elif a == b:
+                        fisher[s * A + a, s * A + b] += 1
+        solved = fisher.solve(arb_mat(S * A, 1, flat_gradient))
+        policy = softmax_policy(logits, bits)
+        d = evaluate(mdp, policy, BallArithmetic(bits)).native_visitation()
+        field = field_for(digits)
+        with field.context():
+            pi = np.array([[_mpf(p) for p in row] for row in policy], dtype=object)
+            weights = np.array([_mpf(w) for w in d], dtype=object)
+            # ∇C lies in the range of F; projecting removes the rounding of the ball midpoints
+            # off it (a singular CG on an inconsistent right-hand side breaks down)
+            raw = np.array([_mpf(g) for g in flat_gradient], dtype=object).reshape(S, A)
+            b = _project(raw, visited).reshape(-1)
+            norm = mpmath.sqrt(mpmath.fsum(v * v for v in b))
+            run = conjugate_gradient_run(
+                lambda v: softmax_fisher_vector_product(pi, weights, v, precision=digits),
+                b,
+                S * A,
+                tolerance=max(norm, 1) * mpmath.mpf(10) ** (5 - digits),
+                precision=digits,
+            )
+            routes = [
+                np.array([[_mpf(x) for x in row] for row in closed], dtype=object),
+                np.array([_mpf(solved[i, 0]) for i in range(S * A)], dtype=object).reshape(S, A),
+                np.array(list(run.solution), dtype=object).reshape(S, A),
+            ]
+            projected = [field.export(_project(route, visited)) for route in routes]
+    return SoftmaxNaturalGradientRoutes(*projected, visited, run.steps)
+
+
+def _project(table: np.ndarray, visited: tuple[bool, ...]) -> np.ndarray:
+    """Onto the range of the softmax Fisher: visited rows minus their mean, others zero."""
+    out = np.empty(table.shape, dtype=object)
+    for s, row in enumerate(table):
+        mean = mpmath.fsum(row) / len(row)
+        out[s] = [(x - mean) if visited[s] else mpmath.mpf(0) for x in row]
+    return out
+
+
+def _mpf(ball: Any) -> mpmath.mpf:
+    """The midpoint of a ball (or a number) as an mpf, exactly."""
+    midpoint = ball.mid() if hasattr(ball, "mid") else ball
+    if hasattr(midpoint, "man_exp"):
+        mantissa, exponent = (int(part) for part in midpoint.man_exp())
+        return mpmath.ldexp(mpmath.mpf(mantissa), exponent)
+    return mpmath.mpf(midpoint)
