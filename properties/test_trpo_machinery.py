@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgverify.mdp import evaluate, softmax_policy
-from pgverify.mdp.evaluation import BallArithmetic
 from pgverify.mdp.trpo import softmax_fisher
 from pgverify.strategies import (
     finite_mdps,
@@ -341,9 +340,10 @@ def test_softmax_fisher_product_matches_pgverify_mdp_certified_fisher(case):
     mdp, logits, v = case
     with ctx.workprec(212):
         policy = softmax_policy(logits, 212)
-        d = evaluate(mdp, policy, BallArithmetic(212)).native_visitation()
-        product_balls = softmax_fisher_product(policy, d, np.array(v).reshape(mdp.states, -1))
-        fisher = softmax_fisher(mdp, logits)
+        d = list(evaluate(mdp, policy, bits=212).visitation().ball.entries())
+        rows = np.array(list(policy.ball.entries()), dtype=object).reshape(mdp.states, -1)
+        product_balls = softmax_fisher_product(rows, d, np.array(v).reshape(mdp.states, -1))
+        fisher = softmax_fisher(mdp, logits).ball
         for i, value in enumerate(product_balls.reshape(-1)):
             reference = sum((fisher[i, j] * v[j] for j in range(len(v))), arb(0))
             assert value.overlaps(reference)

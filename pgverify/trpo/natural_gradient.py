@@ -23,9 +23,10 @@ import mpmath
 import numpy as np
 from flint import arb, arb_mat, ctx
 
-from pgverify.mdp.evaluation import BallArithmetic, evaluate
-from pgverify.mdp.gradients import softmax_policy
-from pgverify.mdp.trpo import softmax_fisher, softmax_gradient, softmax_natural_gradient
+from pgverify.mdp import validation as mdp_validation
+from pgverify.mdp.evaluation import evaluate
+from pgverify.mdp.gradients import softmax_gradient, softmax_policy
+from pgverify.mdp.trpo import softmax_fisher, softmax_natural_gradient
 from pgverify.trpo.conjugate_gradient import conjugate_gradient_run
 from pgverify.trpo.fisher import (
     linear_gaussian_fisher,
@@ -135,6 +136,8 @@ def softmax_natural_gradient_three_ways(
     actions, unvisited states (d(s) = 0, decided exactly from the MDP's graph) are zero.  Values
     are mpf at ``digits`` digits (balls: their midpoints, radii below 2⁻²⁰⁰).
     """
+    mdp = mdp_validation.finite_mdp(mdp)
+    mdp_validation.logits(logits, mdp=mdp)
     count(digits, "digits", minimum=1)
     bits = max(212, int(digits * 3.33) + 64)
     S, A = mdp.states, mdp.actions
@@ -142,10 +145,9 @@ def softmax_natural_gradient_three_ways(
     # d(s) > 0 for one full-support policy iff for every one: decide it exactly
     visited = tuple(weight > 0 for weight in evaluate(mdp, uniform).visitation())
     with ctx.workprec(bits):
-        gradient = softmax_gradient(mdp, logits, bits=bits)
-        flat_gradient = [g for row in gradient for g in row]
-        closed = softmax_natural_gradient(mdp, logits, bits)
-        fisher = softmax_fisher(mdp, logits, bits)
+        flat_gradient = _balls(softmax_gradient(mdp, logits, bits=bits))
+        closed = np.array(_balls(softmax_natural_gradient(mdp, logits, bits)), dtype=object)
+        fisher = arb_mat(softmax_fisher(mdp, logits, bits).ball)  # a copy: P₀ is added below
         for s in range(S):
             for a in range(A):
                 for b in range(A):
@@ -155,10 +157,11 @@ def softmax_natural_gradient_three_ways(
                         fisher[s * A + a, s * A + b] += 1
         solved = fisher.solve(arb_mat(S * A, 1, flat_gradient))
         policy = softmax_policy(logits, bits)
-        d = evaluate(mdp, policy, BallArithmetic(bits)).native_visitation()
+        d = _balls(evaluate(mdp, policy, bits=bits).visitation())
+        rows = np.array(_balls(policy), dtype=object).reshape(S, A)
         field = field_for(digits)
         with field.context():
-            pi = np.array([[_mpf(p) for p in row] for row in policy], dtype=object)
+            pi = np.array([[_mpf(p) for p in row] for row in rows], dtype=object)
             weights = np.array([_mpf(w) for w in d], dtype=object)
             # ∇C lies in the range of F; projecting removes the rounding of the ball midpoints
             # off it (a singular CG on an inconsistent right-hand side breaks down)
@@ -173,7 +176,7 @@ def softmax_natural_gradient_three_ways(
                 precision=digits,
             )
             routes = [
-                np.array([[_mpf(x) for x in row] for row in closed], dtype=object),
+                np.array([_mpf(x) for x in closed], dtype=object).reshape(S, A),
                 np.array([_mpf(solved[i, 0]) for i in range(S * A)], dtype=object).reshape(S, A),
                 np.array(list(run.solution), dtype=object).reshape(S, A),
             ]
@@ -188,6 +191,12 @@ def _project(table: np.ndarray, visited: tuple[bool, ...]) -> np.ndarray:
         mean = mpmath.fsum(row) / len(row)
         out[s] = [(x - mean) if visited[s] else mpmath.mpf(0) for x in row]
     return out
+
+
+def _balls(enclosure: Any) -> list[Any]:
+    """The balls of a pgverify Enclosure, row-major."""
+    ball = enclosure.ball
+    return list(ball.entries()) if isinstance(ball, arb_mat) else [ball]
 
 
 def _mpf(ball: Any) -> mpmath.mpf:
