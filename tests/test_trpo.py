@@ -16,6 +16,8 @@ from pgverify.trpo import (
     gaussian_kl,
     linear_gaussian_fisher,
     linear_gaussian_fisher_vector_product,
+    linear_gaussian_fisher_vector_product_from_moment,
+    lqr_natural_gradient_three_ways,
     maximal_step,
     maximal_step_parts,
     natural_direction,
@@ -293,7 +295,7 @@ def test_line_search_treats_a_nan_value_as_a_rejection():
     ("call", "message"),
     [
         (lambda: conjugate_gradient(lambda p: p, [1.0, float("nan")], 2), "b has a non-finite"),
-        (lambda: conjugate_gradient(lambda p: p, [1.0], -1), "iterations must be an int >= 0"),
+        (lambda: conjugate_gradient(lambda p: p, [1.0], -1), "iterations must be an int in [0,"),
         (lambda: conjugate_gradient(lambda p: p, [1.0], True), "iterations must be an int"),
         (lambda: conjugate_gradient("A", [1.0], 1), "matvec must be callable"),
         (lambda: conjugate_gradient(lambda p: [1.0, 2.0], [1.0], 1), "expected (1,)"),
@@ -347,6 +349,16 @@ def test_line_search_treats_a_nan_value_as_a_rejection():
             lambda: backtracking_line_search(lambda s: float("nan"), squared, [1.0], 1, 0.5, 1),
             "surrogate(0)",
         ),
+        (lambda: conjugate_gradient(lambda p: p, [[1, 2], [3]], 1), "b could not be read"),
+        (lambda: gaussian_kl([0.0], [[1.0], [1, 2]], [0.0], [[1.0]]), "cov_p could not be read"),
+        (lambda: conjugate_gradient(lambda p: p, [1.0], 1, precision=10**400), "precision must"),
+        (lambda: float_rounding_allowance(10.0, 10**400, 2), "iterations must be an int in"),
+        (lambda: linear_gaussian_fisher(np.eye(2), 1.0, 10**400), "m (the number of inputs)"),
+        (
+            lambda: linear_gaussian_fisher_vector_product_from_moment(np.eye(2), 1.0, V, None),
+            "m (the number of inputs)",
+        ),
+        (lambda: lqr_natural_gradient_three_ways("LQR", np.eye(3)), "problem must be a pgverify"),
     ],
 )
 def test_bad_input_is_named(call, message):

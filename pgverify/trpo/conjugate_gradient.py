@@ -205,7 +205,10 @@ def _condition(condition_number: Any) -> float:
         raise InvalidProblemError(
             f"condition_number must be a real number >= 1, got {condition_number!r}"
         )
-    kappa = float(condition_number)
+    try:
+        kappa = float(condition_number)
+    except OverflowError:
+        kappa = math.inf
     if not (math.isfinite(kappa) and kappa >= 1):
         raise InvalidProblemError(f"condition_number must be finite and >= 1, got {kappa!r}")
     return kappa

@@ -27,12 +27,24 @@ policy gradient*; Schulman et al. (2015), arXiv:1502.05477, Appendix C (Fisher-v
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from pgverify.errors import InvalidProblemError
-from pgverify.trpo.numbers import Field, Precision, field_for, positive_scalar, unvec, vec
+from pgverify.trpo.numbers import (
+    Field,
+    Precision,
+    count,
+    field_for,
+    positive_scalar,
+    unvec,
+    vec,
+)
+
+EXPLICIT_ENTRIES_LIMIT = 10**8
+"""The largest explicit Fisher matrix built (entries); beyond it use the Fisher-vector product."""
 
 
 def state_second_moment(states: Any, *, precision: Precision = "float") -> np.ndarray:
@@ -74,6 +86,7 @@ def linear_gaussian_fisher_vector_product_from_moment(
     field = field_for(precision)
     with field.context():
         moment = _moment(field, second_moment)
+        m = count(m, "m (the number of inputs)", minimum=1)
         matrix, flat = _direction(field, v, "v", (m, moment.shape[0]))
         product = _linear_product(matrix, moment, positive_scalar(field, sigma, "sigma"))
         return field.export(vec(product) if flat else product)
@@ -91,8 +104,9 @@ def linear_gaussian_fisher(
     with field.context():
         moment = _moment(field, second_moment)
         variance = positive_scalar(field, sigma, "sigma")
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise InvalidProblemError(f"m (the number of inputs) must be an int >= 1, got {m!r}")
+        # the explicit matrix has (m n)² entries: refuse sizes no one can hold
+        limit = max(1, EXPLICIT_ENTRIES_LIMIT // moment.shape[0] ** 2)
+        m = count(m, "m (the number of inputs)", minimum=1, maximum=math.isqrt(limit))
         identity = np.eye(int(m), dtype=moment.dtype) if field.tier == "float" else _identity(m)
         return field.export(np.kron(moment, identity) / variance)
 

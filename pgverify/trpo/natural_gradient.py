@@ -23,6 +23,8 @@ import mpmath
 import numpy as np
 from flint import arb, arb_mat, ctx
 
+from pgverify.errors import InvalidProblemError
+from pgverify.lqr import LQR
 from pgverify.mdp import validation as mdp_validation
 from pgverify.mdp.evaluation import evaluate
 from pgverify.mdp.gradients import softmax_gradient, softmax_policy
@@ -33,7 +35,7 @@ from pgverify.trpo.fisher import (
     linear_gaussian_fisher_vector_product_from_moment,
     softmax_fisher_vector_product,
 )
-from pgverify.trpo.numbers import count, field_for, positive_scalar, unvec, vec
+from pgverify.trpo.numbers import MAXIMUM_DIGITS, count, field_for, positive_scalar, unvec, vec
 from pgverify.trpo.step import natural_direction
 
 
@@ -69,7 +71,11 @@ def lqr_natural_gradient_three_ways(
     by the closed form, the explicit Fisher solve and CG with Fisher-vector products, each at
     ``digits`` decimal digits (tier high-precision).  ``sigma`` is the policy variance of the
     Fisher matrix (it cancels)."""
-    field = field_for(count(digits, "digits", minimum=1))
+    if not isinstance(problem, LQR):
+        raise InvalidProblemError(
+            f"problem must be a pgverify.LQR, got {type(problem).__name__} {problem!r:.60}"
+        )
+    field = field_for(count(digits, "digits", minimum=1, maximum=MAXIMUM_DIGITS))
     with field.context():
         variance = positive_scalar(field, sigma, "sigma")
         covariance = field.array(problem.state_covariance(K, precision=digits), "Sigma_K", 2)
@@ -138,7 +144,7 @@ def softmax_natural_gradient_three_ways(
     """
     mdp = mdp_validation.finite_mdp(mdp)
     mdp_validation.logits(logits, mdp=mdp)
-    count(digits, "digits", minimum=1)
+    count(digits, "digits", minimum=1, maximum=MAXIMUM_DIGITS)
     bits = max(212, int(digits * 3.33) + 64)
     S, A = mdp.states, mdp.actions
     uniform = [[Fraction(1, A)] * A for _ in range(S)]

@@ -30,6 +30,8 @@ from pgverify.errors import InvalidProblemError
 Precision = Literal["float", "exact"] | int
 Tier = Literal["float", "high-precision", "exact"]
 GUARD_DIGITS = 10
+MAXIMUM_DIGITS = 10**6
+"""The most mpmath digits accepted (a typo such as 10**40 digits would never finish)."""
 
 
 class Field:
@@ -98,7 +100,7 @@ class FloatField(Field):
         return result
 
     def array(self, value: Any, name: str, ndim: int) -> np.ndarray:
-        raw = np.asarray(value) if not isinstance(value, mpmath.matrix) else None
+        raw = _read_array(value, name, dtype=None) if not isinstance(value, mpmath.matrix) else None
         if raw is not None and raw.dtype.kind in "iuf" and raw.ndim == ndim and raw.size:
             # the fast path: a real numeric array (ints must survive float64 unchanged)
             converted = raw.astype(np.float64)
@@ -226,12 +228,12 @@ def field_for(precision: Any) -> Field:
     elif (
         isinstance(precision, (int, np.integer))
         and not isinstance(precision, bool)
-        and precision >= 1
+        and 1 <= precision <= MAXIMUM_DIGITS
     ):
         return MpmathField(int(precision))
     raise InvalidProblemError(
-        f"precision must be 'float', a positive int (mpmath decimal digits) or 'exact'; "
-        f"got {precision!r}"
+        f"precision must be 'float', an int in [1, {MAXIMUM_DIGITS}] (mpmath decimal digits) or "
+        f"'exact'; got {precision!r}"
     )
 
 
@@ -255,15 +257,18 @@ def _real(value: Any, name: str) -> Any:
     )
 
 
-def _read_array(value: Any, name: str) -> np.ndarray:
+def _read_array(value: Any, name: str, dtype: Any = object) -> np.ndarray:
     if value is None:
         raise InvalidProblemError(f"{name} is required, got None")
     if isinstance(value, mpmath.matrix):
         value = value.tolist()
     try:
-        array = np.asarray(value, dtype=object)
+        array = np.asarray(value, dtype=dtype)
     except Exception as exc:  # ragged nested lists and the like
-        raise InvalidProblemError(f"{name} could not be read as an array: {exc}") from exc
+        raise InvalidProblemError(
+            f"{name} could not be read as an array ({exc}); expected a rectangular array of "
+            "real numbers"
+        ) from exc
     return array
 
 
@@ -276,12 +281,16 @@ def positive_scalar(field: Field, value: Any, name: str, *, allow_zero: bool = F
     return number
 
 
-def count(value: Any, name: str, *, minimum: int = 0) -> int:
-    """A Python int ``>= minimum`` (bools refused)."""
+MAXIMUM_COUNT = 2**53
+"""Counts (iterations, dimensions) above this are refused: float64 could not even hold them."""
+
+
+def count(value: Any, name: str, *, minimum: int = 0, maximum: int = MAXIMUM_COUNT) -> int:
+    """A Python int in ``[minimum, maximum]`` (bools refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise InvalidProblemError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise InvalidProblemError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise InvalidProblemError(f"{name} must be an int in [{minimum}, {maximum}], got {value!r}")
     return int(value)
 
 
