@@ -594,7 +594,13 @@ def test_line_search_rejection_is_reported_with_every_candidate(case):
 # natural gradient three ways
 
 
-@given(lqr_problems_with_gains(n=st.integers(1, 3), discounted=None), st.sampled_from([0.25, 1.0]))
+@given(
+    st.one_of(
+        lqr_problems_with_gains(n=st.integers(1, 3), discounted=None),
+        lqr_problems_with_gains(n=st.integers(1, 3), noisy=True),
+    ),
+    st.sampled_from([0.25, 1.0]),
+)
 @settings(max_examples=8)
 def test_lqr_natural_gradient_three_ways_agree_at_high_precision(case, sigma):
     problem, K = case
