@@ -169,7 +169,7 @@ def residual_bound(condition_number: float, iterations: int) -> float:
     *exact* arithmetic, κ = λ_max/λ_min the condition number of the SPD matrix A (+ λI).
 
     Proof: ``‖x* − x_k‖_A <= 2 ρ^k ‖x*‖_A`` with ``ρ = (√κ − 1)/(√κ + 1)`` (Greenbaum 1997,
-    *Iterative Methods for Solving Linear Systems*, Thm 3.1.1); ``‖r‖₂ = ‖A e‖₂ <= √λ_max ‖e‖_A``
+    *Iterative Methods for Solving Linear Systems*, §3.1); ``‖r‖₂ = ‖A e‖₂ <= √λ_max ‖e‖_A``
     and ``‖x*‖_A = √(bᵀA⁻¹b) <= ‖b‖₂ / √λ_min``.  A theorem for the exact and (up to rounding at
     the digits used) the high-precision tiers; for float64 add :func:`float_rounding_allowance`.
     """
@@ -183,12 +183,12 @@ def float_rounding_allowance(condition_number: float, iterations: int, dimension
     """``16 (k + 1)(d + 1) u (1 + κ)``, u = 2⁻⁵³: an *estimate* (not a bound) of how far a float64
     CG run's true relative residual ``‖b − A x_k‖ / ‖b‖`` may sit above :func:`residual_bound`.
 
-    Why this form: the gap between the true and the recursive residual after k steps is
-    ``O(k u (‖b‖ + ‖A‖ max_j ‖x_j‖))`` (Greenbaum 1997, SIAM J. Matrix Anal. Appl. 18:535–551),
-    ``‖x_j‖₂`` grows monotonically to ``‖x*‖ <= ‖b‖/λ_min`` (Hestenes & Stiefel 1952, Thm 6:3) so
-    ``‖A‖ max ‖x_j‖ <= κ ‖b‖``; the (d + 1) covers the rounding of each length-d inner product
-    and the factor 16 is a safety margin.  Finite-precision CG may also converge *later* than
-    the exact-arithmetic bound says (Greenbaum 1989: it behaves like exact CG on a matrix with
+    Why this form: the gap between the true and the recursive residual after k steps is ``O(k u
+    (‖b‖ + ‖A‖ max_j ‖x_j‖))`` (Greenbaum 1997, SIAM J. Matrix Anal. Appl. 18:535–551), ``‖x_j‖₂``
+    grows monotonically to ``‖x*‖ <= ‖b‖/λ_min`` (Hestenes & Stiefel 1952; Steihaug 1983), so ``‖A‖
+    max ‖x_j‖ <= κ ‖b‖``; the (d + 1) covers the rounding of each length-d inner product and the
+    factor 16 is a safety margin.  Finite-precision CG may also converge *later* than the
+    exact-arithmetic bound says (Greenbaum 1989: it behaves like exact CG on a matrix with
     eigenvalues in small clusters around A's), which this allowance does not model: the sum
     ``residual_bound + float_rounding_allowance`` is an estimate, reliable for κ ≪ 1/u.
     """
