@@ -13,8 +13,8 @@ valid set and no health check trips:
   draw an MDP together with a matching policy.
 
 Conventions (the LQR class and ``docs/user-guide.md``): A (n, n), B (n, m), Q, Σ0 (n, n), R (m, m),
-gains K (m, n) with ``u = −Kx``; an MDP has S states and A actions, transitions P[s][a][s'],
-costs c[s][a], a tabular policy π[s][a] = π(a|s) and logits θ[s][a].  Entries are multiples of
+gains K (m, n) with ``u = −Kx``; an MDP has S states and A actions, transitions ``P[s][a][s']``,
+costs ``c[s][a]``, a tabular policy ``π[s][a] = π(a|s)`` and logits ``θ[s][a]``.  Entries are multiples of
 1/8 (then scaled), so shrunk counterexamples are readable; everything shrinks towards the
 simplest case (γ = 1, no noise, n = 1, uniform probabilities).
 
@@ -261,7 +261,7 @@ def finite_mdps(
     states: SizeArgument = DEFAULT_STATES, actions: SizeArgument = DEFAULT_ACTIONS
 ) -> st.SearchStrategy[FiniteMDP]:
     """Finite MDPs with S = ``states`` states and A = ``actions`` actions (ints >= 1 or
-    strategies of them): rational transition probabilities P[s][a][s'], costs c[s][a] (in
+    strategies of them): rational transition probabilities ``P[s][a][s']``, costs ``c[s][a]`` (in
     [-8, 8], denominators <= 4), γ ∈ {1/2, 3/4, 9/10} and an initial distribution."""
     return _finite_mdps(_size_strategy(states, "states"), _size_strategy(actions, "actions"))
 
@@ -282,7 +282,7 @@ def _finite_mdps(
 
 
 def tabular_policies(mdp: FiniteMDP, allow_zero: bool = True) -> st.SearchStrategy[list]:
-    """Tabular policies for ``mdp``: (S, A) nested lists of exact Fractions, π[s][a] = π(a|s),
+    """Tabular policies for ``mdp``: (S, A) nested lists of exact Fractions, ``π[s][a] = π(a|s)``,
     each row a probability vector (zero entries unless ``allow_zero=False``)."""
     checked = _checked_mdp(mdp)
     rows = rational_distributions(checked.actions, allow_zero=allow_zero)
@@ -291,7 +291,7 @@ def tabular_policies(mdp: FiniteMDP, allow_zero: bool = True) -> st.SearchStrate
 
 def softmax_logits(mdp: FiniteMDP) -> st.SearchStrategy[list]:
     """Logit tables for tabular softmax policies of ``mdp``: (S, A) nested lists of floats
-    θ[s][a], multiples of 1/4 in [-3, 3], with π(a|s) = exp θ[s][a] / Σ_b exp θ[s][b]."""
+    ``θ[s][a]``, multiples of 1/4 in [-3, 3], with ``π(a|s) = exp θ[s][a] / Σ_b exp θ[s][b]``."""
     checked = _checked_mdp(mdp)
     logit = st.integers(-12, 12).map(lambda k: k / 4)
     row = st.lists(logit, min_size=checked.actions, max_size=checked.actions)

@@ -33,7 +33,8 @@ of the LQR derivations at a random problem and compare them with the certified o
 def render_markdown(results: list[Derivation]) -> str:
     parts = [HEADER]
     for result in results:
-        parts.append(f"## `{result.name}` — {result.title}\n")
+        # the explicit anchor lets other pages link to a derivation by its name
+        parts.append(f"## `{result.name}` — {result.title} {{#{result.name}}}\n")
         parts.append("```text\n" + result.to_text(with_time=False) + "\n```\n")
         parts.append("```latex\n" + result.to_latex() + "\n```\n")
     return "\n".join(parts)
