@@ -2,7 +2,7 @@
 
 A page may hold a section that depends on another page being part of the site:
 
-    <!-- if-page: checks.md -->text linking to [checks](checks.md)<!-- else -->other text<!-- end-if -->
+    <!-- if-page: checks.md -->see [checks](checks.md)<!-- else -->coming soon<!-- end-if -->
 
 The first text is kept when ``docs/checks.md`` exists at build time, the second otherwise, so a
 page can point at documentation that lands on another branch without a broken link in between.
@@ -32,6 +32,4 @@ def resolve_conditionals(markdown: str, exists: Any) -> str:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    return resolve_conditionals(
-        markdown, lambda path: files.get_file_from_path(path) is not None
-    )
+    return resolve_conditionals(markdown, lambda path: files.get_file_from_path(path) is not None)

@@ -14,9 +14,9 @@ valid set and no health check trips:
 
 Conventions (the LQR class and ``docs/user-guide.md``): A (n, n), B (n, m), Q, Σ0 (n, n), R (m, m),
 gains K (m, n) with ``u = −Kx``; an MDP has S states and A actions, transitions ``P[s][a][s']``,
-costs ``c[s][a]``, a tabular policy ``π[s][a] = π(a|s)`` and logits ``θ[s][a]``.  Entries are multiples of
-1/8 (then scaled), so shrunk counterexamples are readable; everything shrinks towards the
-simplest case (γ = 1, no noise, n = 1, uniform probabilities).
+costs ``c[s][a]``, a tabular policy ``π[s][a] = π(a|s)`` and logits ``θ[s][a]``.  Entries are
+multiples of 1/8 (then scaled), so shrunk counterexamples are readable; everything shrinks towards
+the simplest case (γ = 1, no noise, n = 1, uniform probabilities).
 
 Every builder checks its arguments when it is called and raises
 :class:`pgverify.InvalidProblemError` naming the argument; sizes or flags drawn from a
