@@ -1,9 +1,14 @@
-"""The Python examples of the README and the docs run as written, and every figure they quote is
-the one a run prints.
+"""The Python examples of the README and of every page of docs/ run as written, and every figure
+they quote is the one a run prints.
 
-Convention: a figure of a result (certified digits, a radius, ...) appears in a document only as
-the comment ``# prints: <text>`` after a ``print(...)`` in a python block; running the blocks must
-print exactly those lines, in order.
+Conventions:
+
+* every fenced block opened with ```` ```python ```` runs, in order, in one namespace per
+  document; a block that must not run (output, a fragment) is fenced as ```` ```text ````,
+  ```` ```bash ```` etc., or preceded by the line ``<!-- not run: REASON -->``;
+* a figure of a result (certified digits, a radius, ...) appears in a document only as the
+  comment ``# prints: <text>`` after a ``print(...)`` in a python block; running the blocks must
+  print exactly those lines, in order.
 """
 
 import contextlib
@@ -14,7 +19,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", ROOT / "docs" / "user-guide.md", ROOT / "docs" / "convergence.md"]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+"""The README and every page of the site (a page added later is collected without editing this)."""
+
+PAGES_WITH_EXAMPLES = ["README.md", "quickstart.md", "tiers.md", "user-guide.md", "estimators.md"]
+"""Pages whose examples are their point: losing every python block is a failure."""
+
+NOT_RUN = "<!-- not run:"
 
 PRINTS = re.compile(r"#\s*prints:\s*(.*?)\s*$")
 """The annotation of the line a ``print`` writes."""
@@ -25,8 +36,15 @@ QUOTED_FIGURE = re.compile(
 """A figure of a result written into prose or a comment by hand (digits, radii, speed-ups)."""
 
 
+def python_blocks_of(text: str) -> list[str]:
+    """The python blocks of a Markdown text that run: those not preceded by a not-run marker."""
+    fenced = r"(?P<before>[^\n]*)\n```python\n(?P<body>.*?)```"
+    blocks = re.finditer(fenced, "\n" + text, flags=re.S)
+    return [block["body"] for block in blocks if not block["before"].startswith(NOT_RUN)]
+
+
 def python_blocks(path: Path) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+    return python_blocks_of(path.read_text())
 
 
 def quoted_prints(path: Path) -> list[str]:
@@ -54,8 +72,19 @@ def runs() -> dict[str, tuple[dict, str]]:
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
 def test_every_python_example_runs(path, runs):
-    assert python_blocks(path), f"{path.name} has no python example"
     assert path.name in runs
+
+
+@pytest.mark.parametrize("name", PAGES_WITH_EXAMPLES)
+def test_the_pages_made_of_examples_keep_them(name):
+    path = ROOT / name if name == "README.md" else ROOT / "docs" / name
+    assert len(python_blocks(path)) >= 2, f"{name} has lost its examples"
+
+
+def test_a_block_marked_not_run_is_skipped_and_the_others_are_collected():
+    text = "a\n```python\nrun()\n```\n<!-- not run: output -->\n```python\nskip()\n```\n"
+    assert python_blocks_of(text) == ["run()\n"]
+    assert python_blocks_of("```python\nfirst()\n```\n") == ["first()\n"]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
