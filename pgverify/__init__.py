@@ -1,6 +1,7 @@
 """pgverify: the reference test oracle for policy-gradient RL and policy optimisation for control.
 
-Tiers of truth: exact, certified, high-precision, statistical, float (see docs/ and DESIGN).
+Tiers of truth: exact, certified, high-precision, statistical, float (docs/tiers.md); the
+formulas: docs/mathematics.md.
 
 * :class:`LQR` — the LQR oracle (float, mpmath, certified balls);
 * :class:`FiniteMDP` and :mod:`pgverify.mdp` — finite MDPs in exact arithmetic;

@@ -1,9 +1,9 @@
 """`pgverify report`: run the LQR oracle on a system and verify its identities.
 
 For each system: the certified enclosures of every closed form (certified digits, max radius),
-and the identities of DESIGN.md §2, each decided in ball arithmetic — two enclosures that do not
-overlap *prove* a violation; overlapping enclosures with radii below the stated tolerance are
-reported as verified.
+and the identities of docs/mathematics.md §LQR, each decided in ball arithmetic — two enclosures
+that do not overlap *prove* a violation; overlapping enclosures with radii below the stated
+tolerance are reported as verified.
 """
 
 from __future__ import annotations

@@ -354,6 +354,8 @@ def derive(name: str, **sizes: int) -> Derivation:
 
 
 def available() -> list[Entry]:
+    """Every registered derivation (name, title, default sizes, builder), sorted by name — the
+    list ``pgverify derive --list`` prints and docs/derivations.md is generated from."""
     _load_all()
     return [REGISTRY[name] for name in sorted(REGISTRY)]
 

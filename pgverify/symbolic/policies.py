@@ -34,7 +34,7 @@ LogDensity = Callable[[sympy.Matrix, sympy.Matrix, Any], sympy.Expr]
 
 def gaussian_log_density(u: sympy.Matrix, mean: sympy.Matrix, variance: Any) -> sympy.Expr:
     """log N(u; mean, variance · I): the policy density every score and Fisher matrix here is
-    differentiated from (σ is a variance, as in the seed)."""
+    differentiated from (σ is a variance: docs/mathematics.md §Conventions)."""
     m = u.rows
     gap = u - mean
     return -(gap.T * gap)[0, 0] / (2 * variance) - sympy.Rational(m, 2) * sympy.log(
