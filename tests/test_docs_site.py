@@ -233,8 +233,8 @@ def test_every_page_of_the_navigation_exists_and_every_page_is_in_it():
     navigation = set(re.findall(r"^\s+- (?:[^:\n]+: )?(\S+\.md)$", config, re.M))
     pages = {path.name for path in (ROOT / "docs").glob("*.md")}
     assert navigation <= pages
-    # pages of other branches (checks.md, trpo.md) join the navigation when they are merged
-    assert pages - navigation <= {"checks.md", "trpo.md"}
+    # mkdocs.yml sets validation.omitted_files: warn, so the strict build fails on these too
+    assert pages - navigation == set(), "add the page to the nav of mkdocs.yml"
 
 
 def test_a_conditional_section_keeps_the_branch_for_an_existing_page():
