@@ -138,6 +138,7 @@ DOCUMENTED_MODULES = [
     "pgverify.mdp",
     "pgverify.mdp.trpo",
     "pgverify.estimators",
+    "pgverify.expectation",
     "pgverify.strategies",
     "pgverify.symbolic",
 ]

@@ -148,7 +148,8 @@ def gae(
         values: same shape, ``values[t] = V(x_t)``.
         next_values: same shape, ``next_values[t] = V(x_{t+1})`` of the true next state (also at a
             truncation).
-        terminated, truncated: same shape, bool or 0/1.
+        terminated: same shape, bool or 0/1: the episode ended at step t (no bootstrap).
+        truncated: same shape, bool or 0/1: a time limit cut it at step t (bootstrap).
         gamma: discount γ ∈ (0, 1].
         lam: λ ∈ [0, 1].
 
