@@ -13,7 +13,9 @@ def write_section(section: str, block: str) -> None:
     if section in text:
         head, _, tail = text.partition(section)
         following = tail.find("\n## ")
-        text = head + block + (tail[following + 1 :] if following >= 0 else "")
+        rest = tail[following + 1 :] if following >= 0 else ""
+        # a blank line before the next heading, or Markdown reads it as a row of the last table
+        text = head + (block.rstrip("\n") + "\n\n" + rest if rest else block)
     else:
         text = text.rstrip("\n") + "\n\n" + block
     RESULTS.write_text(text)

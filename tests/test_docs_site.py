@@ -3,7 +3,9 @@ conditional sections resolve, the site's configuration names pages that exist, a
 project cites a document the project does not contain."""
 
 import importlib
+import importlib.util
 import inspect
+import itertools
 import re
 from pathlib import Path
 
@@ -247,3 +249,33 @@ def test_a_conditional_section_keeps_the_branch_for_an_existing_page():
 def test_a_conditional_section_without_else_disappears_for_a_missing_page():
     text = "a <!-- if-page: trpo.md -->see [t](trpo.md)<!-- end-if -->b"
     assert resolve_conditionals(text, lambda page: False) == "a b"
+
+
+# ------------------------------------------------------------------------------------------------
+# The benchmarks page (benchmarks/RESULTS.md, included verbatim)
+# ------------------------------------------------------------------------------------------------
+
+
+def results_file_module():
+    spec = importlib.util.spec_from_file_location(
+        "results_file", ROOT / "benchmarks" / "results_file.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_heading_of_the_recorded_results_follows_a_blank_line():
+    """Otherwise Markdown reads a heading after a table as one more row of the table."""
+    lines = (ROOT / "benchmarks" / "RESULTS.md").read_text().splitlines()
+    glued = [line for before, line in itertools.pairwise(lines) if line.startswith("#") and before]
+    assert glued == []
+
+
+def test_replacing_a_recorded_section_keeps_a_blank_line_before_the_next(tmp_path, monkeypatch):
+    results_file = results_file_module()
+    monkeypatch.setattr(results_file, "RESULTS", tmp_path / "RESULTS.md")
+    results_file.write_section("## A", "## A\n\n| x |\n|---|\n| 1 |\n")
+    results_file.write_section("## B", "## B\n\ntext\n")
+    results_file.write_section("## A", "## A\n\n| x |\n|---|\n| 2 |\n")
+    assert "| 2 |\n\n## B" in (tmp_path / "RESULTS.md").read_text()
