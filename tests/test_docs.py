@@ -29,10 +29,18 @@ PAGES_WITH_EXAMPLES = [
     "user-guide.md",
     "finite-mdps.md",
     "estimators.md",
+    "trpo.md",
 ]
 """Pages whose examples are their point: losing every python block is a failure."""
 
 NOT_RUN = "<!-- not run:"
+
+UNQUOTED_PRINTS = {
+    "trpo.md": "TODO(lead): docs/trpo.md (trpo branch) prints outcome.reason without a "
+    "'# prints:' annotation; add it, then delete this entry.",
+}
+"""Pages whose printed output is not yet quoted, each with the reason; the exclusion fails
+(``test_every_unquoted_print_exclusion_is_still_needed``) once the page is annotated."""
 
 PRINTS = re.compile(r"#\s*prints:\s*(.*?)\s*$")
 """The annotation of the line a ``print`` writes."""
@@ -94,10 +102,18 @@ def test_a_block_marked_not_run_is_skipped_and_the_others_are_collected():
     assert python_blocks_of("```python\nfirst()\n```\n") == ["first()\n"]
 
 
-@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in DOCUMENTS if p.name not in UNQUOTED_PRINTS], ids=lambda p: p.name
+)
 def test_every_quoted_output_is_what_the_run_prints(path, runs):
     _, printed = runs[path.name]
     assert printed.splitlines() == quoted_prints(path)
+
+
+@pytest.mark.parametrize("name", sorted(UNQUOTED_PRINTS))
+def test_every_unquoted_print_exclusion_is_still_needed(name, runs):
+    _, printed = runs[name]
+    assert printed.splitlines() != quoted_prints(ROOT / "docs" / name)
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
