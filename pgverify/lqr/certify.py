@@ -292,7 +292,9 @@ class StabilityCertificate:
         ``√γ·ρ(A) < 1``)."""
         with ctx.workprec(CERTIFICATE_BITS):
             margin = arb((self.decrease / self.weight_upper).lower())
-            return float_upper(((1 - margin) / arb(self.gamma)).sqrt())
+            bound = float_upper(((1 - margin) / arb(self.gamma)).sqrt())
+        # √γ·ρ < 1 is proved: for γ = 1 the bound is never above 1
+        return min(bound, 1.0) if self.gamma == 1.0 else bound
 
     def stein_error_bound(self, residual_norm: arb, gamma: float) -> arb:
         """A rigorous upper bound of ‖X‖ where ``X = Res + γ' op(X)``, ‖Res‖ ≤ residual_norm,
@@ -333,8 +335,8 @@ def certify_stability(
     except CertificationError:
         if bits <= CERTIFICATE_BITS:
             raise
-    weight = doubling_weight(A.mid(), gamma, bits)
     try:
+        weight = doubling_weight(A.mid(), gamma, bits)
         return _verify_weight(A, weight, gamma, bits)
     except CertificationError as failure:
         raise CertificationError(

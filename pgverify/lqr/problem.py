@@ -172,6 +172,8 @@ class LQR:
             with ar.context():
                 closed = ar.matrix(self.A) - ar.matrix(self.B) @ ar.matrix(K)
                 eigenvalues = mpmath.eig(closed, left=False, right=False)
+                if isinstance(eigenvalues, tuple):  # mpmath returns (E, ER, EL) for 1×1
+                    eigenvalues = eigenvalues[0]
                 largest = max(abs(value) for value in eigenvalues)
                 return bool(ar.scalar(gamma) * largest**2 < 1)
         try:
