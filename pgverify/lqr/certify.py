@@ -602,15 +602,3 @@ def _certify_stability_float(
         Z = arb_mat(inverse_factor.tolist())
         w_min = arb((arb(inner) / _norm_one_times_inf_upper(Z)).lower())
         return _certificate_from_bounds(d, w_min, w_max, arb(trace_float), gamma, W)
-
-
-def certify_positive_definite(matrix: np.ndarray, name: str) -> float:
-    """A rigorous positive lower bound (as a float) of λ_min of a symmetric float matrix, or a
-    :class:`CertificationError` naming the matrix."""
-    with ctx.workprec(CERTIFICATE_BITS):
-        bound = lambda_min_lower(arb_mat(np.asarray(matrix, dtype=float).tolist()))
-        if bound is None:
-            raise CertificationError(
-                f"could not certify that {name} is positive definite in ball arithmetic"
-            )
-        return float_lower(bound)

@@ -22,6 +22,7 @@ from pgverify.lqr.certify import (
     certify_stability_float,
 )
 from pgverify.lqr.closed_forms import GainEvaluation, ModelData, finite_horizon
+from pgverify.lqr.stein import SteinSolver
 from pgverify.precision import (
     Arithmetic,
     BallArithmetic,
@@ -94,6 +95,7 @@ class LQR:
         self.gamma = validation.discount(gamma)
         self.noise = validation.noise_variance(noise)
         self._evaluations: OrderedDict[tuple, GainEvaluation] = OrderedDict()
+        self._optima: dict[tuple, tuple[Any, Any, Arithmetic]] = {}
 
     def __repr__(self) -> str:
         """Python source that rebuilds this problem exactly.
@@ -202,25 +204,45 @@ class LQR:
             return any(discount * abs(value) ** 2 > 1 for value in eigenvalues)
 
     def _stability_certificate(self, K: Any, ar: Arithmetic, gamma: float) -> StabilityCertificate:
-        """A ball-arithmetic certificate of ``√γ·ρ(A − BK) < 1`` (float64 weight, then one
-        computed at the working precision); raises NotStabilizingError when the float64
-        estimate is already outside, CertificationError when nothing is proved."""
+        """A certificate of ``√γ·ρ(A − BK) < 1`` in ball arithmetic; raises NotStabilizingError
+        when the float64 estimate is already outside, CertificationError when nothing is
+        proved."""
         float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
         radius = self.spectral_radius(float_K)
         _require_in_domain(radius, gamma)
         with ar.context(), _float_estimate_on_failure(radius, gamma):
             gain = ar.matrix(K) if isinstance(K, np.ndarray) else K
             closed = ar.matrix(self.A) - ar.matrix(self.B) @ gain
-            return certify_stability(closed.m, ar.to_float(closed), gamma, ar.working_bits)
+            return self._certify_closed_loop(closed, ar, None, gamma)
 
-    def _require_stabilizing(self, K: Any, ar: Arithmetic) -> StabilityCertificate | None:
-        """Raise NotStabilizingError unless K is in the domain ``√γ·ρ(A − BK) < 1`` (proved, in
-        certified mode: the certificate is returned)."""
-        if isinstance(ar, BallArithmetic):
-            return self._stability_certificate(K, ar, self.gamma)
+    def _certify_closed_loop(
+        self, closed: Any, ar: Arithmetic, solver: SteinSolver | None, gamma: float
+    ) -> StabilityCertificate:
+        """A certificate of ``√γ·ρ < 1`` for every matrix in the enclosure ``closed``.
+
+        On the BLAS engine (a fixed-point enclosure: a float matrix and a Frobenius radius) the
+        float64 certificate with rigorous error bounds comes first, its weight from ``solver``
+        (a SteinSolver of a nearby float matrix; built here if None); ball arithmetic at the
+        working precision is the fallback, and the only route for Arb ball matrices."""
+        float_closed = ar.to_float(closed)
+        if isinstance(ar, FixedPointArithmetic):
+            with ar.context():
+                deviation = (closed - ar.matrix(float_closed)).norm_upper().to_float_upper()
+            if solver is None:
+                solver = SteinSolver(float_closed, gamma)
+            try:
+                return certify_stability_float(float_closed, deviation, solver, gamma)
+            except CertificationError:
+                with ar.context():
+                    return certify_stability(closed.to_arb_mat(), float_closed, gamma)
+        with ar.context():
+            return certify_stability(closed.m, float_closed, gamma, ar.working_bits)
+
+    def _require_stabilizing(self, K: Any, ar: Arithmetic) -> None:
+        """(float and high-precision tiers) NotStabilizingError unless the float64 estimate of
+        ``√γ·ρ(A − BK)`` is below 1."""
         float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
         _require_in_domain(self.spectral_radius(float_K), self.gamma)
-        return None
 
     def _require_infinite_horizon(self) -> None:
         """InvalidProblemError for γ = 1 with noise: every infinite-horizon quantity is infinite."""
@@ -243,20 +265,25 @@ class LQR:
             if cached is not None:
                 self._evaluations.move_to_end(key)
                 return cached
-        if isinstance(ar, BallArithmetic) and key is not None and self._use_blas_engine(ar):
-            evaluation = self._blas_certified_evaluation(K, ar.working_bits)
-        elif isinstance(ar, MpmathArithmetic) and isinstance(K, np.ndarray):
+        if isinstance(ar, MpmathArithmetic) and isinstance(K, np.ndarray):
             # the high-precision tier at a float gain: the same closed forms on exact limb
             # products (BLAS speed), exported as mpmath numbers at the digits asked
-            _require_radius_below_one(self.spectral_radius(K))
+            if not approximate:
+                self._require_stabilizing(K, ar)
             fast = FixedPointHighPrecision(ar.digits, max(self.n, self.m))
             with fast.context():
                 evaluation = GainEvaluation(ModelData(fast, self), K, None, approximate=approximate)
-        else:
-            certificate = None if approximate else self._require_stabilizing(K, ar)
+        elif approximate or not isinstance(ar, BallArithmetic):
+            if not approximate:
+                self._require_stabilizing(K, ar)
             with ar.context():
                 model = ModelData(ar, self)
-            evaluation = GainEvaluation(model, K, certificate, approximate=approximate)
+            evaluation = GainEvaluation(model, K, None, approximate=approximate)
+        elif key is not None and self._use_blas_engine(ar):
+            engine = FixedPointArithmetic(ar.working_bits, max(self.n, self.m))
+            evaluation = self._certified_evaluation(engine, K)
+        else:
+            evaluation = self._certified_evaluation(ar, K)
         if key is not None:
             self._evaluations[key] = evaluation
             while len(self._evaluations) > EVALUATION_CACHE_SIZE:
@@ -269,28 +296,23 @@ class LQR:
             return size >= BLAS_ENGINE_MIN_DIMENSION and Layout.supports(ar.working_bits, size)
         return ar.engine == "blas"
 
-    def _blas_certified_evaluation(self, K: np.ndarray, bits: int) -> GainEvaluation:
-        """The certified closed forms at a float gain K, computed with exact limb products on
-        float64 BLAS (:mod:`pgverify.fixedpoint`) and a float64 Lyapunov certificate with
-        rigorous rounding-error bounds; the certificate falls back to ball arithmetic (at the
-        working precision) when the float one is not accurate enough."""
-        fast = FixedPointArithmetic(bits, max(self.n, self.m))
-        with fast.context():
-            model = ModelData(fast, self)
-            evaluation = GainEvaluation(model, K, None)
-            closed = evaluation.closed_loop
-            float_closed = closed.to_float()
-            deviation = (closed - fast.matrix(float_closed)).norm_upper().to_float_upper()
-        radius = evaluation.solver.spectral_radius
+    def _certified_evaluation(
+        self, engine: Arithmetic, K: Any, solver: SteinSolver | None = None
+    ) -> GainEvaluation:
+        """The certified closed forms at K (a float array or a point of ``engine``) in a
+        certified arithmetic: Arb balls, or exact limb products on float64 BLAS
+        (:class:`pgverify.fixedpoint.FixedPointArithmetic`), with the certificate of
+        :meth:`_certify_closed_loop`.  ``solver`` (a SteinSolver of a nearby float closed loop)
+        spares the eigendecomposition."""
+        with engine.context():
+            model = ModelData(engine, self)
+            evaluation = GainEvaluation(model, K, None, solver=solver)
+        radius = evaluation.solver.spectral_radius  # float64 estimate of ρ(A − BK)
         _require_in_domain(radius, self.gamma)
-        try:
-            certificate = certify_stability_float(
-                float_closed, deviation, evaluation.solver, self.gamma
+        with _float_estimate_on_failure(radius, self.gamma):
+            evaluation.certificate = self._certify_closed_loop(
+                evaluation.closed_loop, engine, evaluation.solver, self.gamma
             )
-        except CertificationError:
-            with _float_estimate_on_failure(radius, self.gamma), fast.context():
-                certificate = certify_stability(closed.to_arb_mat(), float_closed, self.gamma)
-        evaluation.certificate = certificate
         return evaluation
 
     def _compute(
@@ -422,11 +444,14 @@ class LQR:
     # ----------------------------------------------------------------------------------------
 
     def optimal_gain(self, precision: PrecisionSpec = "float") -> Any:
-        """K* = γ(R + γBᵀX*B)⁻¹BᵀX*A for the stabilising solution X* of the DARE.
+        """K* = γ(R + γBᵀX*B)⁻¹BᵀX*A for the stabilising solution X* of the DARE (stabilising:
+        ``√γ·ρ(A − BK*) < 1``; K* minimises C over that domain).
 
-        Certified mode returns an enclosure proved by the two-sided bound of
-        :mod:`pgverify.lqr.riccati` (needs Q ≻ 0) or raises CertificationError.  Raises
-        InvalidProblemError when (A, B) is not stabilisable."""
+        Needs (√γA, B) stabilisable and (√γA, Q) detectable (Q ⪰ 0 may be singular, e.g.
+        Q = CᵀC); InvalidProblemError names the offending mode otherwise.  Certified mode
+        returns an enclosure proved by the order-interval argument of
+        :mod:`pgverify.lqr.riccati` or raises CertificationError.  The optimum is computed once
+        per precision and kept."""
         return self._optimum(precision)[0]
 
     def optimal_value_matrix(self, precision: PrecisionSpec = "float") -> Any:
@@ -435,9 +460,7 @@ class LQR:
 
     def optimal_cost(self, precision: PrecisionSpec = "float") -> Any:
         """C(K*) = tr(X* Σ0) (+ the noise constant)."""
-        self._require_infinite_horizon()
-        ar = arithmetic_for(precision)
-        _, value = self._optimum_native(ar)
+        _, value, ar = self._optimum_native(arithmetic_for(precision))
         with ar.context():
             model = ModelData(ar, self)
             total = ar.trace(value @ model.Sigma0)
@@ -446,14 +469,18 @@ class LQR:
             return ar.export(total)
 
     def _optimum(self, precision: PrecisionSpec) -> tuple[Any, Any]:
-        self._require_infinite_horizon()
-        ar = arithmetic_for(precision)
-        gain, value = self._optimum_native(ar)
+        gain, value, ar = self._optimum_native(arithmetic_for(precision))
         with ar.context():
             return ar.export(gain), ar.export(value)
 
-    def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
-        return riccati.optimal_solution(self, ar)
+    def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any, Arithmetic]:
+        """(K*, X*, the arithmetic they are in), cached per tier, bits and engine (the report
+        and users ask for K*, X* and C(K*) in turn)."""
+        self._require_infinite_horizon()
+        key = (ar.tier, ar.working_bits, getattr(ar, "engine", None))
+        if key not in self._optima:
+            self._optima[key] = riccati.optimal_solution(self, ar)
+        return self._optima[key]
 
 
 def _domain_text(gamma: float) -> str:

@@ -37,10 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
-from flint import arb, arb_mat, ctx
+from flint import arb, arb_mat
 
 from pgverify.errors import CertificationError, InvalidProblemError, NotStabilizingError
-from pgverify.lqr.certify import certify_stability, lambda_min_lower
+from pgverify.fixedpoint import FixedPointArithmetic, from_arb_mat
+from pgverify.lqr.certify import lambda_min_lower
+from pgverify.lqr.closed_forms import ModelData
+from pgverify.lqr.stein import SteinSolver
 from pgverify.precision import Arithmetic, BallArithmetic, BallMatrix
 
 if TYPE_CHECKING:
@@ -53,9 +56,6 @@ LOWER_SHIFT_FACTOR = 2
 
 LOWER_SHIFT_ATTEMPTS = 6
 """Each failed attempt multiplies δ by 4."""
-
-GUARD_BITS = 64
-"""Extra precision of the Riccati residuals that place the lower end of the interval."""
 
 RANK_TOLERANCE = 1e-10
 """Relative singular-value threshold of the float64 PBH rank tests."""
@@ -114,168 +114,279 @@ def check_detectable(A: np.ndarray, Q: np.ndarray) -> None:
 
 
 def float_optimal_gain(problem: LQR) -> tuple[np.ndarray, np.ndarray]:
-    """(K*, X*) in float64, after the stabilisability and detectability tests of (√γA, B, Q)."""
+    """(K*, X*) in float64 (see :func:`_float_solution`)."""
+    K, X, _ = _float_solution(problem, with_solver=False)
+    return K, X
+
+
+def _float_solution(
+    problem: LQR, *, with_solver: bool
+) -> tuple[np.ndarray, np.ndarray, SteinSolver | None]:
+    """(K*, X*) in float64 and, if asked, a SteinSolver of A − BK* (its eigendecomposition also
+    gives ρ).  (√γA, B) must be stabilisable and (√γA, Q) detectable: a stabilising solution
+    proves stabilisability, so the PBH test of (A, B) runs only to name the mode when scipy
+    fails; detectability is tested unless Q ≻ 0 (which implies it)."""
     A, B, Q, R, gamma = problem.A, problem.B, problem.Q, problem.R, problem.gamma
     root = np.sqrt(gamma)
-    check_stabilisable(root * A, B)
-    check_detectable(root * A, Q)
+    if not _positive_definite(Q):
+        check_detectable(root * A, Q)
     try:
         X = scipy.linalg.solve_discrete_are(root * A, root * B, Q, R)
     except (np.linalg.LinAlgError, ValueError) as exc:
+        check_stabilisable(root * A, B)
         raise InvalidProblemError(
             f"the Riccati equation has no stabilising solution that scipy can compute ({exc}); "
             "expected (A, B) stabilisable and (A, Q) detectable"
         ) from exc
     X = 0.5 * (X + X.T)
     K = gamma * np.linalg.solve(R + gamma * B.T @ X @ B, B.T @ X @ A)
-    radius = float(np.max(np.abs(np.linalg.eigvals(A - B @ K))))
+    solver = None
+    if not np.all(np.isfinite(K)):
+        radius = np.inf
+    elif with_solver:
+        solver = SteinSolver(A - B @ K, gamma)
+        radius = solver.spectral_radius
+    else:
+        radius = float(np.max(np.abs(np.linalg.eigvals(A - B @ K))))
     if not root * radius < 1.0:
+        check_stabilisable(root * A, B)
         raise NotStabilizingError(
             f"scipy's Riccati solution is not stabilising: sqrt(gamma) rho(A - BK*) = "
             f"{root * radius:.6g} (gamma = {gamma}, rho = {radius:.6g}); expected < 1 (the "
             "problem is too close to losing stabilisability or detectability)",
             spectral_radius=radius,
         )
-    return K, X
+    return K, X, solver
 
 
-def optimal_solution(problem: LQR, ar: Arithmetic) -> tuple[Any, Any]:
-    """(K*, X*) in the arithmetic ``ar`` (rigorous enclosures in balls)."""
-    K, X = float_optimal_gain(problem)
+def _positive_definite(matrix: np.ndarray) -> bool:
+    """Q ≻ 0 with a relative margin (float64 eigenvalues)."""
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    return bool(eigenvalues[0] > 1e-8 * max(abs(eigenvalues[-1]), np.finfo(float).tiny))
+
+
+def optimal_solution(problem: LQR, ar: Arithmetic) -> tuple[Any, Any, Arithmetic]:
+    """(K*, X*) in the arithmetic ``ar`` (rigorous enclosures in certified arithmetic, on the
+    BLAS engine when ``problem`` chooses it) and the arithmetic they are in."""
     if ar.tier == "float":
-        return K, X
-    K = _newton(problem, ar, K)
-    if not isinstance(ar, BallArithmetic):
-        evaluation = problem._evaluation(K, ar)
-        with ar.context():
-            return evaluation.policy_iteration_gain(), evaluation.value_matrix
-    return _certified_solution(problem, ar, K)
+        K, X = float_optimal_gain(problem)
+        return K, X, ar
+    K, X, solver = _float_solution(problem, with_solver=True)
+    assert solver is not None
+    if isinstance(ar, BallArithmetic):
+        engine: Arithmetic = ar
+        if problem._use_blas_engine(ar):
+            engine = FixedPointArithmetic(ar.working_bits, max(problem.n, problem.m))
+        gain, value = _certified_solution(problem, engine, K, X, solver)
+        return gain, value, engine
+    gain, value, size = refine_optimum(problem, ar, K, X, solver)
+    if size > 2.0 ** (-ar.working_bits / 2):
+        raise CertificationError(
+            f"Newton's method on the Riccati equation stalled at relative correction "
+            f"{size:.2e} at {ar.working_bits} bits; the problem is too ill-conditioned for the "
+            "float64 inner solver"
+        )
+    problem._require_stabilizing(gain, ar)
+    return gain, value, ar
 
 
-def _newton(problem: LQR, ar: Arithmetic, K: np.ndarray) -> Any:
-    """Policy iteration in the arithmetic ``ar`` from the float gain, until K stops changing.
+def refine_optimum(
+    problem: LQR, ar: Arithmetic, K: np.ndarray, X: np.ndarray, solver: SteinSolver
+) -> tuple[Any, Any, float]:
+    """Newton's method on the Riccati equation (Kleinman 1968; Hewer 1971) as defect
+    correction in the arithmetic ``ar``, from the float solution (K, X).  Each step computes,
+    in ``ar``, with A_K = A − BK,
 
-    Works on exact points (ball midpoints): nothing here is claimed rigorous; the certified
-    interval is built afterwards around the final gain."""
-    target = max(2.0 ** (-ar.working_bits), 1e-300)
+        S = Q + KᵀRK + γA_KᵀXA_K − X      (X → P_K: the Stein residual),
+        F = RK − γBᵀXA_K = (R + γBᵀXB)K − γBᵀXA      (K → K(X): the gain defect),
+
+    and corrects ``X ← X + Δ`` with ``Δ − γA_KᵀΔA_K = S``, then (F with the new X)
+    ``K ← K − G⁻¹F``, by float64 solvers fixed once (``solver``, a SteinSolver of the float
+    A − BK, and G from the float X): each step gains about as many digits as float64 has, as
+    in iterative refinement.  The products XA_K, A_KᵀXA_K, RK, KᵀRK are updated with the
+    corrections (float64 matrices, on the BLAS engine multiplied only down to the absolute
+    precision needed), so no step multiplies two full-precision matrices.  Points only (ball
+    midpoints): nothing here is claimed rigorous.  Returns (K, X, the last relative
+    correction)."""
+    curvature = problem.R + problem.gamma * problem.B.T @ X @ problem.B
+    target = 2.0 ** (2 - ar.working_bits)
     with ar.context():
+        m = ModelData(ar, problem)
         gain = ar.matrix(K)
-    scale = max(float(np.max(np.abs(K), initial=0.0)), 1.0)
-    for _ in range(MAX_NEWTON_STEPS):
-        evaluation = problem._evaluation(gain, ar, approximate=True)
-        with ar.context():
-            following = ar.point(evaluation.policy_iteration_gain())
-            change = float(np.max(np.abs(ar.to_float(following - gain)), initial=0.0))
-        gain = following
-        if change <= target * scale:
-            return gain
-    return gain
-
-
-def riccati_residual(model: Any, ar: BallArithmetic, X: BallMatrix) -> tuple[BallMatrix, Any]:
-    """``Ric(X) = Q + γAᵀXA − γ²(BᵀXA)ᵀ G⁻¹ (BᵀXA) − X`` (symmetrised: the exact value is
-    symmetric for symmetric X) and ``G = R + γBᵀXB``, in balls."""
-    m = model
-    XA = X @ m.A
-    cross = m.B.T @ XA
-    curvature = m.R + (m.B.T @ X @ m.B) * m.gamma
-    correction = cross.T @ ar.solve(curvature, cross)
-    residual = m.Q + (m.A.T @ XA) * m.gamma - correction * (m.gamma * m.gamma) - X
-    return _symmetrised(residual), curvature
-
-
-def _symmetrised(matrix: BallMatrix) -> BallMatrix:
-    """``(M + Mᵀ)/2``: contains every symmetric matrix that M contains."""
-    return BallMatrix((matrix.m + matrix.m.transpose()) * arb(0.5))
-
-
-def _row_sum_upper(matrix: arb_mat) -> arb:
-    """An upper bound of ``max_i Σ_j |M_ij|`` ≥ ‖M‖₂ for every symmetric M in the ball."""
-    n = matrix.nrows()
-    sums = [sum((abs(matrix[i, j]) for j in range(n)), arb(0)) for i in range(n)]
-    return max(arb(total.upper()) for total in sums)
-
-
-def _certified_solution(problem: LQR, ar: BallArithmetic, K: Any) -> tuple[Any, Any]:
-    """Enclosures of (K*, X*) by the order interval of the module docstring."""
-    evaluation = problem._evaluation(K, ar)
-    certificate = evaluation.certificate
-    with ar.context():
-        model = evaluation.model
-        upper = evaluation.value_matrix
-        weight = certificate.weight_ball()
-    with ctx.workprec(ar.working_bits + GUARD_BITS):
-        centre = _newton_kleinman_point(model, ar, upper.m.mid(), evaluation.solver)
-        start, _ = riccati_residual(model, ar, BallMatrix(centre))
-        # never 0: Ric(X_low) ⪰ 0 must be proved with a positive margin
-        floor = arb(2) ** (-ar.working_bits - GUARD_BITS) * (1 + _row_sum_upper(centre))
-        shift = LOWER_SHIFT_FACTOR * (_row_sum_upper(start.m) + floor) / certificate.decrease
-        lower = _lower_solution(model, ar, centre, weight, arb(shift.upper()))
-    with ar.context():
-        X_ball = BallMatrix(_interval_ball(lower, upper.m))
-        curvature = model.R + (model.B.T @ X_ball @ model.B) * model.gamma
-        gain = ar.solve(curvature, (model.B.T @ X_ball @ model.A) * model.gamma)
-        closed = model.A - model.B @ gain
-        if not all(entry.is_finite() for entry in gain.m.entries()):
-            raise CertificationError(
-                f"the certified optimal gain is not finite at {ar.working_bits} bits; "
-                "try Certified(bits=...) with more bits"
+        value = ar.matrix(_symmetric_part(X))
+        closed = m.A - m.B @ gain
+        weighted_gain = m.R @ gain
+        quadratic_gain = gain.T @ weighted_gain  # KᵀRK
+        value_closed = value @ closed  # X A_K
+        quadratic_value = closed.T @ value_closed  # A_Kᵀ X A_K
+        previous = size = np.inf
+        for _ in range(MAX_NEWTON_STEPS):
+            stein = m.Q + quadratic_gain + quadratic_value * m.gamma - value
+            value_step = _symmetric_part(solver.solve(_symmetric_part(ar.to_float(stein)), "value"))
+            increment = ar.increment(value_step, of=value)
+            value = ar.point(value + increment)
+            moved = increment @ closed
+            value_closed = ar.point(value_closed + moved)
+            quadratic_value = ar.point(quadratic_value + closed.T @ moved)
+            defect = weighted_gain - (m.B.T @ value_closed) * m.gamma
+            gain_step = -np.linalg.solve(curvature, ar.to_float(defect))
+            step = ar.increment(gain_step, of=gain)
+            # K ← K + ΔK: A_K ← A_K − BΔK, and (X symmetric) A_KᵀX = (XA_K)ᵀ
+            input_step = m.B @ step
+            weighted_step = m.R @ step
+            quadratic_gain = ar.point(
+                quadratic_gain + gain.T @ weighted_step + step.T @ (weighted_gain + weighted_step)
             )
+            weighted_gain = ar.point(weighted_gain + weighted_step)
+            gain = ar.point(gain + step)
+            closed = ar.point(closed - input_step)
+            previous_value_closed = value_closed
+            value_closed = ar.point(value_closed - value @ input_step)
+            quadratic_value = ar.point(
+                quadratic_value - previous_value_closed.T @ input_step - input_step.T @ value_closed
+            )
+            size = max(_relative(value_step, X), _relative(gain_step, K))
+            if not np.isfinite(size):
+                raise CertificationError(
+                    "Newton's method on the Riccati equation produced non-finite corrections"
+                )
+            # stop when the next correction would be below the target (the corrections shrink
+            # by a constant factor), or when they stop shrinking near the working precision
+            if size <= target or (np.isfinite(previous) and size * (size / previous) <= target):
+                break
+            if size > 0.5 * previous and size < 2.0**-40:
+                break
+            previous = size
+    return gain, value, size
+
+
+def _symmetric_part(matrix: np.ndarray) -> np.ndarray:
+    return 0.5 * (matrix + matrix.T)
+
+
+def _relative(step: np.ndarray, reference: np.ndarray) -> float:
+    scale = max(float(np.max(np.abs(reference), initial=0.0)), np.finfo(float).tiny)
+    return float(np.max(np.abs(step), initial=0.0)) / scale
+
+
+def _ball(value: Any) -> arb_mat:
+    """An arb_mat enclosing a matrix of either certified arithmetic."""
+    return value.m if isinstance(value, BallMatrix) else value.to_arb_mat()
+
+
+def _certified_solution(
+    problem: LQR, ar: Arithmetic, K: np.ndarray, X: np.ndarray, solver: SteinSolver
+) -> tuple[Any, Any]:
+    """Enclosures of (K*, X*) by the order interval of the module docstring, in a certified
+    arithmetic ``ar`` (Arb balls, or the BLAS engine).  With X̃, L the refined points,
+    ``S = T_L(X̃) − X̃``, ``F(X) = G(X)L − γBᵀXA = RL − γBᵀXA_L`` (A_L = A − BL) and W the
+    Lyapunov weight of A_L (``W − γA_LᵀWA_L ⪰ dI``, ``W ⪯ w_max I``), no linear solve and only
+    seven matrix products and no Stein solve are needed:
+
+    * lower end ``X_low = X̃ − δW``: by (*), ``Ric(X) = T_L(X) − X − FᵀG⁻¹F``, and
+      ``T_L(X_low) − X_low = S + δ(W − γA_LᵀWA_L) ⪰ S + δdI``, so
+      ``λ_min Ric(X_low) ≥ δd − ‖S‖_F − ‖F(X_low)‖_F² / λ_min G(X_low)``;
+    * perturbations, for ``X = X̃ + Y``: ``F(X) = F(X̃) − γBᵀYA_L`` and
+      ``G(X) = G(X̃) + γBᵀYB``, so ``‖F(X)‖ ≤ ‖F(X̃)‖ + γ‖B‖‖Y‖‖A_L‖`` and
+      ``λ_min G(X) ≥ λ_min G(X̃) − γ‖B‖²‖Y‖`` (Frobenius norms bound spectral ones);
+    * upper end: ``P_L − X̃`` solves ``E = S + γA_LᵀEA_L``, so ``‖P_L − X̃‖_F ≤ ε``, the
+      certificate's Stein error bound for ‖S‖_F;
+    * the interval ``X_low ⪯ X ⪯ P_L``: ``0 ⪯ X − X_low ⪯ D`` gives ``|X − X_low − D/2|_ij ≤
+      √(D_ii D_jj)/2``, so X lies within ``tr(D)/2`` (Frobenius) of ``X_low + D/2``, where
+      ``tr D ≤ √n ε + δ tr W``;
+    * the gain: ``K(X) − L = G(X)⁻¹F(X)``, so ``‖K(X) − L‖_F ≤ ‖F(X)‖_F / λ_min G(X)``.
+    """
+    gain, centre, _ = refine_optimum(problem, ar, K, X, solver)
+    with ar.context():
+        model = ModelData(ar, problem)
+        bounds = _PointBounds(model, ar, gain, centre)
+        # one certificate for every gain within ρ_K of L: it serves A − BL here and, when the
+        # final gain enclosure fits inside (the usual case), A − BK for every K in it
+        gain_reach = arb((arb(2) ** (-ar.working_bits // 2) * (1 + ar.norm_upper(gain))).upper())
+        closed_reach = model.A - model.B @ ar.widen(gain, gain_reach)
+    try:
+        certificate = problem._certify_closed_loop(closed_reach, ar, solver, problem.gamma)
+    except CertificationError as failure:
+        raise CertificationError(
+            f"could not certify sqrt(gamma) rho(A - BK) < 1 at the refined optimal gain: {failure}"
+        ) from failure
+    with ar.context():
+        weight = _weight_in(ar, certificate)
+        floor = arb(2) ** (-ar.working_bits) * (1 + ar.norm_upper(centre))
+        decrease, weight_norm = certificate.decrease, certificate.weight_upper
+        shift = arb((LOWER_SHIFT_FACTOR * (bounds.stein + floor) / decrease).upper())
+        for _ in range(LOWER_SHIFT_ATTEMPTS):
+            defect, smallest = bounds.at_distance(shift * weight_norm)
+            if smallest > 0 and shift * decrease - bounds.stein - defect * defect / smallest > 0:
+                break
+            shift = shift * 4
+        else:
+            raise CertificationError(
+                f"could not certify a lower solution of the Riccati equation (Ric(X) >= 0) at "
+                f"{ar.working_bits} bits; try Certified(bits=...) with more bits"
+            )
+        # P_L − X̃ solves E = S + γA_LᵀEA_L: ‖P_L − X̃‖_F ≤ ε (the certificate's Stein bound)
+        error = certificate.stein_error_bound(bounds.stein, problem.gamma)
+        # D = P_L − X_low = (P_L − X̃) + δW: tr D ≤ √n ε + δ tr W; X* lies within tr(D)/2 of
+        # X_low + D/2 = (X̃ − δW/2) + (P_L − X̃)/2
+        trace_gap = arb(problem.n).sqrt() * error + shift * ar.trace(weight)
+        middle = centre - weight * (shift * 0.5)
+        middle_point = ar.point(middle)
+        reach = trace_gap * 0.5 + error * 0.5 + ar.norm_upper(middle - middle_point)
+        reach = arb(reach.upper())
+        value = ar.widen(middle_point, reach)
+        defect, smallest = bounds.at_distance(ar.norm_upper(middle_point - centre) + reach)
+        if not smallest > 0:
+            raise CertificationError(
+                f"could not certify R + gamma B^T X B > 0 on the enclosure of X* at "
+                f"{ar.working_bits} bits; try Certified(bits=...) with more bits"
+            )
+        gain_radius = arb((defect / smallest).upper())
+        optimal_gain = ar.widen(gain, gain_radius)
+        closed = model.A - model.B @ optimal_gain
+    if not gain_radius <= gain_reach:
         try:
-            certify_stability(closed.m, ar.to_float(closed), problem.gamma, ar.working_bits)
+            problem._certify_closed_loop(closed, ar, solver, problem.gamma)
         except CertificationError as failure:
             raise CertificationError(
                 f"could not certify that the Riccati solution is the stabilising one: {failure}"
             ) from failure
-    return gain, X_ball
+    return optimal_gain, value
 
 
-def _newton_kleinman_point(model: Any, ar: BallArithmetic, point: arb_mat, solver: Any) -> arb_mat:
-    """An exact symmetric point nearer X* than ``point``: one Newton step on the Riccati
-    equation, ``X⁺ = X + Δ`` with ``Δ − γA_KᵀΔA_K = Ric(X)`` solved in float64 (Kleinman 1968;
-    the correction only needs a few correct digits).  Not claimed rigorous: it only centres the
-    interval."""
-    point = _symmetrised(BallMatrix(point)).m.mid()
-    residual, _ = riccati_residual(model, ar, BallMatrix(point))
-    float_residual = ar.to_float(BallMatrix(residual.m.mid()))
-    step = solver.solve(0.5 * (float_residual + float_residual.T), "value")
-    step = 0.5 * (step + step.T)
-    if not np.all(np.isfinite(step)):
-        return point
-    return (point + arb_mat(step.tolist())).mid()
+class _PointBounds:
+    """Rigorous bounds at the refined points (L, X̃) and their perturbations (see
+    :func:`_certified_solution`): ``stein`` ≥ ‖T_L(X̃) − X̃‖_F, and :meth:`at_distance`."""
+
+    def __init__(self, model: Any, ar: Arithmetic, gain: Any, X: Any) -> None:
+        closed = model.A - model.B @ gain
+        weighted_gain = model.R @ gain
+        value_closed = X @ closed
+        stein = model.Q + gain.T @ weighted_gain + (closed.T @ value_closed) * model.gamma - X
+        BX = model.B.T @ X
+        defect = weighted_gain - (BX @ closed) * model.gamma
+        curvature = model.R + (BX @ model.B) * model.gamma
+        self.closed_loop = closed
+        smallest = lambda_min_lower(_ball((curvature + curvature.T) * 0.5))
+        self.stein = arb(ar.norm_upper(stein).upper())
+        self.defect = ar.norm_upper(defect)
+        self.curvature = smallest if smallest is not None else arb(-1)
+        self.gamma = arb(model.float_gamma)
+        self.B = ar.norm_upper(model.B)
+        self.closed = ar.norm_upper(closed)
+
+    def at_distance(self, distance: arb) -> tuple[arb, arb]:
+        """For every X with ‖X − X̃‖_F ≤ distance: an upper bound of ‖F(X)‖_F and a lower bound
+        of λ_min G(X) (not positive when positivity is not proved)."""
+        defect = self.defect + self.gamma * self.B * distance * self.closed
+        smallest = self.curvature - self.gamma * self.B * self.B * distance
+        return arb(defect.upper()), arb(smallest.lower())
 
 
-def _lower_solution(
-    model: Any, ar: BallArithmetic, point: arb_mat, weight: arb_mat, shift: arb
-) -> arb_mat:
-    """An exact symmetric X_low = point − δ·weight with ``Ric(X_low) ⪰ 0`` and
-    ``R + γBᵀX_lowB ≻ 0`` proved in balls (δ = shift, then 4× larger on each failure)."""
-    for _ in range(LOWER_SHIFT_ATTEMPTS):
-        lower = _symmetrised(BallMatrix((point - weight * shift).mid())).m.mid()
-        residual, curvature = riccati_residual(model, ar, BallMatrix(lower))
-        if lambda_min_lower(residual.m) is not None and lambda_min_lower(curvature.m) is not None:
-            return lower
-        shift = shift * 4
-    raise CertificationError(
-        f"could not certify a lower solution of the Riccati equation (Ric(X) >= 0) at "
-        f"{ar.working_bits} bits; try Certified(bits=...) with more bits"
-    )
-
-
-def _interval_ball(lower: arb_mat, upper: arb_mat) -> arb_mat:
-    """A ball matrix containing every symmetric X with ``lower ⪯ X ⪯ U`` for every U in the
-    ball ``upper``: with ``0 ⪯ X − lower ⪯ D = U − lower``, ``0 ≤ X_ii − lower_ii ≤ D_ii`` and
-    ``|X_ij − lower_ij| ≤ √(D_ii D_jj)`` (a PSD matrix's entries are bounded by its diagonal)."""
-    n = lower.nrows()
-    gap = upper - lower
-    diagonal = [arb(max(gap[i, i].upper(), arb(0))) for i in range(n)]
-    entries = []
-    for i in range(n):
-        for j in range(n):
-            if i == j:
-                half = diagonal[i] * arb(0.5)
-                entries.append(lower[i, i] + half + arb(0, arb(half.upper())))
-            else:
-                reach = arb((diagonal[i] * diagonal[j]).sqrt().upper())
-                entries.append(lower[i, j] + arb(0, reach))
-    return arb_mat(n, n, entries)
+def _weight_in(ar: Arithmetic, certificate: Any) -> Any:
+    """The certificate's exact Lyapunov weight W as a matrix of ``ar``."""
+    if isinstance(certificate.weight, np.ndarray):
+        return ar.matrix(certificate.weight)
+    if isinstance(ar, FixedPointArithmetic):
+        return from_arb_mat(certificate.weight, ar.layout)
+    return BallMatrix(certificate.weight)
