@@ -146,3 +146,56 @@ def test_rank_tests_are_scale_invariant():
     check_detectable(A, 1e-150 * np.eye(2))
     with pytest.raises(InvalidProblemError, match="not detectable"):
         check_detectable(A, 1e-150 * np.diag([0.0, 1.0]))
+
+
+def test_blas_engine_optimum_at_n_24_agrees_with_scipy_and_carries_50_digits():
+    """n = 24 (the automatic choice is the BLAS engine): K*, X* and C(K*) against scipy's
+    float solution (float-level agreement is all scipy offers)."""
+    import scipy.linalg
+
+    from pgverify.lqr.examples import random_stabilisable_system
+
+    problem, _ = random_stabilisable_system(24, 12, seed=1)
+    X = scipy.linalg.solve_discrete_are(problem.A, problem.B, problem.Q, problem.R)
+    K = np.linalg.solve(problem.R + problem.B.T @ X @ problem.B, problem.B.T @ X @ problem.A)
+    gain = problem.optimal_gain("certified")
+    value = problem.optimal_value_matrix("certified")
+    cost = problem.optimal_cost("certified")
+    assert np.max(np.abs(gain.mid - K)) <= 1e-12 * np.max(np.abs(K))
+    assert np.max(np.abs(value.mid - X)) <= 1e-12 * np.max(np.abs(X))
+    assert abs(cost.mid - np.trace(X)) <= 1e-12 * np.trace(X)
+    assert min(gain.digits, value.digits, cost.digits) >= 50
+
+
+@pytest.mark.parametrize("gamma", [1.0, 0.9])
+def test_both_engines_give_overlapping_optima(gamma):
+    from pgverify.lqr.examples import random_stabilisable_system
+
+    base, _ = random_stabilisable_system(4, 2, seed=3)
+    problem = LQR(base.A, base.B, base.Q, base.R, gamma=gamma)
+    for quantity in ("optimal_gain", "optimal_value_matrix", "optimal_cost"):
+        arb_engine = getattr(problem, quantity)(Certified(engine="arb"))
+        blas_engine = getattr(problem, quantity)(Certified(engine="blas"))
+        assert arb_engine.overlaps(blas_engine)
+
+
+def test_the_optimum_is_computed_once_per_precision(monkeypatch):
+    from pgverify.lqr import riccati
+
+    calls = []
+    solve = riccati.optimal_solution
+    monkeypatch.setattr(riccati, "optimal_solution", lambda *a: calls.append(1) or solve(*a))
+    problem = LQR(**SINGULAR_Q_CASE)
+    problem.optimal_gain("certified")
+    problem.optimal_value_matrix("certified")
+    problem.optimal_cost("certified")
+    assert len(calls) == 1
+    problem.optimal_gain(Certified(bits=300))
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("bits", [128, 400])
+def test_certified_optimum_precision_follows_the_bits(bits):
+    problem = LQR(**SINGULAR_Q_CASE)
+    gain = problem.optimal_gain(Certified(bits=bits))
+    assert gain.digits >= bits * 0.30103 - 8

@@ -7,28 +7,30 @@ is stabilisable and (√γA, Q) detectable (both checked, with clear errors); it
 ``P_K ⪰ X*`` for every gain K of the domain, so K* is the optimal gain there.
 
 * float: :func:`scipy.linalg.solve_discrete_are` on (√γA, √γB, Q, R).
-* high precision / certified: Newton's method on the Riccati equation, i.e. policy iteration
-  (Hewer 1971), from the float solution, run in the target arithmetic until K stops changing.
-* certified: an order interval.  Write ``T_L(X) = Q + LᵀRL + γA_LᵀXA_L`` (A_L = A − BL) and
-  ``Ric(X) = Q + γAᵀXA − γ²AᵀXB G(X)⁻¹ BᵀXA − X``, ``G(X) = R + γBᵀXB``.  Completing the square,
+* high precision / certified: Newton's method on the Riccati equation as defect correction
+  (:func:`refine_optimum`) from the float solution, in the target arithmetic.
+* certified: an order interval around the refined points (L, X̃).  Write
+  ``T_L(X) = Q + LᵀRL + γA_LᵀXA_L`` (A_L = A − BL), ``G(X) = R + γBᵀXB``,
+  ``K(X) = γG(X)⁻¹BᵀXA`` and ``Ric(X) = T_{K(X)}(X) − X`` (the Riccati residual).  Completing
+  the square,
 
-      T_L(X) = X + Ric(X) + (L − K(X))ᵀ G(X) (L − K(X)),    K(X) = γ G(X)⁻¹ BᵀXA.      (*)
+      T_L(X) = X + Ric(X) + (L − K(X))ᵀ G(X) (L − K(X)).      (*)
 
-  1. *Upper end*: the certified value matrix P_K̃ of the final Newton gain K̃ (a domain gain).
-  2. *Lower end*: ``X_low = X̃ − δW`` (X̃ the midpoint of P_K̃, W the Lyapunov weight of
-     A − BK̃, δ a few times ‖Ric(X̃)‖), with ``Ric(X_low) ⪰ 0`` and ``G(X_low) ≻ 0`` proved in
-     balls.  By (*), ``T_L(X_low) ⪰ X_low`` for every L, so ``P_L − X_low ⪰ γA_Lᵀ(P_L −
-     X_low)A_L`` and ``P_L ⪰ X_low`` for every domain gain L.
-  3. *Stability of the whole interval*: 𝒳, a ball matrix containing every symmetric X with
-     ``X_low ⪯ X ⪯ P_K̃`` (``|X_ij − X_low,ij| ≤ √(D_ii D_jj)``, D = P_K̃ − X_low), gives the ball
-     gain 𝒦 = K(𝒳), and a Lyapunov certificate proves ``√γ·ρ(A − BL) < 1`` for every L ∈ 𝒦.
-  Then policy iteration from K̃ stays in the interval: ``L_{j+1} = K(P_{L_j}) ∈ 𝒦`` is a domain
-  gain, ``P_{L_{j+1}} ⪯ P_{L_j}`` (Hewer: by (*), the difference solves a Stein equation with a
-  PSD right-hand side) and ``P_{L_{j+1}} ⪰ X_low`` (step 2).  The decreasing, bounded sequence
-  converges to a solution X∞ of the DARE in 𝒳 whose gain lies in 𝒦 — a stabilising solution.
-  Two stabilising solutions coincide (by (*), their difference solves a Stein inequality both
-  ways), so X* = X∞ ∈ 𝒳 and K* ∈ 𝒦.  No assumption on Q beyond Q ⪰ 0: Q ⪰ 0 singular (Q = CᵀC)
-  is certified the same way.  See docs/certified-lqr.md §4.
+  1. *Lower end*: ``X_low = X̃ − δW`` with ``Ric(X_low) ⪰ 0`` and ``G(X_low) ≻ 0`` proved.  By
+     (*), ``T_M(X_low) ⪰ X_low`` for every gain M, so ``P_M − X_low ⪰ γA_Mᵀ(P_M − X_low)A_M``
+     and ``P_M ⪰ X_low`` for every domain gain M.
+  2. *Upper end*: P_L, enclosed through the Stein residual of X̃ (L is a certified domain gain).
+  3. *Stability of the whole interval*: 𝒳, an enclosure of every symmetric X with
+     ``X_low ⪯ X ⪯ P_L``, gives an enclosure 𝒦 ⊇ K(𝒳), and a Lyapunov certificate proves
+     ``√γ·ρ(A − BM) < 1`` for every M ∈ 𝒦.
+  Then policy iteration from L stays in the interval: ``L_{j+1} = K(P_{L_j}) ∈ 𝒦`` is a domain
+  gain, ``P_{L_{j+1}} ⪯ P_{L_j}`` (Hewer 1971: by (*), the difference solves a Stein equation
+  with a PSD right-hand side) and ``P_{L_{j+1}} ⪰ X_low`` (step 1).  The decreasing, bounded
+  sequence converges to a solution X∞ of the DARE in 𝒳 whose gain lies in 𝒦 — a stabilising
+  solution.  Two stabilising solutions coincide (by (*), their difference solves a Stein
+  inequality both ways), so X* = X∞ ∈ 𝒳 and K* ∈ 𝒦.  No assumption on Q beyond Q ⪰ 0: a
+  singular Q (Q = CᵀC) is certified the same way.  The bounds that make each step cheap are in
+  :func:`_certified_solution`; see docs/certified-lqr.md §4.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 MAX_NEWTON_STEPS = 30
 
 LOWER_SHIFT_FACTOR = 2
-"""δ = LOWER_SHIFT_FACTOR · (bound of |Ric(X̃)|) / d for the lower end of the interval."""
+"""δ = LOWER_SHIFT_FACTOR · ‖T_L(X̃) − X̃‖_F / d for the lower end of the interval."""
 
 LOWER_SHIFT_ATTEMPTS = 6
 """Each failed attempt multiplies δ by 4."""
@@ -376,8 +378,9 @@ class _PointBounds:
         self.closed = ar.norm_upper(closed)
 
     def at_distance(self, distance: arb) -> tuple[arb, arb]:
-        """For every X with ‖X − X̃‖_F ≤ distance: an upper bound of ‖F(X)‖_F and a lower bound
-        of λ_min G(X) (not positive when positivity is not proved)."""
+        """For every X with ‖X − X̃‖₂ ≤ distance (a Frobenius bound will do): an upper bound of
+        ‖F(X)‖_F and a lower bound of λ_min G(X) (not positive when positivity is not
+        proved)."""
         defect = self.defect + self.gamma * self.B * distance * self.closed
         smallest = self.curvature - self.gamma * self.B * self.B * distance
         return arb(defect.upper()), arb(smallest.lower())
