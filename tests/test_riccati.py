@@ -199,3 +199,28 @@ def test_certified_optimum_precision_follows_the_bits(bits):
     problem = LQR(**SINGULAR_Q_CASE)
     gain = problem.optimal_gain(Certified(bits=bits))
     assert gain.digits >= bits * 0.30103 - 8
+
+
+@pytest.mark.parametrize("exponent", [-1000, -900, 900])
+@pytest.mark.parametrize("precision", ["float", 30, "certified"])
+def test_optimum_is_exactly_covariant_under_extreme_weight_scales(exponent, precision):
+    """Q, R → 2^e Q, 2^e R leaves K* unchanged and multiplies X* by 2^e (scipy alone fails
+    near 1e±270); the certified enclosures of the scaled problem contain the scaled exact
+    values, here checked against the enclosures of the unscaled problem."""
+    scale = 2.0**exponent
+    problem = LQR(**SINGULAR_Q_CASE)
+    weights = dict(SINGULAR_Q_CASE, Q=scale * SINGULAR_Q_CASE["Q"], R=scale * SINGULAR_Q_CASE["R"])
+    scaled = LQR(**weights)
+    if precision == "certified":
+        with ctx.workprec(400):
+            assert scaled.optimal_gain(precision).ball.overlaps(
+                problem.optimal_gain(precision).ball
+            )
+            reference = problem.optimal_value_matrix(precision).ball * arb(2) ** exponent
+            assert scaled.optimal_value_matrix(precision).ball.overlaps(reference)
+        return
+    gain = np.array(scaled.optimal_gain(precision).tolist(), dtype=float)
+    value = np.array(scaled.optimal_value_matrix(precision).tolist(), dtype=float)
+    reference_value = np.array(problem.optimal_value_matrix(precision).tolist(), dtype=float)
+    assert np.allclose(gain, np.array(problem.optimal_gain(precision).tolist(), dtype=float))
+    assert np.allclose(np.ldexp(value, -exponent), reference_value)

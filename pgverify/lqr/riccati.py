@@ -35,6 +35,7 @@ is stabilisable and (√γA, Q) detectable (both checked, with clear errors); it
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -169,7 +170,45 @@ def _positive_definite(matrix: np.ndarray) -> bool:
 
 def optimal_solution(problem: LQR, ar: Arithmetic) -> tuple[Any, Any, Arithmetic]:
     """(K*, X*) in the arithmetic ``ar`` (rigorous enclosures in certified arithmetic, on the
-    BLAS engine when ``problem`` chooses it) and the arithmetic they are in."""
+    BLAS engine when ``problem`` chooses it) and the arithmetic they are in.
+
+    Scaling Q and R by s scales X* by s and leaves K* unchanged, so the equation is solved for
+    Q/s, R/s with s the power of two nearest their largest entry (exact: no rounding), and X*
+    multiplied back by s (exact): weights near 1e±270 are as easy as weights near 1."""
+    scale = _weight_scale(problem)
+    if scale == 0:
+        gain, value, engine = _optimal_solution(problem, ar)
+        return gain, value, engine
+    scaled = type(problem)(
+        problem.A,
+        problem.B,
+        np.ldexp(problem.Q, -scale),
+        np.ldexp(problem.R, -scale),
+        problem.Sigma0,
+        problem.gamma,
+        problem.noise,
+    )
+    gain, value, engine = _optimal_solution(scaled, ar)
+    if engine.tier == "float":
+        return gain, np.ldexp(value, scale), engine
+    with engine.context():
+        return gain, value * engine.scalar(math.ldexp(1.0, scale)), engine
+
+
+def _weight_scale(problem: LQR) -> int:
+    """e with 2^e near the largest entry of Q and R, when dividing by it is exact (0 otherwise,
+    or when no scaling is needed)."""
+    largest = max(float(np.max(np.abs(problem.Q))), float(np.max(np.abs(problem.R))))
+    exponent = math.frexp(largest)[1]
+    if abs(exponent) < 64:
+        return 0
+    for matrix in (problem.Q, problem.R):
+        if not np.array_equal(np.ldexp(np.ldexp(matrix, -exponent), exponent), matrix):
+            return 0
+    return exponent
+
+
+def _optimal_solution(problem: LQR, ar: Arithmetic) -> tuple[Any, Any, Arithmetic]:
     if ar.tier == "float":
         K, X = float_optimal_gain(problem)
         return K, X, ar
