@@ -224,3 +224,13 @@ def test_optimum_is_exactly_covariant_under_extreme_weight_scales(exponent, prec
     reference_value = np.array(problem.optimal_value_matrix(precision).tolist(), dtype=float)
     assert np.allclose(gain, np.array(problem.optimal_gain(precision).tolist(), dtype=float))
     assert np.allclose(np.ldexp(value, -exponent), reference_value)
+
+
+def test_an_exactly_solved_riccati_equation_gets_an_exact_enclosure():
+    """A = 0, B = 0: X* = Q and K* = 0 exactly; the refined point solves the equation exactly,
+    so the order interval has width 0 (δ = 0) and the enclosures are points."""
+    problem = LQR(np.zeros((2, 2)), np.zeros((2, 1)), np.diag([0.25, 0.5]), np.eye(1))
+    value = problem.optimal_value_matrix("certified")
+    gain = problem.optimal_gain("certified")
+    assert value.contains(np.diag([0.25, 0.5])) and value.max_radius == 0.0
+    assert gain.contains(np.zeros((1, 2))) and gain.max_radius == 0.0

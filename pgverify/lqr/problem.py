@@ -238,11 +238,11 @@ class LQR:
         with ar.context():
             return certify_stability(closed.m, float_closed, gamma, ar.working_bits)
 
-    def _require_stabilizing(self, K: Any, ar: Arithmetic) -> None:
+    def _require_stabilizing(self, K: Any, ar: Arithmetic, name: str = "K") -> None:
         """(float and high-precision tiers) NotStabilizingError unless the float64 estimate of
         ``√γ·ρ(A − BK)`` is below 1."""
         float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
-        _require_in_domain(self.spectral_radius(float_K), self.gamma)
+        _require_in_domain(self.spectral_radius(float_K), self.gamma, name)
 
     def _require_infinite_horizon(self) -> None:
         """InvalidProblemError for γ = 1 with noise: every infinite-horizon quantity is infinite."""
@@ -254,9 +254,12 @@ class LQR:
                 "finite_horizon_gradient"
             )
 
-    def _evaluation(self, K: Any, ar: Arithmetic, *, approximate: bool = False) -> GainEvaluation:
+    def _evaluation(
+        self, K: Any, ar: Arithmetic, *, approximate: bool = False, name: str = "K"
+    ) -> GainEvaluation:
         """The closed forms at K in ``ar``; the last few (gain, arithmetic) pairs are cached, so
-        asking for P_K, Σ_K, ∇C, ... at the same K certifies and solves only once."""
+        asking for P_K, Σ_K, ∇C, ... at the same K certifies and solves only once.  ``name`` is
+        the gain's argument name, for the messages."""
         self._require_infinite_horizon()
         key = None
         if isinstance(K, np.ndarray) and not approximate:
@@ -269,21 +272,21 @@ class LQR:
             # the high-precision tier at a float gain: the same closed forms on exact limb
             # products (BLAS speed), exported as mpmath numbers at the digits asked
             if not approximate:
-                self._require_stabilizing(K, ar)
+                self._require_stabilizing(K, ar, name)
             fast = FixedPointHighPrecision(ar.digits, max(self.n, self.m))
             with fast.context():
                 evaluation = GainEvaluation(ModelData(fast, self), K, None, approximate=approximate)
         elif approximate or not isinstance(ar, BallArithmetic):
             if not approximate:
-                self._require_stabilizing(K, ar)
+                self._require_stabilizing(K, ar, name)
             with ar.context():
                 model = ModelData(ar, self)
             evaluation = GainEvaluation(model, K, None, approximate=approximate)
         elif key is not None and self._use_blas_engine(ar):
             engine = FixedPointArithmetic(ar.working_bits, max(self.n, self.m))
-            evaluation = self._certified_evaluation(engine, K)
+            evaluation = self._certified_evaluation(engine, K, name=name)
         else:
-            evaluation = self._certified_evaluation(ar, K)
+            evaluation = self._certified_evaluation(ar, K, name=name)
         if key is not None:
             self._evaluations[key] = evaluation
             while len(self._evaluations) > EVALUATION_CACHE_SIZE:
@@ -297,7 +300,7 @@ class LQR:
         return ar.engine == "blas"
 
     def _certified_evaluation(
-        self, engine: Arithmetic, K: Any, solver: SteinSolver | None = None
+        self, engine: Arithmetic, K: Any, solver: SteinSolver | None = None, name: str = "K"
     ) -> GainEvaluation:
         """The certified closed forms at K (a float array or a point of ``engine``) in a
         certified arithmetic: Arb balls, or exact limb products on float64 BLAS
@@ -308,8 +311,8 @@ class LQR:
             model = ModelData(engine, self)
             evaluation = GainEvaluation(model, K, None, solver=solver)
         radius = evaluation.solver.spectral_radius  # float64 estimate of ρ(A − BK)
-        _require_in_domain(radius, self.gamma)
-        with _float_estimate_on_failure(radius, self.gamma):
+        _require_in_domain(radius, self.gamma, name)
+        with _float_estimate_on_failure(radius, self.gamma, name):
             evaluation.certificate = self._certify_closed_loop(
                 evaluation.closed_loop, engine, evaluation.solver, self.gamma
             )
@@ -390,7 +393,7 @@ class LQR:
         (Fazel et al. 2018, Lemma 6: the relative performance identity for LQR)."""
         ar = arithmetic_for(precision)
         first = self._evaluation(self.gain(K), ar)
-        second = self._evaluation(self.gain(K2, "K2"), ar)
+        second = self._evaluation(self.gain(K2, "K2"), ar, name="K2")
         with first.ar.context():
             return first.ar.export(first.cost_difference_to(second))
 
@@ -483,41 +486,45 @@ class LQR:
         return self._optima[key]
 
 
-def _domain_text(gamma: float) -> str:
-    return "rho(A - BK) < 1" if gamma == 1.0 else "sqrt(gamma) rho(A - BK) < 1"
+def _domain_text(gamma: float, name: str = "K") -> str:
+    closed = f"rho(A - B{name})"
+    return f"{closed} < 1" if gamma == 1.0 else f"sqrt(gamma) {closed} < 1"
 
 
-def _radius_text(radius: float, gamma: float) -> str:
+def _radius_text(radius: float, gamma: float, name: str = "K") -> str:
+    closed = f"rho(A - B{name})"
     if gamma == 1.0:
-        return f"rho(A - BK) = {radius:.17g}"
+        return f"{closed} = {radius:.17g}"
     return (
-        f"sqrt(gamma) rho(A - BK) = {math.sqrt(gamma) * radius:.17g} (gamma = {gamma!r}, "
-        f"rho(A - BK) = {radius:.17g})"
+        f"sqrt(gamma) {closed} = {math.sqrt(gamma) * radius:.17g} (gamma = {gamma!r}, "
+        f"{closed} = {radius:.17g})"
     )
 
 
-def _require_in_domain(radius: float, gamma: float) -> None:
-    """NotStabilizingError unless the float64 estimate of ρ(A − BK) satisfies γρ² < 1."""
+def _require_in_domain(radius: float, gamma: float, name: str = "K") -> None:
+    """NotStabilizingError unless the float64 estimate of ρ(A − B·gain) satisfies γρ² < 1;
+    ``name`` is the gain's argument name."""
     if not gamma * radius * radius < 1.0:
         if gamma == 1.0:
             message = (
-                f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
-                "radius < 1 (the LQR cost is infinite otherwise)"
+                f"{name} is not stabilising: {_radius_text(radius, gamma, name)}; expected a "
+                "spectral radius < 1 (the LQR cost is infinite otherwise)"
             )
         else:
             message = (
-                f"K is outside the domain of the discounted cost: {_radius_text(radius, gamma)}; "
-                "expected sqrt(gamma) rho(A - BK) < 1 (the discounted cost is infinite otherwise)"
+                f"{name} is outside the domain of the discounted cost: "
+                f"{_radius_text(radius, gamma, name)}; expected {_domain_text(gamma, name)} "
+                "(the discounted cost is infinite otherwise)"
             )
         raise NotStabilizingError(message, spectral_radius=radius)
 
 
 @contextlib.contextmanager
-def _float_estimate_on_failure(radius: float, gamma: float) -> Iterator[None]:
-    """Add the float64 estimate of (√γ·)ρ(A − BK) to a CertificationError's message."""
+def _float_estimate_on_failure(radius: float, gamma: float, name: str = "K") -> Iterator[None]:
+    """Add the float64 estimate of (√γ·)ρ(A − B·gain) to a CertificationError's message."""
     try:
         yield
     except CertificationError as failure:
         raise CertificationError(
-            f"{failure} (float estimate {_radius_text(radius, gamma)})"
+            f"{failure} (float estimate {_radius_text(radius, gamma, name)})"
         ) from failure

@@ -58,7 +58,7 @@ LOWER_SHIFT_FACTOR = 2
 """δ = LOWER_SHIFT_FACTOR · ‖T_L(X̃) − X̃‖_F / d for the lower end of the interval."""
 
 LOWER_SHIFT_ATTEMPTS = 6
-"""Each failed attempt multiplies δ by 4."""
+"""Attempts from the positive floor; each multiplies δ by 4."""
 
 RANK_TOLERANCE = 1e-10
 """Relative singular-value threshold of the float64 PBH rank tests."""
@@ -326,7 +326,8 @@ def _certified_solution(
 
     * lower end ``X_low = X̃ − δW``: by (*), ``Ric(X) = T_L(X) − X − FᵀG⁻¹F``, and
       ``T_L(X_low) − X_low = S + δ(W − γA_LᵀWA_L) ⪰ S + δdI``, so
-      ``λ_min Ric(X_low) ≥ δd − ‖S‖_F − ‖F(X_low)‖_F² / λ_min G(X_low)``;
+      ``λ_min Ric(X_low) ≥ δd − ‖S‖_F − ‖F(X_low)‖_F² / λ_min G(X_low)``, which must be ≥ 0
+      (δ = 0 when S and F vanish exactly: then the enclosures are exact);
     * perturbations, for ``X = X̃ + Y``: ``F(X) = F(X̃) − γBᵀYA_L`` and
       ``G(X) = G(X̃) + γBᵀYB``, so ``‖F(X)‖ ≤ ‖F(X̃)‖ + γ‖B‖‖Y‖‖A_L‖`` and
       ``λ_min G(X) ≥ λ_min G(X̃) − γ‖B‖²‖Y‖`` (Frobenius norms bound spectral ones);
@@ -353,14 +354,18 @@ def _certified_solution(
         ) from failure
     with ar.context():
         weight = _weight_in(ar, certificate)
-        floor = arb(2) ** (-ar.working_bits) * (1 + ar.norm_upper(centre))
         decrease, weight_norm = certificate.decrease, certificate.weight_upper
-        shift = arb((LOWER_SHIFT_FACTOR * (bounds.stein + floor) / decrease).upper())
-        for _ in range(LOWER_SHIFT_ATTEMPTS):
+        # δ = 2‖S‖/d first (δ = 0 when X̃ solves the equation exactly: Ric(X̃) ⪰ 0 suffices);
+        # then from a positive floor, larger each time
+        floor = arb(2) ** (-ar.working_bits) * (1 + ar.norm_upper(centre))
+        shifts = [LOWER_SHIFT_FACTOR * bounds.stein / decrease] + [
+            LOWER_SHIFT_FACTOR * (bounds.stein + floor) / decrease * 4**attempt
+            for attempt in range(LOWER_SHIFT_ATTEMPTS)
+        ]
+        for shift in (arb(candidate.upper()) for candidate in shifts):
             defect, smallest = bounds.at_distance(shift * weight_norm)
-            if smallest > 0 and shift * decrease - bounds.stein - defect * defect / smallest > 0:
+            if smallest > 0 and shift * decrease - bounds.stein - defect * defect / smallest >= 0:
                 break
-            shift = shift * 4
         else:
             raise CertificationError(
                 f"could not certify a lower solution of the Riccati equation (Ric(X) >= 0) at "
