@@ -18,6 +18,7 @@ Run:  python benchmarks/bench_stability_certificates.py [--write]
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -78,9 +79,11 @@ def render(rows: list[dict]) -> str:
     lines = [
         SECTION,
         "",
-        f"Machine: {machine()}.  Recorded {time.strftime('%Y-%m-%d')} by "
-        "`python benchmarks/bench_stability_certificates.py --write` (one call each; the "
-        "machine is shared, so times are indicative).",
+        f"Machine: {machine()}; OPENBLAS_NUM_THREADS="
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}.  Recorded "
+        f"{time.strftime('%Y-%m-%d')} by `OPENBLAS_NUM_THREADS=1 python "
+        "benchmarks/bench_stability_certificates.py --write` (one call each; the machine is "
+        "shared, so times are indicative).",
         "",
         'Certified digits of P_K (or "refused": CertificationError) and wall time:',
         "",

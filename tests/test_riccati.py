@@ -234,3 +234,30 @@ def test_an_exactly_solved_riccati_equation_gets_an_exact_enclosure():
     gain = problem.optimal_gain("certified")
     assert value.contains(np.diag([0.25, 0.5])) and value.max_radius == 0.0
     assert gain.contains(np.zeros((1, 2))) and gain.max_radius == 0.0
+
+
+@pytest.mark.parametrize("gamma", [1.0, 0.9])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_doubling_algorithm_agrees_with_scipy(seed, gamma):
+    import scipy.linalg
+
+    from pgverify.lqr.examples import random_stabilisable_system
+    from pgverify.lqr.riccati import doubling_riccati
+
+    base, _ = random_stabilisable_system(12, 5, seed)
+    problem = LQR(base.A, base.B, base.Q, base.R, gamma=gamma)
+    root = np.sqrt(gamma)
+    expected = scipy.linalg.solve_discrete_are(root * base.A, root * base.B, base.Q, base.R)
+    assert np.allclose(doubling_riccati(problem), expected, rtol=1e-11, atol=0)
+
+
+def test_doubling_algorithm_gives_up_without_a_stabilising_solution():
+    """A rotation that B = 0 cannot reach: H_k grows like 2^k and never settles, so None (and
+    the optimum names the unreachable mode)."""
+    from pgverify.lqr.riccati import doubling_riccati
+
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    problem = LQR(rotation, np.zeros((2, 1)), np.eye(2), np.eye(1))
+    assert doubling_riccati(problem) is None
+    with pytest.raises(InvalidProblemError, match="not stabilisable"):
+        problem.optimal_gain("certified")
