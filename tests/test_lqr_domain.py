@@ -271,3 +271,10 @@ def test_discounted_non_normal_unstable_gain_contains_the_kronecker_reference(
     closed, stage = closed_loop_and_stage_cost(problem, K)
     reference_value = kronecker_stein(closed, stage, problem.gamma, "value")
     assert problem.value_matrix(K, certified).contains(reference_value)
+
+
+def test_noisy_undiscounted_domain_query_still_validates_its_arguments():
+    with pytest.raises(InvalidProblemError, match="precision must be"):
+        noisy_undiscounted().has_finite_cost([[0.5]], "double")
+    with pytest.raises(InvalidProblemError, match="K has shape"):
+        noisy_undiscounted().has_finite_cost([[0.5, 0.5]])

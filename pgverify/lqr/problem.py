@@ -157,6 +157,7 @@ class LQR:
         """
         if self._noise_without_discount:
             self.gain(K)
+            arithmetic_for(precision)  # validated like every other precision argument
             return False
         return self._decide_radius_below(K, precision, self.gamma)
 
