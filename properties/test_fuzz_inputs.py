@@ -386,6 +386,9 @@ def lqr_entries() -> dict[str, Entry]:
     entries["pgverify.LQR.is_stabilizing"] = Entry(  # a destabilising gain has an answer here
         PROBLEM.is_stabilizing, at_gain, {**at_gain_fuzz, "K": lqr_matrix("K")}
     )
+    entries["pgverify.LQR.has_finite_cost"] = Entry(  # so does a gain outside the domain
+        PROBLEM.has_finite_cost, at_gain, {**at_gain_fuzz, "K": lqr_matrix("K")}
+    )
     for name in (
         "cost",
         "value_matrix",
@@ -1087,12 +1090,7 @@ REGISTRY: dict[str, Entry] = {
     **policy_gradient_entries(),
 }
 
-KNOWN_GAPS: dict[str, str] = {
-    "pgverify.LQR.cost_difference:K2": (
-        "a destabilising K2 raises NotStabilizingError saying 'K is not stabilising' "
-        "(pgverify/lqr/problem.py names K for every gain)"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 """``"name:argument"`` cases that still fail, with the reason; run as strict xfails, so fixing
 one makes the suite say so (then delete its line)."""
 

@@ -4,7 +4,7 @@ and what was expected — never a silent NaN or a wrong finite number."""
 import numpy as np
 import pytest
 
-from pgverify import LQR, CertificationError, Certified, InvalidProblemError, NotStabilizingError
+from pgverify import LQR, Certified, InvalidProblemError, NotStabilizingError
 
 A = np.array([[1.1, 0.2], [0.0, 0.9]])
 B = np.array([[1.0], [0.5]])
@@ -95,9 +95,9 @@ def test_discount_outside_the_unit_interval_is_refused(gamma):
         make(gamma=gamma)
 
 
-def test_noise_without_discount_is_refused():
+def test_noise_without_discount_is_refused_by_the_infinite_horizon_cost():
     with pytest.raises(InvalidProblemError, match=r"noise = 0.1 > 0 with gamma = 1"):
-        make(noise=0.1)
+        make(noise=0.1).cost(K_GOOD)
 
 
 @pytest.mark.parametrize("noise", [-1.0, np.inf, np.nan])
@@ -149,10 +149,14 @@ def test_too_few_certified_bits_are_refused():
         Certified(bits=10)
 
 
-def test_certified_optimal_gain_needs_positive_definite_Q():
-    problem = make(Q=np.diag([1.0, 0.0]))
-    with pytest.raises(CertificationError, match="Q is positive definite"):
-        problem.optimal_gain(precision="certified")
+@pytest.mark.parametrize("precision", ["float", 30, "certified"])
+def test_not_detectable_problem_is_refused_by_optimal_gain(precision):
+    # the mode 1.1 (eigenvector e1) is unseen by Q = diag(0, 1)
+    problem = make(Q=np.diag([0.0, 1.0]))
+    with pytest.raises(
+        InvalidProblemError, match=r"\(A, Q\) is not detectable: the mode with eigenvalue 1.1"
+    ):
+        problem.optimal_gain(precision=precision)
 
 
 @pytest.mark.parametrize("alpha", [np.nan, np.inf, "1", None])

@@ -73,10 +73,18 @@ class GainEvaluation:
     ``K`` is a float64 array or a matrix of the arithmetic already.  ``certificate`` is a
     :class:`pgverify.lqr.certify.StabilityCertificate` of A − BK, required in ball arithmetic
     (the Stein solves are only rigorous with it) unless ``approximate`` (internal use).
+    ``solver``: a float64 SteinSolver of (a matrix near) A − BK with this γ, to reuse a
+    decomposition; it only serves as the inner solver of iterative refinement.
     """
 
     def __init__(
-        self, model: ModelData, K: Any, certificate: Any, *, approximate: bool = False
+        self,
+        model: ModelData,
+        K: Any,
+        certificate: Any,
+        *,
+        approximate: bool = False,
+        solver: SteinSolver | None = None,
     ) -> None:
         self.model = model
         self.ar = ar = model.ar
@@ -86,9 +94,13 @@ class GainEvaluation:
             self.stage_cost = model.Q + self.K.T @ model.R @ self.K
         self.certificate = certificate
         self.approximate = approximate
-        self.solver = SteinSolver(
-            ar.to_float(self.closed_loop), model.float_gamma, backward_stable=ar.tier == "float"
-        )
+        if solver is None:
+            solver = SteinSolver(
+                ar.to_float(self.closed_loop),
+                model.float_gamma,
+                backward_stable=ar.tier == "float",
+            )
+        self.solver = solver
 
     @cached_property
     def value_matrix(self) -> Any:

@@ -4,13 +4,14 @@ three tiers of truth (float, high-precision, certified)."""
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import mpmath
 import numpy as np
-from flint import acb_mat
+from flint import acb_mat, arb
 
 from pgverify.errors import CertificationError, NotStabilizingError
 from pgverify.fixedpoint import FixedPointArithmetic, FixedPointHighPrecision, Layout
@@ -21,6 +22,7 @@ from pgverify.lqr.certify import (
     certify_stability_float,
 )
 from pgverify.lqr.closed_forms import GainEvaluation, ModelData, finite_horizon
+from pgverify.lqr.stein import SteinSolver
 from pgverify.precision import (
     Arithmetic,
     BallArithmetic,
@@ -46,13 +48,20 @@ class LQR:
     Kakade & Mesbahi, ICML 2018.
 
     Shapes: A (n, n), B (n, m), Q (n, n) symmetric ⪰ 0, R (m, m) symmetric ≻ 0, Σ0 (n, n)
-    symmetric ≻ 0, gains K (m, n).  γ ∈ (0, 1]; noise > 0 needs γ < 1.
+    symmetric ≻ 0, gains K (m, n).  γ ∈ (0, 1]; noise ≥ 0.
 
     Every quantity takes ``precision=``: ``"float"`` (numpy float64, the default), an ``int`` N
     (mpmath at N decimal digits, tier high-precision) or ``"certified"`` /
     ``pgverify.Certified(bits=...)`` (an :class:`pgverify.Enclosure` proved to contain the true
-    value).  Quantities at a gain K require ρ(A − BK) < 1 and raise
-    :class:`pgverify.NotStabilizingError` otherwise (certified mode *proves* ρ < 1 first).
+    value).
+
+    Domain.  The (discounted) cost at K is finite iff ``√γ·ρ(A − BK) < 1``
+    (:meth:`has_finite_cost`); every infinite-horizon quantity at a gain requires it and raises
+    :class:`pgverify.NotStabilizingError` otherwise, naming the value of √γ·ρ seen (certified
+    mode *proves* the inequality first).  For γ = 1 this is ρ(A − BK) < 1, i.e.
+    :meth:`is_stabilizing`; for γ < 1 the domain also holds gains that do not stabilise.  With
+    γ = 1 and noise > 0 the infinite-horizon cost is infinite for every gain: only the
+    finite-horizon quantities are defined (the others raise InvalidProblemError).
     """
 
     def __init__(
@@ -84,8 +93,9 @@ class LQR:
         S_matrix = validation.symmetric_matrix(S_matrix, "Sigma0")
         self.Sigma0 = validation.definite_matrix(S_matrix, "Sigma0", strict=True)
         self.gamma = validation.discount(gamma)
-        self.noise = validation.noise_variance(noise, self.gamma)
+        self.noise = validation.noise_variance(noise)
         self._evaluations: OrderedDict[tuple, GainEvaluation] = OrderedDict()
+        self._optima: dict[tuple, tuple[Any, Any, Arithmetic]] = {}
 
     def __repr__(self) -> str:
         """Python source that rebuilds this problem exactly.
@@ -124,7 +134,8 @@ class LQR:
         return float(np.max(np.abs(np.linalg.eigvals(self.closed_loop(K)))))
 
     def is_stabilizing(self, K: Any, precision: PrecisionSpec = "float") -> bool:
-        """Is ρ(A − BK) < 1?
+        """Is ρ(A − BK) < 1?  (Whatever γ: for the domain of the discounted cost see
+        :meth:`has_finite_cost`.)
 
         float: numpy eigenvalues.  high-precision: mpmath eigenvalues at the digits asked.
         certified: ``True`` is proved by a Lyapunov certificate checked in ball arithmetic
@@ -132,54 +143,125 @@ class LQR:
         eigenvalue enclosure (Arb) outside the unit disc; when neither can be proved a
         :class:`pgverify.CertificationError` says so.
         """
+        return self._decide_radius_below(K, precision, 1.0)
+
+    def has_finite_cost(self, K: Any, precision: PrecisionSpec = "float") -> bool:
+        """Is the infinite-horizon (discounted) cost C(K) finite, i.e. ``√γ·ρ(A − BK) < 1``?
+
+        This is the domain of every quantity at a gain (cost, gradient, P_K, Σ_K, ...); for
+        γ = 1 it is :meth:`is_stabilizing`.  With γ = 1 and noise > 0 the answer is always
+        ``False`` (the noise is paid at every step forever).  Decided like
+        :meth:`is_stabilizing`: ``γ·|λ|² < 1`` for the eigenvalues λ (float64, mpmath), or
+        proved in certified mode (a Lyapunov certificate of ``W − γA_KᵀWA_K ≻ 0``; an Arb
+        eigenvalue enclosure with ``γ|λ|² > 1``), else CertificationError.
+        """
+        if self._noise_without_discount:
+            self.gain(K)
+            arithmetic_for(precision)  # validated like every other precision argument
+            return False
+        return self._decide_radius_below(K, precision, self.gamma)
+
+    @property
+    def _noise_without_discount(self) -> bool:
+        return self.gamma == 1.0 and self.noise > 0.0
+
+    def _decide_radius_below(self, K: Any, precision: PrecisionSpec, gamma: float) -> bool:
+        """Decide ``γ·ρ(A − BK)² < 1`` in the tier of ``precision`` (see :meth:`is_stabilizing`)."""
         K = self.gain(K)
         ar = arithmetic_for(precision)
         if ar.tier == "float":
-            return self.spectral_radius(K) < 1.0
+            return gamma * self.spectral_radius(K) ** 2 < 1.0
         if ar.tier == "high-precision":
             with ar.context():
                 closed = ar.matrix(self.A) - ar.matrix(self.B) @ ar.matrix(K)
                 eigenvalues = mpmath.eig(closed, left=False, right=False)
-                return bool(max(abs(value) for value in eigenvalues) < 1)
+                if isinstance(eigenvalues, tuple):  # mpmath returns (E, ER, EL) for 1×1
+                    eigenvalues = eigenvalues[0]
+                largest = max(abs(value) for value in eigenvalues)
+                return bool(ar.scalar(gamma) * largest**2 < 1)
         try:
-            self._evaluation(K, ar)
+            if gamma == self.gamma and not self._noise_without_discount:
+                self._evaluation(K, ar)  # the certificate of the domain; cached for later use
+            else:
+                self._stability_certificate(K, ar, gamma)
             return True
         except (CertificationError, NotStabilizingError) as failure:
-            if self._proved_unstable(K, ar):
+            if self._proved_outside(K, ar, gamma):
                 return False
             raise CertificationError(
-                f"could not decide rho(A - BK) < 1 rigorously (float estimate "
-                f"{self.spectral_radius(K):.17g}): {failure}"
+                f"could not decide {_domain_text(gamma)} rigorously (float estimate "
+                f"{_radius_text(self.spectral_radius(K), gamma)}): {failure}"
             ) from failure
 
-    def _proved_unstable(self, K: np.ndarray, ar: Arithmetic) -> bool:
+    def _proved_outside(self, K: np.ndarray, ar: Arithmetic, gamma: float) -> bool:
+        """Does an Arb eigenvalue enclosure prove ``γ|λ|² > 1`` for some eigenvalue of A − BK?"""
         with ar.context():
             closed = (ar.matrix(self.A) - ar.matrix(self.B) @ ar.matrix(K)).m
             try:
                 eigenvalues = acb_mat(closed).eig(multiple=True)
             except ValueError:
                 return False
-            return any(abs(value) > 1 for value in eigenvalues)
+            discount = arb(gamma)
+            return any(discount * abs(value) ** 2 > 1 for value in eigenvalues)
 
-    def _certificate(self, K: Any, ar: Arithmetic) -> StabilityCertificate:
-        with ar.context():
-            gain = ar.matrix(K) if isinstance(K, np.ndarray) else K
-            closed = ar.matrix(self.A) - ar.matrix(self.B) @ gain
-            return certify_stability(closed.m, ar.to_float(closed))
-
-    def _require_stabilizing(self, K: Any, ar: Arithmetic) -> StabilityCertificate | None:
-        """Raise NotStabilizingError unless ρ(A − BK) < 1 (proved, in certified mode)."""
+    def _stability_certificate(self, K: Any, ar: Arithmetic, gamma: float) -> StabilityCertificate:
+        """A certificate of ``√γ·ρ(A − BK) < 1`` in ball arithmetic; raises NotStabilizingError
+        when the float64 estimate is already outside, CertificationError when nothing is
+        proved."""
         float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
         radius = self.spectral_radius(float_K)
-        _require_radius_below_one(radius)
-        if isinstance(ar, BallArithmetic):
-            with _float_estimate_on_failure(radius):
-                return self._certificate(K, ar)
-        return None
+        _require_in_domain(radius, gamma)
+        with ar.context(), _float_estimate_on_failure(radius, gamma):
+            gain = ar.matrix(K) if isinstance(K, np.ndarray) else K
+            closed = ar.matrix(self.A) - ar.matrix(self.B) @ gain
+            return self._certify_closed_loop(closed, ar, None, gamma)
 
-    def _evaluation(self, K: Any, ar: Arithmetic, *, approximate: bool = False) -> GainEvaluation:
+    def _certify_closed_loop(
+        self, closed: Any, ar: Arithmetic, solver: SteinSolver | None, gamma: float
+    ) -> StabilityCertificate:
+        """A certificate of ``√γ·ρ < 1`` for every matrix in the enclosure ``closed``.
+
+        On the BLAS engine (a fixed-point enclosure: a float matrix and a Frobenius radius) the
+        float64 certificate with rigorous error bounds comes first, its weight from ``solver``
+        (a SteinSolver of a nearby float matrix; built here if None); ball arithmetic at the
+        working precision is the fallback, and the only route for Arb ball matrices."""
+        float_closed = ar.to_float(closed)
+        if isinstance(ar, FixedPointArithmetic):
+            with ar.context():
+                deviation = (closed - ar.matrix(float_closed)).norm_upper().to_float_upper()
+            if solver is None:
+                solver = SteinSolver(float_closed, gamma)
+            try:
+                return certify_stability_float(float_closed, deviation, solver, gamma)
+            except CertificationError:
+                with ar.context():
+                    return certify_stability(closed.to_arb_mat(), float_closed, gamma)
+        with ar.context():
+            return certify_stability(closed.m, float_closed, gamma, ar.working_bits)
+
+    def _require_stabilizing(self, K: Any, ar: Arithmetic, name: str = "K") -> None:
+        """(float and high-precision tiers) NotStabilizingError unless the float64 estimate of
+        ``√γ·ρ(A − BK)`` is below 1."""
+        float_K = ar.to_float(K) if not isinstance(K, np.ndarray) else K
+        _require_in_domain(self.spectral_radius(float_K), self.gamma, name)
+
+    def _require_infinite_horizon(self) -> None:
+        """InvalidProblemError for γ = 1 with noise: every infinite-horizon quantity is infinite."""
+        if self._noise_without_discount:
+            raise validation.InvalidProblemError(
+                f"noise = {self.noise!r} > 0 with gamma = 1 gives an infinite cost for every "
+                "gain (the noise is paid at every step forever), so the infinite-horizon "
+                "quantities are undefined; expected gamma < 1, or use finite_horizon_cost / "
+                "finite_horizon_gradient"
+            )
+
+    def _evaluation(
+        self, K: Any, ar: Arithmetic, *, approximate: bool = False, name: str = "K"
+    ) -> GainEvaluation:
         """The closed forms at K in ``ar``; the last few (gain, arithmetic) pairs are cached, so
-        asking for P_K, Σ_K, ∇C, ... at the same K certifies and solves only once."""
+        asking for P_K, Σ_K, ∇C, ... at the same K certifies and solves only once.  ``name`` is
+        the gain's argument name, for the messages."""
+        self._require_infinite_horizon()
         key = None
         if isinstance(K, np.ndarray) and not approximate:
             key = (K.shape, K.tobytes(), ar.tier, ar.working_bits, getattr(ar, "engine", None))
@@ -187,20 +269,25 @@ class LQR:
             if cached is not None:
                 self._evaluations.move_to_end(key)
                 return cached
-        if isinstance(ar, BallArithmetic) and key is not None and self._use_blas_engine(ar):
-            evaluation = self._blas_certified_evaluation(K, ar.working_bits)
-        elif isinstance(ar, MpmathArithmetic) and isinstance(K, np.ndarray):
+        if isinstance(ar, MpmathArithmetic) and isinstance(K, np.ndarray):
             # the high-precision tier at a float gain: the same closed forms on exact limb
             # products (BLAS speed), exported as mpmath numbers at the digits asked
-            _require_radius_below_one(self.spectral_radius(K))
+            if not approximate:
+                self._require_stabilizing(K, ar, name)
             fast = FixedPointHighPrecision(ar.digits, max(self.n, self.m))
             with fast.context():
                 evaluation = GainEvaluation(ModelData(fast, self), K, None, approximate=approximate)
-        else:
-            certificate = None if approximate else self._require_stabilizing(K, ar)
+        elif approximate or not isinstance(ar, BallArithmetic):
+            if not approximate:
+                self._require_stabilizing(K, ar, name)
             with ar.context():
                 model = ModelData(ar, self)
-            evaluation = GainEvaluation(model, K, certificate, approximate=approximate)
+            evaluation = GainEvaluation(model, K, None, approximate=approximate)
+        elif key is not None and self._use_blas_engine(ar):
+            engine = FixedPointArithmetic(ar.working_bits, max(self.n, self.m))
+            evaluation = self._certified_evaluation(engine, K, name=name)
+        else:
+            evaluation = self._certified_evaluation(ar, K, name=name)
         if key is not None:
             self._evaluations[key] = evaluation
             while len(self._evaluations) > EVALUATION_CACHE_SIZE:
@@ -213,26 +300,23 @@ class LQR:
             return size >= BLAS_ENGINE_MIN_DIMENSION and Layout.supports(ar.working_bits, size)
         return ar.engine == "blas"
 
-    def _blas_certified_evaluation(self, K: np.ndarray, bits: int) -> GainEvaluation:
-        """The certified closed forms at a float gain K, computed with exact limb products on
-        float64 BLAS (:mod:`pgverify.fixedpoint`) and a float64 Lyapunov certificate with
-        rigorous rounding-error bounds; the certificate falls back to ball arithmetic when the
-        float one is not accurate enough."""
-        fast = FixedPointArithmetic(bits, max(self.n, self.m))
-        with fast.context():
-            model = ModelData(fast, self)
-            evaluation = GainEvaluation(model, K, None)
-            closed = evaluation.closed_loop
-            float_closed = closed.to_float()
-            deviation = (closed - fast.matrix(float_closed)).norm_upper().to_float_upper()
-        radius = evaluation.solver.spectral_radius
-        _require_radius_below_one(radius)
-        try:
-            certificate = certify_stability_float(float_closed, deviation, evaluation.solver)
-        except CertificationError:
-            with _float_estimate_on_failure(radius), fast.context():
-                certificate = certify_stability(closed.to_arb_mat(), float_closed)
-        evaluation.certificate = certificate
+    def _certified_evaluation(
+        self, engine: Arithmetic, K: Any, solver: SteinSolver | None = None, name: str = "K"
+    ) -> GainEvaluation:
+        """The certified closed forms at K (a float array or a point of ``engine``) in a
+        certified arithmetic: Arb balls, or exact limb products on float64 BLAS
+        (:class:`pgverify.fixedpoint.FixedPointArithmetic`), with the certificate of
+        :meth:`_certify_closed_loop`.  ``solver`` (a SteinSolver of a nearby float closed loop)
+        spares the eigendecomposition."""
+        with engine.context():
+            model = ModelData(engine, self)
+            evaluation = GainEvaluation(model, K, None, solver=solver)
+        radius = evaluation.solver.spectral_radius  # float64 estimate of ρ(A − BK)
+        _require_in_domain(radius, self.gamma, name)
+        with _float_estimate_on_failure(radius, self.gamma, name):
+            evaluation.certificate = self._certify_closed_loop(
+                evaluation.closed_loop, engine, evaluation.solver, self.gamma
+            )
         return evaluation
 
     def _compute(
@@ -310,7 +394,7 @@ class LQR:
         (Fazel et al. 2018, Lemma 6: the relative performance identity for LQR)."""
         ar = arithmetic_for(precision)
         first = self._evaluation(self.gain(K), ar)
-        second = self._evaluation(self.gain(K2, "K2"), ar)
+        second = self._evaluation(self.gain(K2, "K2"), ar, name="K2")
         with first.ar.context():
             return first.ar.export(first.cost_difference_to(second))
 
@@ -364,11 +448,14 @@ class LQR:
     # ----------------------------------------------------------------------------------------
 
     def optimal_gain(self, precision: PrecisionSpec = "float") -> Any:
-        """K* = γ(R + γBᵀX*B)⁻¹BᵀX*A for the stabilising solution X* of the DARE.
+        """K* = γ(R + γBᵀX*B)⁻¹BᵀX*A for the stabilising solution X* of the DARE (stabilising:
+        ``√γ·ρ(A − BK*) < 1``; K* minimises C over that domain).
 
-        Certified mode returns an enclosure proved by the two-sided bound of
-        :mod:`pgverify.lqr.riccati` (needs Q ≻ 0) or raises CertificationError.  Raises
-        InvalidProblemError when (A, B) is not stabilisable."""
+        Needs (√γA, B) stabilisable and (√γA, Q) detectable (Q ⪰ 0 may be singular, e.g.
+        Q = CᵀC); InvalidProblemError names the offending mode otherwise.  Certified mode
+        returns an enclosure proved by the order-interval argument of
+        :mod:`pgverify.lqr.riccati` or raises CertificationError.  The optimum is computed once
+        per precision and kept."""
         return self._optimum(precision)[0]
 
     def optimal_value_matrix(self, precision: PrecisionSpec = "float") -> Any:
@@ -377,8 +464,7 @@ class LQR:
 
     def optimal_cost(self, precision: PrecisionSpec = "float") -> Any:
         """C(K*) = tr(X* Σ0) (+ the noise constant)."""
-        ar = arithmetic_for(precision)
-        _, value = self._optimum_native(ar)
+        _, value, ar = self._optimum_native(arithmetic_for(precision))
         with ar.context():
             model = ModelData(ar, self)
             total = ar.trace(value @ model.Sigma0)
@@ -387,31 +473,59 @@ class LQR:
             return ar.export(total)
 
     def _optimum(self, precision: PrecisionSpec) -> tuple[Any, Any]:
-        ar = arithmetic_for(precision)
-        gain, value = self._optimum_native(ar)
+        gain, value, ar = self._optimum_native(arithmetic_for(precision))
         with ar.context():
             return ar.export(gain), ar.export(value)
 
-    def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any]:
-        return riccati.optimal_solution(self, ar)
+    def _optimum_native(self, ar: Arithmetic) -> tuple[Any, Any, Arithmetic]:
+        """(K*, X*, the arithmetic they are in), cached per tier, bits and engine (the report
+        and users ask for K*, X* and C(K*) in turn)."""
+        self._require_infinite_horizon()
+        key = (ar.tier, ar.working_bits, getattr(ar, "engine", None))
+        if key not in self._optima:
+            self._optima[key] = riccati.optimal_solution(self, ar)
+        return self._optima[key]
 
 
-def _require_radius_below_one(radius: float) -> None:
-    """NotStabilizingError unless the float64 estimate of ρ(A − BK) is below 1."""
-    if not radius < 1.0:
-        raise NotStabilizingError(
-            f"K is not stabilising: rho(A - BK) = {radius:.17g}; expected a spectral "
-            "radius < 1 (the LQR cost is infinite otherwise)",
-            spectral_radius=radius,
-        )
+def _domain_text(gamma: float, name: str = "K") -> str:
+    closed = f"rho(A - B{name})"
+    return f"{closed} < 1" if gamma == 1.0 else f"sqrt(gamma) {closed} < 1"
+
+
+def _radius_text(radius: float, gamma: float, name: str = "K") -> str:
+    closed = f"rho(A - B{name})"
+    if gamma == 1.0:
+        return f"{closed} = {radius:.17g}"
+    return (
+        f"sqrt(gamma) {closed} = {math.sqrt(gamma) * radius:.17g} (gamma = {gamma!r}, "
+        f"{closed} = {radius:.17g})"
+    )
+
+
+def _require_in_domain(radius: float, gamma: float, name: str = "K") -> None:
+    """NotStabilizingError unless the float64 estimate of ρ(A − B·gain) satisfies γρ² < 1;
+    ``name`` is the gain's argument name."""
+    if not gamma * radius * radius < 1.0:
+        if gamma == 1.0:
+            message = (
+                f"{name} is not stabilising: {_radius_text(radius, gamma, name)}; expected a "
+                "spectral radius < 1 (the LQR cost is infinite otherwise)"
+            )
+        else:
+            message = (
+                f"{name} is outside the domain of the discounted cost: "
+                f"{_radius_text(radius, gamma, name)}; expected {_domain_text(gamma, name)} "
+                "(the discounted cost is infinite otherwise)"
+            )
+        raise NotStabilizingError(message, spectral_radius=radius)
 
 
 @contextlib.contextmanager
-def _float_estimate_on_failure(radius: float) -> Iterator[None]:
-    """Add the float64 estimate of ρ(A − BK) to a CertificationError's message."""
+def _float_estimate_on_failure(radius: float, gamma: float, name: str = "K") -> Iterator[None]:
+    """Add the float64 estimate of (√γ·)ρ(A − B·gain) to a CertificationError's message."""
     try:
         yield
     except CertificationError as failure:
         raise CertificationError(
-            f"{failure} (float estimate rho(A - BK) = {radius:.17g})"
+            f"{failure} (float estimate {_radius_text(radius, gamma, name)})"
         ) from failure

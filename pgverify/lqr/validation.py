@@ -123,7 +123,9 @@ def discount(gamma: Any) -> float:
     return value
 
 
-def noise_variance(noise: Any, gamma: float) -> float:
+def noise_variance(noise: Any) -> float:
+    """The exploration variance σ ≥ 0 (with γ = 1 only the finite-horizon quantities are then
+    finite: :class:`pgverify.LQR` refuses the others)."""
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
         raise InvalidProblemError(
             f"noise (the exploration variance sigma) must be a real number >= 0, got {noise!r}"
@@ -132,11 +134,6 @@ def noise_variance(noise: Any, gamma: float) -> float:
     if not (np.isfinite(value) and value >= 0.0):
         raise InvalidProblemError(
             f"noise (the exploration variance sigma) must be finite and >= 0, got {value!r}"
-        )
-    if value > 0.0 and gamma == 1.0:
-        raise InvalidProblemError(
-            f"noise = {value!r} > 0 with gamma = 1 gives an infinite cost (the noise is paid at "
-            "every step forever); expected gamma < 1 when noise > 0"
         )
     return value
 
