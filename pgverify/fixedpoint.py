@@ -233,7 +233,8 @@ class FixedPointMatrix:
     def to_float(self) -> np.ndarray:
         """The midpoint rounded to float64 (within a few ulps; not a rigorous quantity)."""
         array, exponent = self.to_float_scaled()
-        return np.ldexp(array, exponent)
+        with np.errstate(over="ignore"):  # beyond float64's range the nearest float is ±inf
+            return np.ldexp(array, exponent)
 
     def to_float_scaled(self) -> tuple[np.ndarray, int]:
         """``(array, e)`` with ``mid ≈ array · 2^e`` and ``max |array|`` of order 2^s: the

@@ -131,7 +131,13 @@ class LQR:
 
     def spectral_radius(self, K: Any) -> float:
         """ρ(A − BK) in float64 (tier float)."""
-        return float(np.max(np.abs(np.linalg.eigvals(self.closed_loop(K)))))
+        closed_loop = self.closed_loop(K)
+        if not np.all(np.isfinite(closed_loop)):
+            raise CertificationError(
+                "A - BK overflows float64 (an entry beyond 1.8e308), so its float64 spectral "
+                "radius cannot be computed; rescale the state or the gain"
+            )
+        return float(np.max(np.abs(np.linalg.eigvals(closed_loop))))
 
     def is_stabilizing(self, K: Any, precision: PrecisionSpec = "float") -> bool:
         """Is ρ(A − BK) < 1?  (Whatever γ: for the domain of the discounted cost see

@@ -143,13 +143,22 @@ def _float_solution(
         try:
             X = scipy.linalg.solve_discrete_are(root * A, root * B, Q, R)
         except (np.linalg.LinAlgError, ValueError) as exc:
-            check_stabilisable(root * A, B)
-            raise InvalidProblemError(
-                f"the Riccati equation has no stabilising solution that scipy can compute "
-                f"({exc}); expected (A, B) stabilisable and (A, Q) detectable"
+            check_stabilisable(root * A, B)  # raises InvalidProblemError, naming the mode
+            # stabilisable and detectable: a stabilising solution exists, scipy failed to find it
+            raise CertificationError(
+                f"scipy's Riccati solver failed ({exc}) on a stabilisable and detectable "
+                "problem, and the doubling algorithm did not converge either: no float64 start "
+                "for the Riccati solution; rescaling the state or the weights may help"
             ) from exc
     X = 0.5 * (X + X.T)
-    K = gamma * np.linalg.solve(R + gamma * B.T @ X @ B, B.T @ X @ A)
+    try:
+        K = gamma * np.linalg.solve(R + gamma * B.T @ X @ B, B.T @ X @ A)
+    except np.linalg.LinAlgError as exc:
+        raise CertificationError(
+            "the float64 curvature R + gamma B'X*B is singular after rounding (its exact "
+            "value is positive definite), so the float64 start of the optimal gain cannot be "
+            "formed; weights of very different scales (here Q and R) cause this"
+        ) from exc
     solver = None
     if not np.all(np.isfinite(K)):
         radius = np.inf
@@ -216,12 +225,11 @@ def doubling_riccati(problem: LQR) -> np.ndarray | None:
         except np.linalg.LinAlgError:
             return None
         cross = B.T @ H @ A
-        residual = (
-            Q
-            + gamma * A.T @ H @ A
-            - gamma**2 * cross.T @ np.linalg.solve(R + gamma * B.T @ H @ B, cross)
-            - H
-        )
+        try:
+            correction = np.linalg.solve(R + gamma * B.T @ H @ B, cross)
+        except np.linalg.LinAlgError:
+            return None
+        residual = Q + gamma * A.T @ H @ A - gamma**2 * cross.T @ correction - H
     scale = max(float(np.max(np.abs(H))), float(np.max(np.abs(Q))), np.finfo(float).tiny)
     if not (
         np.all(np.isfinite(residual)) and np.max(np.abs(residual)) <= DOUBLING_RESIDUAL * scale

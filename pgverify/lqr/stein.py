@@ -53,6 +53,11 @@ class SteinSolver:
         self, matrix: np.ndarray, gamma: float = 1.0, *, backward_stable: bool = False
     ) -> None:
         matrix = np.asarray(matrix, dtype=float)
+        if not np.all(np.isfinite(matrix)):
+            raise CertificationError(
+                "the closed-loop matrix A - BK overflows float64 (an entry beyond 1.8e308), so "
+                "its float64 Stein solver cannot run; rescale the state or the gain"
+            )
         self.gamma = gamma
         self._schur: SchurSteinSolver | None = None
         if backward_stable:
