@@ -35,10 +35,7 @@ PAGES_WITH_EXAMPLES = [
 
 NOT_RUN = "<!-- not run:"
 
-UNQUOTED_PRINTS = {
-    "trpo.md": "TODO(lead): docs/trpo.md (trpo branch) prints outcome.reason without a "
-    "'# prints:' annotation; add it, then delete this entry.",
-}
+UNQUOTED_PRINTS: dict[str, str] = {}
 """Pages whose printed output is not yet quoted, each with the reason; the exclusion fails
 (``test_every_unquoted_print_exclusion_is_still_needed``) once the page is annotated."""
 

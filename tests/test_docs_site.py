@@ -35,11 +35,7 @@ OUTSIDE_CITATION = re.compile(
 )
 """A citation of a document outside the repository (the project's design notes or source text)."""
 
-EXCLUDED = {
-    "pgverify/lqr/": "TODO(lead): pgverify/lqr/ is being changed on another branch; replace its "
-    "'DESIGN.md §2' and 'seed eq. 13.x' citations by 'docs/mathematics.md §LQR' after the merge, "
-    "then delete this entry.",
-}
+EXCLUDED: dict[str, str] = {}
 """Paths (prefixes) not yet checked, each with the reason. ``test_every_exclusion_is_still_needed``
 fails once an excluded path is clean, so an entry cannot outlive its reason."""
 

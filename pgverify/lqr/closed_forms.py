@@ -1,16 +1,16 @@
 """The closed forms of policy optimisation on LQR, written once for every arithmetic.
 
-Notation (DESIGN.md §2; seed eqs. 13.3–13.5; Fazel, Ge, Kakade & Mesbahi, ICML 2018):
+Notation (docs/mathematics.md §LQR; Fazel, Ge, Kakade & Mesbahi, ICML 2018):
 ``A_K = A − BK``, ``Q_K = Q + KᵀRK``, discount γ, exploration ``u = −Kx + w``, ``w ~ N(0, σI)``
 (σ a variance).  Everything below follows from the undiscounted noiseless case by the
 substitution ``A → √γ A, B → √γ B, Σ0 → Σ0_eff = Σ0 + γσ BBᵀ/(1−γ)``.
 
-* value matrix      ``P_K = Q_K + γ A_Kᵀ P_K A_K``                         (seed 13.4)
+* value matrix      ``P_K = Q_K + γ A_Kᵀ P_K A_K``                  (docs/mathematics.md #lqr-cost)
 * state covariance  ``Σ_K = Σ0_eff + γ A_K Σ_K A_Kᵀ``
 * curvature         ``R + γ BᵀP_K B``
 * E_K               ``(R + γBᵀP_K B) K − γ BᵀP_K A``
 * cost              ``C(K) = tr(P_K Σ0) + σ (tr R + γ tr(BᵀP_K B)) / (1 − γ)``
-* gradient          ``∇C(K) = 2 E_K Σ_K``                                 (seed 13.5; Fazel Lemma 1)
+* gradient          ``∇C(K) = 2 E_K Σ_K``                       (Fazel et al. 2018, Lemma 1)
 * natural gradient  ``∇C(K) Σ_K⁻¹ = 2 E_K``
 * Gauss–Newton      ``(R + γBᵀP_K B)⁻¹ ∇C(K) Σ_K⁻¹ = 2 (K − γ(R + γBᵀP_K B)⁻¹BᵀP_K A)``
   (computed from the left-hand side; the right-hand side is the identity checked)
@@ -185,7 +185,8 @@ class GainEvaluation:
 
 
 def finite_horizon(model: ModelData, K: np.ndarray, horizon: int) -> tuple[Any, Any]:
-    """Cost and gradient of the finite-horizon cost (the seed's "V0", eq. 13.6)
+    """Cost and gradient of the finite-horizon cost (the "V0" form; docs/mathematics.md
+    #lqr-finite-horizon)
 
         C_N(K) = E Σ_{t=0}^{N} γ^t c(x_t, u_t) = Σ_t γ^t [tr(Q_K S_t) + σ tr R],
 

@@ -1,7 +1,7 @@
 """Policy optimisation on LQR over many iterations, with the convergence theorems' constants.
 
-Four update rules from a stabilising gain K₀ (seed notation, errata fixed; ``W_K = R + γBᵀP_K B``,
-``E_K = W_K K − γBᵀP_K A``):
+Four update rules from a stabilising gain K₀ (docs/mathematics.md #lqr-updates;
+``W_K = R + γBᵀP_K B``, ``E_K = W_K K − γBᵀP_K A``):
 
 * policy gradient (PG)          ``K ← K − α ∇C(K)``
 * natural policy gradient (NPG) ``K ← K − α ∇C(K) Σ_K⁻¹ = K − 2α E_K``
@@ -15,8 +15,8 @@ functions after it compute the step-size bounds and linear rates of Fazel, Ge, K
 arXiv:1801.05039), from the problem itself.  docs/convergence.md states each bound, where it
 comes from, and how the paper's factor 2 is translated.
 
-The paper's lemmas write NPG and GN as ``K' = K − η E_K`` and ``K' = K − η W_K⁻¹E_K``: the seed's
-α is ``η / 2``.  In that form, with ``μ = σ_min(Σ0)``:
+The paper's lemmas write NPG and GN as ``K' = K − η E_K`` and ``K' = K − η W_K⁻¹E_K``: this
+library's α is ``η / 2``.  In that form, with ``μ = σ_min(Σ0)``:
 
 * gradient domination (the paper's Lemma 3): ``C(K) − C(K*) ≤ ‖Σ_{K*}‖ tr(E_KᵀW_K⁻¹E_K)
   ≤ ‖Σ_{K*}‖ / (μ² σ_min(R)) ‖∇C(K)‖_F²``;
@@ -140,7 +140,7 @@ def theorem_constants(problem: LQR) -> TheoremConstants:
 
 
 def natural_gradient_step_bound(problem: LQR, K0: Any, constants: TheoremConstants) -> float:
-    """The largest α the NPG theorem allows from K₀, in the seed's form ``K − 2αE_K``:
+    """The largest α the NPG theorem allows from K₀, in this library's form ``K − 2αE_K``:
 
         α ≤ ½ · 1 / (‖R‖ + ‖B‖² C(K₀) / μ)
 

@@ -43,9 +43,10 @@ class LQR:
     """A discrete-time linear quadratic regulator and its policy-optimisation oracle.
 
     ``x_{t+1} = A x_t + B u_t``, ``u_t = −K x_t + w_t`` with ``w_t ~ N(0, noise·I)`` (noise is a
-    *variance*, as in the seed), cost ``C(K) = E Σ_t γ^t (x_tᵀQx_t + u_tᵀRu_t)``, ``x_0`` with
-    second moment ``E[x_0 x_0ᵀ] = Σ0`` (identity by default).  Seed eqs. 13.1–13.5; Fazel, Ge,
-    Kakade & Mesbahi, ICML 2018.
+    *variance*; docs/mathematics.md #conventions), cost
+    ``C(K) = E Σ_t γ^t (x_tᵀQx_t + u_tᵀRu_t)``, ``x_0`` with second moment
+    ``E[x_0 x_0ᵀ] = Σ0`` (identity by default).  docs/mathematics.md §LQR; Fazel, Ge, Kakade &
+    Mesbahi, ICML 2018.
 
     Shapes: A (n, n), B (n, m), Q (n, n) symmetric ⪰ 0, R (m, m) symmetric ≻ 0, Σ0 (n, n)
     symmetric ≻ 0, gains K (m, n).  γ ∈ (0, 1]; noise ≥ 0.
@@ -338,12 +339,13 @@ class LQR:
     # ----------------------------------------------------------------------------------------
 
     def cost(self, K: Any, precision: PrecisionSpec = "float") -> Any:
-        """``C(K) = tr(P_K Σ0) + σ (tr R + γ tr(BᵀP_K B)) / (1 − γ)`` (seed eq. 13.3)."""
+        """``C(K) = tr(P_K Σ0) + σ (tr R + γ tr(BᵀP_K B)) / (1 − γ)`` (docs/mathematics.md
+        #lqr-cost)."""
         return self._compute(K, precision, lambda e: e.cost())
 
     def value_matrix(self, K: Any, precision: PrecisionSpec = "float") -> Any:
-        """``P_K``, the solution of ``P = Q + KᵀRK + γ (A − BK)ᵀ P (A − BK)`` (seed eq. 13.4);
-        shape (n, n)."""
+        """``P_K``, the solution of ``P = Q + KᵀRK + γ (A − BK)ᵀ P (A − BK)``
+        (docs/mathematics.md #lqr-cost); shape (n, n)."""
         return self._compute(K, precision, lambda e: e.value_matrix)
 
     def state_covariance(self, K: Any, precision: PrecisionSpec = "float") -> Any:
@@ -352,7 +354,7 @@ class LQR:
         return self._compute(K, precision, lambda e: e.state_covariance)
 
     def gradient(self, K: Any, precision: PrecisionSpec = "float") -> Any:
-        """``∇C(K) = 2 E_K Σ_K``, ``E_K = (R + γBᵀP_K B)K − γBᵀP_K A`` (seed eq. 13.5; Fazel
+        """``∇C(K) = 2 E_K Σ_K``, ``E_K = (R + γBᵀP_K B)K − γBᵀP_K A`` (Fazel
         et al. 2018, Lemma 1); shape (m, n)."""
         return self._compute(K, precision, lambda e: e.gradient())
 
@@ -372,7 +374,7 @@ class LQR:
     def natural_gradient_step(
         self, K: Any, alpha: float, precision: PrecisionSpec = "float"
     ) -> Any:
-        """``K − α ∇C(K) Σ_K⁻¹ = K − 2α E_K`` (seed, with the erratum's minus sign)."""
+        """``K − α ∇C(K) Σ_K⁻¹ = K − 2α E_K`` (docs/mathematics.md #lqr-updates)."""
         step = validation.step_size(alpha)
         return self._compute(K, precision, lambda e: e.K - e.natural_gradient() * e.ar.scalar(step))
 
@@ -429,7 +431,8 @@ class LQR:
     # ----------------------------------------------------------------------------------------
 
     def finite_horizon_cost(self, K: Any, horizon: int, precision: PrecisionSpec = "float") -> Any:
-        """``C_N(K) = E Σ_{t=0}^{N} γ^t c(x_t, u_t)`` (seed eq. 13.6, "V0"); any K."""
+        """``C_N(K) = E Σ_{t=0}^{N} γ^t c(x_t, u_t)`` ("V0"; docs/mathematics.md
+        #lqr-finite-horizon); any K."""
         return self._finite_horizon(K, horizon, precision)[0]
 
     def finite_horizon_gradient(

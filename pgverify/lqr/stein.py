@@ -1,6 +1,6 @@
 """Stein (discrete Lyapunov) equations in float64, high precision and certified balls.
 
-Two forms occur in policy optimisation on LQR (seed eq. 13.4 and the definition of Σ_K):
+Two forms occur in policy optimisation on LQR (docs/mathematics.md #lqr-cost):
 
 * value form       ``X = F + γ Aᵀ X A``   (P_K with A = A − BK, F = Q + KᵀRK),
 * covariance form  ``X = F + γ A X Aᵀ``   (Σ_K with F = Σ0, or Σ0_eff with exploration noise).
