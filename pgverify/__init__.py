@@ -6,9 +6,12 @@ formulas: docs/mathematics.md.
 * :class:`LQR` — the LQR oracle (float, mpmath, certified balls);
 * :class:`FiniteMDP` and :mod:`pgverify.mdp` — finite MDPs in exact arithmetic;
 * :mod:`pgverify.symbolic` — sympy derivations (``pgverify derive``);
-* :mod:`pgverify.strategies` — hypothesis strategies for your own property tests.
+* :mod:`pgverify.strategies` — hypothesis strategies for your own property tests;
+* :mod:`pgverify.checks` and :func:`assert_close` — judge your implementation in one call.
 """
 
+from pgverify import checks
+from pgverify.checks import assert_close
 from pgverify.enclosure import Enclosure
 from pgverify.errors import (
     CertificationError,
@@ -34,4 +37,6 @@ __all__ = [
     "OracleMismatch",
     "PgverifyError",
     "__version__",
+    "assert_close",
+    "checks",
 ]

@@ -1,0 +1,123 @@
+"""Diagnosis: recognise a known slip in a wrong result.
+
+Each check keeps a catalogue of :class:`Slip` s — the quantity computed with one known mistake
+(the transposed Lyapunov convention, Σ0 where Σ_K belongs, a missing factor 2, ...).  When an
+implementation fails, every slip is evaluated (float64) on the failing case; the ones the output
+agrees with, under the same tolerance policy as the check itself, are named in the message.  A
+slip that coincides with the correct value on the case tells nothing and is skipped.  Two generic
+slips follow the catalogue: the transpose and a constant factor.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pgverify.checks._compare import Reference, Tolerance, as_actual, compare
+
+NOTABLE_FACTORS = (2.0, 0.5, -1.0, -2.0, -0.5, 4.0, 0.25)
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One known mistake: ``description`` completes "your result equals ...", ``compute``
+    returns the slipped value on a case context (float64)."""
+
+    description: str
+    compute: Callable[[Any], Any]
+    applies: Callable[[Any], bool] = lambda context: True
+
+
+def _matches(output: np.ndarray, value: Any, tolerance: Tolerance, dtype: Any) -> bool:
+    comparison = compare(
+        output,
+        np.asarray(value, dtype=float),
+        dtype=dtype,
+        condition=tolerance.condition,
+        scale=tolerance.scale,
+    )
+    return comparison.passed
+
+
+def matching_slips(
+    slips: Sequence[Slip],
+    context: Any,
+    output: Any,
+    reference: Reference,
+    tolerance: Tolerance,
+    dtype: Any = None,
+) -> list[str]:
+    """The descriptions of the catalogue's slips that ``output`` agrees with on ``context``."""
+    try:
+        array = as_actual(output)
+    except Exception:  # an unreadable output matches no slip
+        return []
+    found = []
+    for slip in slips:
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")  # a slip's own numerical warnings are noise
+                if not slip.applies(context):
+                    continue
+                value = np.asarray(slip.compute(context), dtype=float)
+        except Exception:  # a slip that cannot be evaluated here (singular, unstable) is silent
+            continue
+        if value.shape != array.shape and not (value.size == array.size == 1):
+            continue
+        if not np.all(np.isfinite(value)):
+            continue
+        if _matches(reference.mid, value, tolerance, dtype):
+            continue  # indistinguishable from the right answer on this case
+        if _matches(array, value, tolerance, dtype):
+            found.append(slip.description)
+    return found
+
+
+def generic_slips(
+    output: Any, reference: Reference, tolerance: Tolerance, dtype: Any = None
+) -> list[str]:
+    """The transpose of the right value, or a constant multiple of it."""
+    try:
+        array = as_actual(output).astype(float)
+    except Exception:
+        return []
+    mid = reference.mid
+    found = []
+    transposable = mid.ndim == 2 and mid.size > 1 and array.shape == mid.T.shape
+    if (
+        transposable
+        and _matches(array, mid.T, tolerance, dtype)
+        and not _matches(mid.T, mid, tolerance, dtype)
+    ):
+        found.append("the transpose of the right value (rows and columns swapped)")
+    if array.shape == mid.shape and np.all(np.isfinite(array)):
+        norm = float(np.vdot(mid, mid))
+        if norm > 0:
+            factor = float(np.vdot(mid, array)) / norm
+            if (
+                abs(factor - 1.0) > 1e-6
+                and factor != 0.0
+                and _matches(array, factor * mid, tolerance, dtype)
+            ):
+                named = next((f for f in NOTABLE_FACTORS if abs(factor - f) < 1e-6), None)
+                shown = f"{named:g}" if named is not None else f"{factor:.6g}"
+                found.append(f"{shown} × the right value (a constant factor is missing or extra)")
+    if array.shape == mid.shape and tolerance.dtype == "float64" and tolerance.rtol is None:
+        single = compare(
+            array,
+            reference,
+            dtype="float32",
+            condition=tolerance.condition,
+            scale=tolerance.scale,
+        )
+        if single.passed:
+            found.append(
+                "the right value to float32 accuracy only: a float32 computation returned as "
+                "float64 (return the float32 array, or pass dtype='float32' to judge it at "
+                "float32 precision)"
+            )
+    return found
