@@ -303,6 +303,17 @@ class _CaseFailed(Exception):
     """Raised inside the hypothesis search when a generated case fails (internal)."""
 
 
+class _ShrinkBudgetSpent(BaseException):
+    """Ends hypothesis' shrinking once :data:`SHRINK_BUDGET` cases have been tried (internal; a
+    BaseException, so hypothesis lets it through instead of recording a failure)."""
+
+
+SHRINK_BUDGET = 80
+"""Cases run while shrinking a failure.  Each shrink pass after the first few rarely helps on
+these inputs, while hypothesis' own bookkeeping costs ~20 ms per case here; a count (not a time
+limit) keeps the minimal case reproducible.  State/input deletion follows (:func:`_reduce`)."""
+
+
 @dataclass
 class _Search:
     failures: list[Outcome] = field(default_factory=list)
@@ -311,6 +322,7 @@ class _Search:
     tiers: set[str] = field(default_factory=set)
     flaky: bool = False
     unsatisfiable: bool = False
+    shrink_runs: int = 0
 
 
 def _search(
@@ -346,6 +358,10 @@ def _search(
         )
         @given(spec.strategy(options))
         def generated_case(arguments: dict[str, Any]) -> None:
+            if state.failures:
+                state.shrink_runs += 1
+                if state.shrink_runs > SHRINK_BUDGET:
+                    raise _ShrinkBudgetSpent()
             try:
                 outcome = run_case(spec, fn, "generated", arguments, options, dtype)
             except PgverifyError:
@@ -372,7 +388,7 @@ def _search(
     worker.start()
     worker.join()
     exception = raised.get("exception")
-    if exception is None or isinstance(exception, _CaseFailed):
+    if exception is None or isinstance(exception, (_CaseFailed, _ShrinkBudgetSpent)):
         return state
     if isinstance(exception, Unsatisfiable):
         state.unsatisfiable = True
@@ -384,6 +400,14 @@ def _search(
 
 
 MAX_REDUCTION_RUNS = 200
+
+
+def _same_kind(candidate: Outcome, original: Outcome) -> bool:
+    """A smaller case must fail the same way: a wrong value for a wrong value, the same
+    exception type for an exception (a slip that only raises on other shapes is no reduction)."""
+    if original.error is None:
+        return candidate.error is None
+    return type(candidate.error) is type(original.error)
 
 
 def _reduce(
@@ -401,7 +425,7 @@ def _reduce(
                 continue  # not a valid case (e.g. no longer stabilisable)
             except Exception:  # the reduction itself is not a case the oracle can take
                 continue
-            if candidate.failed:
+            if candidate.failed and _same_kind(candidate, outcome):
                 outcome, reduced, progress = candidate, True, True
                 break
             if runs >= MAX_REDUCTION_RUNS:
@@ -454,9 +478,11 @@ def _diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
         found = matching_slips(
             spec.slips, outcome.context, outcome.output, outcome.reference, tolerance, dtype
         )
+        if not found:
+            continue
         if candidates is None:
             candidates = found
-        elif len(candidates) > 1 and found:
+        elif len(candidates) > 1:
             narrowed = [slip for slip in candidates if slip in found]
             candidates = narrowed or candidates
     if candidates:
@@ -488,21 +514,9 @@ def _expected_text(outcome: Outcome) -> str:
     )
 
 
-def _failure_message(
-    spec: CheckSpec,
-    outcome: Outcome,
-    origin: str,
-    options: Mapping[str, Any],
-    diagnosis: str,
-    other: str,
-) -> str:
-    keywords = spec.keywords(options)
+def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any]) -> list[str]:
+    """The case as Python, then expected and actual (and the comparison report)."""
     lines = [
-        f"{spec.name}: the implementation disagrees with the oracle on {spec.quantity} "
-        f"(reference tier {outcome.reference.tier}).",
-        "",
-        f"{origin}:",
-        "",
         _indent(python_case(outcome.arguments, spec.parameters, keywords)),
         "",
         _expected_text(outcome),
@@ -517,11 +531,87 @@ def _failure_message(
         shown = short_array(actual) if actual is not None else repr(outcome.output)
         lines.append(f"actual: {shown}")
         lines.append(outcome.comparison.report())
-        lines.append("")
-        lines.append(diagnosis)
+    return lines
+
+
+def _failure_message(
+    spec: CheckSpec,
+    outcome: Outcome,
+    origin: str,
+    options: Mapping[str, Any],
+    diagnosis: str,
+    other: str,
+    wrong_value: Outcome | None = None,
+) -> str:
+    """The message of OracleMismatch.  When the minimal case raised and another case returned
+    a wrong value, that case follows with the diagnosis (made on wrong values only)."""
+    keywords = spec.keywords(options)
+    lines = [
+        f"{spec.name}: the implementation disagrees with the oracle on {spec.quantity} "
+        f"(reference tier {outcome.reference.tier}).",
+        "",
+        f"{origin}:",
+        "",
+        *_outcome_lines(spec, outcome, keywords),
+    ]
+    if outcome.error is None:
+        lines += ["", diagnosis]
+    elif wrong_value is not None:
+        lines += [
+            "",
+            f"It also returns a wrong value on {wrong_value.label}:",
+            "",
+            *_outcome_lines(spec, wrong_value, keywords),
+            "",
+            diagnosis,
+        ]
     if other:
         lines.append(other)
     return "\n".join(lines)
+
+
+def _mismatch(
+    spec: CheckSpec,
+    fn: Any,
+    search: _Search,
+    fixed_failures: list[Outcome],
+    options: Mapping[str, Any],
+    dtype: Any,
+    seed: int,
+) -> OracleMismatch:
+    """The OracleMismatch of a failed check: the minimal generated failure (else the fixed
+    one), reduced by deleting states/inputs, diagnosed on the minimal, the unshrunk and the
+    failing fixed case."""
+    fixed_failure = fixed_failures[0] if fixed_failures else None
+    if search.failures:
+        minimal, reduced = _reduce(spec, fn, search.failures[-1], options, dtype)
+        failures = [minimal, search.failures[0]]
+        origin = (
+            f"Minimal failing case (generated from seed={seed} and shrunk by hypothesis"
+            f"{', then by deleting states/inputs' if reduced else ''}; "
+            f"{spec.name}(fn, seed={seed}) reproduces it)"
+        )
+    else:
+        minimal, reduced = _reduce(spec, fn, fixed_failure, options, dtype)
+        failures = []
+        origin = f"Failing case: {fixed_failure.label}" + (
+            " with states/inputs deleted" if reduced else ""
+        )
+    failures += fixed_failures
+    wrong_values = [outcome for outcome in failures if outcome.error is None]
+    wrong_value = wrong_values[0] if minimal.error is not None and wrong_values else None
+    other = ""
+    if search.failures and fixed_failure is not None and wrong_value is not fixed_failure:
+        other = f"(The fixed case '{fixed_failure.label}' fails too.)"
+    if search.flaky:
+        other += (
+            "\n(hypothesis saw this case pass and fail: the implementation is not deterministic.)"
+        )
+    diagnosis = _diagnosis(spec, [minimal, *failures], dtype)
+    message = _failure_message(spec, minimal, origin, options, diagnosis, other, wrong_value)
+    mismatch = OracleMismatch(message)
+    mismatch.__cause__ = minimal.error
+    return mismatch
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,7 +681,7 @@ def run_check(
         user_cases.append((f"your case cases[{index}]", arguments))
     fixed = user_cases + spec.regression_cases(options)
 
-    worst_ratio, tiers, fixed_failure, skipped = 0.0, set(), None, []
+    worst_ratio, tiers, fixed_failures, skipped = 0.0, set(), [], []
     for label, arguments in fixed:
         try:
             outcome = run_case(spec, fn, label, arguments, options, dtype)
@@ -602,42 +692,18 @@ def run_check(
             continue
         tiers.add(outcome.reference.tier)
         if outcome.failed:
-            fixed_failure = outcome
-            break
+            fixed_failures.append(outcome)  # all of them: more evidence for the diagnosis
+            continue
         worst_ratio = max(worst_ratio, outcome.comparison.worst_ratio)
 
-    search = _search(spec, fn, options, dtype, count, int(seed), example_database)
+    search = (
+        _search(spec, fn, options, dtype, count, int(seed), example_database)
+        if count > 0
+        else _Search()
+    )
     tiers |= search.tiers
-    if search.failures or fixed_failure is not None:
-        # the diagnosis looks at the minimal case, the unshrunk one and the failing fixed case
-        failures = [search.failures[-1], search.failures[0]] if search.failures else []
-        if search.failures:
-            minimal, reduced = _reduce(spec, fn, search.failures[-1], options, dtype)
-            failures[0] = minimal
-            origin = (
-                f"Minimal failing case (generated from seed={seed} and shrunk by hypothesis"
-                f"{', then by deleting states/inputs' if reduced else ''}; "
-                f"{spec.name}(fn, seed={seed}) reproduces it)"
-            )
-            other = f"(The fixed case '{fixed_failure.label}' fails too.)" if fixed_failure else ""
-            if fixed_failure is not None:
-                failures.append(fixed_failure)
-        else:
-            minimal, reduced = _reduce(spec, fn, fixed_failure, options, dtype)
-            failures = [minimal, fixed_failure]
-            origin = f"Failing case: {fixed_failure.label}" + (
-                " with states/inputs deleted" if reduced else ""
-            )
-            other = ""
-        if search.flaky:
-            other += (
-                "\n(hypothesis saw this case pass and fail: the implementation is not "
-                "deterministic.)"
-            )
-        message = _failure_message(
-            spec, minimal, origin, options, _diagnosis(spec, failures, dtype), other
-        )
-        raise OracleMismatch(message) from minimal.error
+    if search.failures or fixed_failures:
+        raise _mismatch(spec, fn, search, fixed_failures, options, dtype, int(seed))
     notes = spec.notes(options)
     if skipped:
         notes = (*notes, f"fixed cases outside the oracle's domain here, skipped: {skipped}")

@@ -399,6 +399,17 @@ def riccati_regression_cases() -> list[tuple[str, dict[str, Any]]]:
         cases.append((label, {key: arguments[key] for key in ("A", "B", "Q", "R")}))
     cases.append(
         (
+            "stable non-symmetric open loop",
+            {
+                "A": _array([[0.5, 1.0], [0.0, -0.25]]),
+                "B": _array([[0.0], [1.0]]),
+                "Q": np.eye(2),
+                "R": _array([[1.0]]),
+            },
+        )
+    )
+    cases.append(
+        (
             "unstable non-normal open loop",
             {
                 "A": _array([[1.5, 4.0], [0.0, 0.75]]),

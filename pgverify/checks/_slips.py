@@ -94,7 +94,8 @@ def generic_slips(
         and not _matches(mid.T, mid, tolerance, dtype)
     ):
         found.append("the transpose of the right value (rows and columns swapped)")
-    if array.shape == mid.shape and np.all(np.isfinite(array)):
+    if array.shape == mid.shape and mid.size > 1 and np.all(np.isfinite(array)):
+        # (any scalar is a multiple of any other: no evidence for a 1-element result)
         norm = float(np.vdot(mid, mid))
         if norm > 0:
             factor = float(np.vdot(mid, array)) / norm
