@@ -17,20 +17,40 @@ from pgverify.checks.lqr import (
     check_policy_iteration_step,
     check_riccati_solver,
 )
+from pgverify.checks.mdp import (
+    check_discounted_visitation,
+    check_policy_evaluation,
+    check_q_function,
+    check_softmax_natural_gradient,
+    check_softmax_policy_gradient,
+)
+from pgverify.checks.policies import (
+    check_gaussian_fisher,
+    check_gaussian_score,
+    check_two_layer_score,
+)
 
 __all__ = [
     "CheckReport",
     "Comparison",
     "assert_close",
+    "check_discounted_visitation",
     "check_gauss_newton_step",
+    "check_gaussian_fisher",
+    "check_gaussian_score",
     "check_lqr_cost",
     "check_lqr_gradient",
     "check_lyapunov_solver",
     "check_natural_gradient_step",
     "check_optimal_gain",
+    "check_policy_evaluation",
     "check_policy_gradient_step",
     "check_policy_iteration_step",
+    "check_q_function",
     "check_riccati_solver",
+    "check_softmax_natural_gradient",
+    "check_softmax_policy_gradient",
+    "check_two_layer_score",
     "set_database",
     "set_profile",
 ]

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from pgverify.checks._compare import (
     TIER_ORDER,
     Comparison,
     Reference,
+    as_actual,
     as_reference,
     compare,
     unit_roundoff,
@@ -160,6 +162,21 @@ class CheckSpec:
     def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """Statements for the report (e.g. the accepted normalisations)."""
         return ()
+
+    reference_label: str = ""
+    """A name for the main reference when the check accepts alternatives (for the report)."""
+
+    expected_label: str = "expected"
+    """How the failure message introduces the reference."""
+
+    def diagnosis_view(self, context: Any, value: Any) -> np.ndarray:
+        """A result (output or slip value) as the float array compared with the slips: the
+        array itself here; a canonical representative when many results are right."""
+        return as_actual(value).astype(float)
+
+    def diagnosis_reference(self, outcome: Outcome) -> Reference:
+        """The right result in the form of :meth:`diagnosis_view`."""
+        return outcome.reference
 
     # smaller cases ----------------------------------------------------------------------------
 
@@ -323,6 +340,7 @@ class _Search:
     flaky: bool = False
     unsatisfiable: bool = False
     shrink_runs: int = 0
+    matched: Counter[str] = field(default_factory=Counter)
 
 
 def _search(
@@ -375,6 +393,7 @@ def _search(
                 state.failures.append(outcome)
                 raise _CaseFailed()
             state.worst_ratio = max(state.worst_ratio, outcome.comparison.worst_ratio)
+            state.matched[outcome.comparison.note or spec.reference_label] += 1
 
         # one database key per check and options, so saved counterexamples replay in their check
         digest = f"pgverify.checks.{spec.name}:{sorted(options.items())!r}".encode()
@@ -476,7 +495,13 @@ def _diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
             continue
         tolerance = outcome.comparison.tolerance
         found = matching_slips(
-            spec.slips, outcome.context, outcome.output, outcome.reference, tolerance, dtype
+            spec.slips,
+            outcome.context,
+            outcome.output,
+            spec.diagnosis_reference(outcome),
+            tolerance,
+            dtype,
+            lambda value, context=outcome.context: spec.diagnosis_view(context, value),
         )
         if not found:
             continue
@@ -492,7 +517,13 @@ def _diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
         return f"Diagnosis: your result equals each of these (they coincide here):\n{listed}"
     first = next((o for o in failures if o.comparison is not None and o.error is None), None)
     if first is not None:
-        generic = generic_slips(first.output, first.reference, first.comparison.tolerance, dtype)
+        try:
+            output = spec.diagnosis_view(first.context, first.output)
+        except Exception:
+            output = first.output
+        generic = generic_slips(
+            output, spec.diagnosis_reference(first), first.comparison.tolerance, dtype
+        )
         if generic:
             return f"Diagnosis: your result equals {generic[0]}."
     known = "; ".join(slip.description for slip in spec.slips)
@@ -505,11 +536,11 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def _expected_text(outcome: Outcome) -> str:
+def _expected_text(spec: CheckSpec, outcome: Outcome) -> str:
     reference = outcome.reference
     shown = short_array(reference.mid)
     return (
-        f"expected (tier {reference.tier}): {shown}\n"
+        f"{spec.expected_label} (tier {reference.tier}): {shown}\n"
         f"    ± radius at most {reference.max_radius:.3g}"
     )
 
@@ -519,7 +550,7 @@ def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any
     lines = [
         _indent(python_case(outcome.arguments, spec.parameters, keywords)),
         "",
-        _expected_text(outcome),
+        _expected_text(spec, outcome),
     ]
     if outcome.error is not None:
         summary = "".join(traceback.format_exception_only(type(outcome.error), outcome.error))
@@ -682,6 +713,7 @@ def run_check(
     fixed = user_cases + spec.regression_cases(options)
 
     worst_ratio, tiers, fixed_failures, skipped = 0.0, set(), [], []
+    matched: Counter[str] = Counter()
     for label, arguments in fixed:
         try:
             outcome = run_case(spec, fn, label, arguments, options, dtype)
@@ -694,6 +726,7 @@ def run_check(
         if outcome.failed:
             fixed_failures.append(outcome)  # all of them: more evidence for the diagnosis
             continue
+        matched[outcome.comparison.note or spec.reference_label] += 1
         worst_ratio = max(worst_ratio, outcome.comparison.worst_ratio)
 
     search = (
@@ -705,6 +738,10 @@ def run_check(
     if search.failures or fixed_failures:
         raise _mismatch(spec, fn, search, fixed_failures, options, dtype, int(seed))
     notes = spec.notes(options)
+    matched += search.matched
+    if spec.reference_label or len(matched) > 1:
+        counts = ", ".join(f"{label}: {count}" for label, count in matched.items() if label)
+        notes = (*notes, f"cases matched by each accepted form: {counts}")
     if skipped:
         notes = (*notes, f"fixed cases outside the oracle's domain here, skipped: {skipped}")
     if search.unsatisfiable:

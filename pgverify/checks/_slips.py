@@ -43,6 +43,10 @@ def _matches(output: np.ndarray, value: Any, tolerance: Tolerance, dtype: Any) -
     return comparison.passed
 
 
+def _as_float_array(value: Any) -> np.ndarray:
+    return as_actual(value).astype(float)
+
+
 def matching_slips(
     slips: Sequence[Slip],
     context: Any,
@@ -50,10 +54,14 @@ def matching_slips(
     reference: Reference,
     tolerance: Tolerance,
     dtype: Any = None,
+    view: Callable[[Any], np.ndarray] = _as_float_array,
 ) -> list[str]:
-    """The descriptions of the catalogue's slips that ``output`` agrees with on ``context``."""
+    """The descriptions of the catalogue's slips that ``output`` agrees with on ``context``.
+    ``view`` reads a result (the output or a slip's value) as a float array, in a canonical
+    form when several results are equally right (e.g. modulo a null space); ``reference`` is
+    then the right result in that form."""
     try:
-        array = as_actual(output)
+        array = view(output)
     except Exception:  # an unreadable output matches no slip
         return []
     found = []
@@ -63,7 +71,7 @@ def matching_slips(
                 warnings.simplefilter("ignore")  # a slip's own numerical warnings are noise
                 if not slip.applies(context):
                     continue
-                value = np.asarray(slip.compute(context), dtype=float)
+                value = view(slip.compute(context))
         except Exception:  # a slip that cannot be evaluated here (singular, unstable) is silent
             continue
         if value.shape != array.shape and not (value.size == array.size == 1):
