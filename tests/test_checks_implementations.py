@@ -248,3 +248,194 @@ class LQRImplementation:
             return g * np.linalg.solve(R, B.T @ P @ cross)
         gain = g * np.linalg.solve(R + g * B.T @ P @ B, B.T @ P @ cross)
         return -gain if self.slip == "sign" else gain
+
+
+# --------------------------------------------------------------------------------------------
+# Finite MDPs
+# --------------------------------------------------------------------------------------------
+
+
+def softmax(logits):
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+class MDPImplementation:
+    """Tabular evaluation, visitation and softmax (natural) gradients; ``slip`` is one mistake."""
+
+    def __init__(self, slip=None, dtype=np.float64):
+        self.slip = slip
+        self.dtype = dtype
+
+    def _transition(self, transitions, policy):
+        if self.slip == "tensor transposed":
+            transitions = np.transpose(transitions, (2, 1, 0))
+        matrix = np.einsum("sa,sat->st", policy, transitions)
+        return matrix.T if self.slip == "P transposed" else matrix
+
+    def value(self, transitions, costs, policy, gamma):
+        transitions, costs, policy = (x.astype(self.dtype) for x in (transitions, costs, policy))
+        S, A = costs.shape
+        if self.slip == "uniform policy":
+            policy = np.full((S, A), 1.0 / A, dtype=self.dtype)
+        if self.slip == "optimal":
+            return self._optimal(transitions, costs, gamma)
+        stage = (policy * costs).sum(axis=1)
+        if self.slip == "one step":
+            return stage
+        g = gamma**2 if self.slip == "gamma squared" else gamma
+        system = np.eye(S, dtype=self.dtype) - self.dtype(g) * self._transition(transitions, policy)
+        value = np.linalg.solve(system, stage)
+        return (1 - gamma) * value if self.slip == "normalised" else value
+
+    def _optimal(self, transitions, costs, gamma):
+        """V* by policy iteration (a greedy deterministic policy until it is stable)."""
+        S, A = costs.shape
+        actions = np.zeros(S, dtype=int)
+        while True:
+            policy = np.eye(A)[actions]
+            V = MDPImplementation().value(transitions, costs, policy, gamma)
+            improved = np.argmin(costs + gamma * transitions @ V, axis=1)
+            if np.array_equal(improved, actions):
+                return V
+            actions = improved
+
+    def q(self, transitions, costs, policy, gamma):
+        if self.slip == "optimal":
+            V = self._optimal(transitions, costs, gamma)
+        else:
+            V = MDPImplementation(
+                "P transposed" if self.slip == "P transposed" else None, self.dtype
+            ).value(transitions, costs, policy, gamma)
+        tensor = (
+            np.transpose(transitions, (2, 1, 0))
+            if self.slip == "tensor transposed"
+            else transitions
+        )
+        g = 1.0 if self.slip == "gamma missing" else gamma
+        Q = costs.astype(self.dtype) + self.dtype(g) * (tensor.astype(self.dtype) @ V)
+        if self.slip == "V for Q":
+            return np.repeat(V[:, None], costs.shape[1], axis=1)
+        if self.slip == "advantage":
+            return Q - V[:, None]
+        return (1 - gamma) * Q if self.slip == "normalised" else Q
+
+    def visitation(self, transitions, initial, policy, gamma, normalised=True):
+        S = initial.shape[0]
+        if self.slip == "initial":
+            return initial
+        if self.slip == "uniform initial":
+            initial = np.full(S, 1.0 / S)
+        matrix = np.einsum("sa,sat->st", policy, transitions)
+        if self.slip == "P not transposed":
+            occupancy = np.linalg.solve(np.eye(S) - gamma * matrix, initial)
+        else:
+            occupancy = np.linalg.solve((np.eye(S) - gamma * matrix).T, initial)
+        if self.slip == "first step left out":
+            occupancy = occupancy - initial
+        if self.slip == "normalised twice":
+            return (1 - gamma) ** 2 * occupancy
+        return (1 - gamma) * occupancy if normalised else occupancy
+
+    def _pieces(self, transitions, costs, initial, logits, gamma):
+        policy = softmax(logits)
+        Q = MDPImplementation().q(transitions, costs, policy, gamma)
+        V = (policy * Q).sum(axis=1)
+        d = MDPImplementation().visitation(transitions, initial, policy, gamma)
+        return policy, Q, Q - V[:, None], d
+
+    def softmax_gradient(self, transitions, costs, initial, logits, gamma):
+        policy, Q, advantage, d = self._pieces(transitions, costs, initial, logits, gamma)
+        weight = initial if self.slip == "initial for d" else d
+        term = Q if self.slip == "Q for A" else advantage
+        gradient = weight[:, None] * (1.0 if self.slip == "no pi" else policy) * term
+        if self.slip == "direct":
+            gradient = d[:, None] * Q
+        if self.slip == "no 1/(1-gamma)":
+            return gradient
+        if self.slip == "twice 1/(1-gamma)":
+            return gradient / (1 - gamma) ** 2
+        return -gradient / (1 - gamma) if self.slip == "ascent" else gradient / (1 - gamma)
+
+    def softmax_natural_gradient(self, transitions, costs, initial, logits, gamma):
+        policy, Q, advantage, d = self._pieces(transitions, costs, initial, logits, gamma)
+        if self.slip == "advantage only":
+            return advantage
+        if self.slip == "ascent":
+            return -advantage / (1 - gamma)
+        if self.slip == "vanilla":
+            return MDPImplementation().softmax_gradient(transitions, costs, initial, logits, gamma)
+        if self.slip == "twice 1/(1-gamma)":
+            return advantage / (1 - gamma) ** 2
+        if self.slip == "d kept":
+            return d[:, None] * advantage / (1 - gamma)
+        if self.slip == "Q":  # a valid natural gradient: Q = A + a per-state shift
+            return Q / (1 - gamma)
+        if self.slip == "pinv":  # the minimum-norm solution of F x = grad, by an explicit F
+            S, A = policy.shape
+            fisher = np.zeros((S * A, S * A))
+            for s in range(S):
+                block = np.diag(policy[s]) - np.outer(policy[s], policy[s])
+                fisher[s * A : (s + 1) * A, s * A : (s + 1) * A] = d[s] * block
+            gradient = MDPImplementation().softmax_gradient(
+                transitions, costs, initial, logits, gamma
+            )
+            return (np.linalg.pinv(fisher) @ gradient.reshape(-1)).reshape(S, A)
+        assert self.slip is None, self.slip
+        return advantage / (1 - gamma)
+
+
+# --------------------------------------------------------------------------------------------
+# Gaussian policies
+# --------------------------------------------------------------------------------------------
+
+
+def gaussian_score(K, sigma, x, u, *, slip=None, dtype=np.float64):
+    K, x, u = K.astype(dtype), x.astype(dtype), u.astype(dtype)
+    variance = dtype(sigma**2 if slip == "std" else sigma)
+    residual = u - K @ x if slip == "mean +Kx" else u + K @ x
+    score = -np.outer(residual, x) / variance
+    factors = {"sign": -1.0, "factor 2": 2.0, "factor 1/2": 0.5}
+    if slip == "no 1/sigma":
+        score = -np.outer(residual, x)
+    if slip == "times sigma":
+        score = -np.outer(residual, x) * dtype(sigma)
+    return dtype(factors.get(slip, 1.0)) * score
+
+
+def two_layer_score(W0, W1, sigma, x, u, *, activation="tanh", slip=None, dtype=np.float64):
+    W0, W1, x, u = (a.astype(dtype) for a in (W0, W1, x, u))
+    z = W0 @ x
+    if activation == "tanh":
+        h = np.tanh(z)
+        dh = 1 - h if slip == "1 - tanh" else 1 - h**2
+    elif activation == "sigmoid":
+        h = 1 / (1 + np.exp(-z))
+        dh = h * (1 - h)
+    elif activation == "relu":
+        h, dh = np.maximum(z, 0), (z > 0).astype(dtype)
+    else:
+        h, dh = z, np.ones_like(z)
+    if slip == "h for h'":
+        dh = h
+    residual = u - W1 @ h
+    variance = dtype(sigma**2 if slip == "std" else sigma)
+    back = W1 @ residual if slip == "W1 untransposed" else W1.T @ residual
+    if slip != "no h'":
+        back = dh * back
+    dW0, dW1 = np.outer(back, x) / variance, np.outer(residual, h) / variance
+    if slip == "sign":
+        return -dW0, -dW1
+    return (dW1, dW0) if slip == "swapped" else (dW0, dW1)
+
+
+def gaussian_fisher(K, sigma, S, *, slip=None, dtype=np.float64):
+    S = S.astype(dtype)
+    m = K.shape[0]
+    identity = np.eye(m, dtype=dtype)
+    if slip == "row-major":
+        return np.kron(identity, S) / dtype(sigma)
+    if slip == "inverse":
+        return np.kron(np.linalg.inv(S), identity) * dtype(sigma)
+    powers = {"std": 2.0, "no 1/sigma": 0.0, "times sigma": -1.0}
+    return np.kron(S, identity) / dtype(sigma) ** powers.get(slip, 1.0)

@@ -283,7 +283,7 @@ TWO_LAYER_SLIPS = (
 def _pair(value: Any) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ValueError("expected a pair (dW0, dW1)")
-    return as_actual(value[0]).astype(float), as_actual(value[1]).astype(float)
+    return as_actual(value[0]), as_actual(value[1])
 
 
 class TwoLayerScoreSpec(CheckSpec):
@@ -438,7 +438,7 @@ class TwoLayerScoreSpec(CheckSpec):
 
     def diagnosis_view(self, context: ScoreContext, value: Any) -> np.ndarray:
         first, second = _pair(value)
-        return np.concatenate([first.reshape(-1), second.reshape(-1)])
+        return np.concatenate([first.reshape(-1), second.reshape(-1)]).astype(float)
 
     def diagnosis_reference(self, outcome: Any) -> Any:
         dW0, dW1 = outcome.context.extra["reference"]
