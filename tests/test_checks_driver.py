@@ -188,3 +188,26 @@ def test_a_check_fails_with_a_minimal_case_inside_a_users_own_given_test(_):
     with pytest.raises(OracleMismatch, match="Minimal failing case") as failure:
         check_lqr_gradient(WRONG.gradient)
     assert "Σ0 in place of Σ_K" in str(failure.value)
+
+
+def test_a_counterexample_saved_in_a_shared_database_replays_under_another_seed(tmp_path):
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    def wrong_for_wide_gains(A, B, Q, R, Sigma0, K):
+        gradient = RIGHT.gradient(A, B, Q, R, Sigma0, K)
+        return gradient * 1.5 if K.shape[0] == 3 and K.shape[1] == 4 else gradient
+
+    shared = DirectoryBasedExampleDatabase(str(tmp_path))
+    messages = []
+    for seed in range(40):  # the first machine: search until some seed finds the bug
+        try:
+            check_lqr_gradient(wrong_for_wide_gains, max_examples=20, seed=seed, database=shared)
+        except OracleMismatch as failure:
+            messages.append(str(failure))
+            break
+    assert messages, "no seed found the rare bug"
+    # another machine, another seed, fewer cases: the saved counterexample replays first
+    with pytest.raises(OracleMismatch, match="Minimal failing case"):
+        check_lqr_gradient(wrong_for_wide_gains, max_examples=1, seed=10**6, database=shared)
+    # control: without the database, that run does not find it
+    check_lqr_gradient(wrong_for_wide_gains, max_examples=1, seed=10**6)

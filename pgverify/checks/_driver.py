@@ -357,12 +357,17 @@ def _search(
     raised: dict[str, BaseException] = {}
 
     def body() -> None:
+        try:
+            search()
+        except BaseException as exc:  # handed to the calling thread
+            raised["exception"] = exc
+
+    def search() -> None:
         # decorating inside the worker thread: hypothesis' nesting check is per thread
         phases = [Phase.generate, Phase.shrink]
         if database is not None:
             phases.insert(0, Phase.reuse)
 
-        @hypothesis.seed(seed)
         @hypothesis.settings(
             max_examples=count,
             deadline=None,
@@ -376,7 +381,9 @@ def _search(
         )
         @given(spec.strategy(options))
         def generated_case(arguments: dict[str, Any]) -> None:
-            if state.failures:
+            if state.failures and database is None:
+                # (with a database, hypothesis would save the case being tried when the budget
+                # runs out as if it had failed: shrinking then runs to the end)
                 state.shrink_runs += 1
                 if state.shrink_runs > SHRINK_BUDGET:
                     raise _ShrinkBudgetSpent()
@@ -395,13 +402,15 @@ def _search(
             state.worst_ratio = max(state.worst_ratio, outcome.comparison.worst_ratio)
             state.matched[outcome.comparison.note or spec.reference_label] += 1
 
-        # one database key per check and options, so saved counterexamples replay in their check
+        # one database key per check and options, so saved counterexamples replay in their
+        # own check
         digest = f"pgverify.checks.{spec.name}:{sorted(options.items())!r}".encode()
         generated_case.hypothesis.inner_test._hypothesis_internal_add_digest = digest
-        try:
-            generated_case()
-        except BaseException as exc:  # handed to the calling thread
-            raised["exception"] = exc
+        # what @hypothesis.seed(seed) sets, without the database=None it also imposes, so that a
+        # shared example database still replays (tests/test_checks_driver.py checks the
+        # reproducibility this gives)
+        generated_case._hypothesis_internal_use_seed = seed
+        generated_case()
 
     worker = threading.Thread(target=body, name=f"pgverify-{spec.name}", daemon=True)
     worker.start()
