@@ -5,7 +5,8 @@ one.  Signatures, options and how to read a failure: docs/checks.md.
 """
 
 from pgverify.checks._compare import Comparison, assert_close
-from pgverify.checks._driver import CheckReport, set_database, set_profile
+from pgverify.checks._driver import set_database, set_profile
+from pgverify.checks._report import CheckReport
 from pgverify.checks.lqr import (
     check_gauss_newton_step,
     check_lqr_cost,

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.linalg
 from hypothesis import strategies as st
 
-from pgverify.checks._driver import CheckReport, CheckSpec, Expected, run_check
+from pgverify.checks._driver import run_check
 from pgverify.checks._lqr_support import (
     LQRContext,
     build_problem,
@@ -46,7 +46,9 @@ from pgverify.checks._lqr_support import (
     stein_condition,
     validate_discount,
 )
+from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
+from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.lqr import LQR
 
 

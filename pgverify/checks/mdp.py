@@ -30,7 +30,7 @@ from flint import arb, ctx
 from hypothesis import strategies as st
 
 from pgverify.checks._compare import Comparison, Reference, as_actual, as_reference, compare
-from pgverify.checks._driver import CheckReport, CheckSpec, Expected, run_check
+from pgverify.checks._driver import run_check
 from pgverify.checks._mdp_support import (
     MDPContext,
     build_context,
@@ -39,7 +39,9 @@ from pgverify.checks._mdp_support import (
     mdp_regression_cases,
     repair_distributions,
 )
+from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
+from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.mdp import evaluate, softmax_gradient, softmax_policy
 from pgverify.mdp.evaluation import BallArithmetic
 

@@ -26,8 +26,10 @@ from flint import arb, ctx
 from hypothesis import strategies as st
 
 from pgverify.checks._compare import Comparison, as_actual, as_reference, compare
-from pgverify.checks._driver import CheckReport, CheckSpec, Expected, run_check
+from pgverify.checks._driver import run_check
+from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
+from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.errors import InvalidProblemError
 
 BITS = 212

@@ -1,0 +1,157 @@
+"""The report of a passing check and the message of a failing one (with its diagnosis)."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pgverify.checks._compare import TIER_ORDER
+from pgverify.checks._format import python_case, short_array
+from pgverify.checks._slips import generic_slips, matching_slips
+from pgverify.checks._spec import CheckSpec, Outcome
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What a passing check did: how many cases, the worst error relative to the tolerance
+    (≤ 1; the closer to 0 the more margin), the reference tier, the time."""
+
+    check: str
+    cases: int
+    fixed_cases: int
+    generated_cases: int
+    worst_ratio: float
+    tier: str
+    seconds: float
+    seed: int
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.check}: passed {self.cases} cases ({self.fixed_cases} fixed, "
+            f"{self.generated_cases} generated from seed {self.seed}); worst error "
+            f"{self.worst_ratio:.3g} of the tolerance; reference tier {self.tier}; "
+            f"{self.seconds:.2f} s"
+        )
+        return "\n".join([text, *(f"  {note}" for note in self.notes)])
+
+
+def weakest(tiers: set[str]) -> str:
+    return max(tiers, key=TIER_ORDER.index) if tiers else "none"
+
+
+def diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
+    """The slips the failing output matches (narrowed by the other failing cases when the
+    minimal case leaves several candidates)."""
+    candidates: list[str] | None = None
+    for outcome in failures:
+        if outcome.error is not None or outcome.comparison is None:
+            continue
+        tolerance = outcome.comparison.tolerance
+        found = matching_slips(
+            spec.slips,
+            outcome.context,
+            outcome.output,
+            spec.diagnosis_reference(outcome),
+            tolerance,
+            dtype,
+            lambda value, context=outcome.context: spec.diagnosis_view(context, value),
+        )
+        if not found:
+            continue
+        if candidates is None:
+            candidates = found
+        elif len(candidates) > 1:
+            narrowed = [slip for slip in candidates if slip in found]
+            candidates = narrowed or candidates
+    if candidates:
+        if len(candidates) == 1:
+            return f"Diagnosis: your result equals {candidates[0]}."
+        listed = "\n".join(f"  - {slip}" for slip in candidates)
+        return f"Diagnosis: your result equals each of these (they coincide here):\n{listed}"
+    first = next((o for o in failures if o.comparison is not None and o.error is None), None)
+    if first is not None:
+        try:
+            output = spec.diagnosis_view(first.context, first.output)
+        except Exception:
+            output = first.output
+        generic = generic_slips(
+            output, spec.diagnosis_reference(first), first.comparison.tolerance, dtype
+        )
+        if generic:
+            return f"Diagnosis: your result equals {generic[0]}."
+    known = "; ".join(slip.description for slip in spec.slips)
+    return "Diagnosis: the output matches none of the known slips for this quantity" + (
+        f" (checked: {known})." if known else "."
+    )
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def _expected_text(spec: CheckSpec, outcome: Outcome) -> str:
+    reference = outcome.reference
+    shown = short_array(reference.mid)
+    return (
+        f"{spec.expected_label} (tier {reference.tier}): {shown}\n"
+        f"    ± radius at most {reference.max_radius:.3g}"
+    )
+
+
+def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any]) -> list[str]:
+    """The case as Python, then expected and actual (and the comparison report)."""
+    lines = [
+        _indent(python_case(outcome.arguments, spec.parameters, keywords)),
+        "",
+        _expected_text(spec, outcome),
+    ]
+    if outcome.error is not None:
+        summary = "".join(traceback.format_exception_only(type(outcome.error), outcome.error))
+        frames = traceback.extract_tb(outcome.error.__traceback__)
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        lines.append(f"actual: the implementation raised {summary.strip()}{where}")
+    else:
+        actual = outcome.comparison.actual
+        shown = short_array(actual) if actual is not None else repr(outcome.output)
+        lines.append(f"actual: {shown}")
+        lines.append(outcome.comparison.report())
+    return lines
+
+
+def failure_message(
+    spec: CheckSpec,
+    outcome: Outcome,
+    origin: str,
+    options: Mapping[str, Any],
+    diagnosis: str,
+    other: str,
+    wrong_value: Outcome | None = None,
+) -> str:
+    """The message of OracleMismatch.  When the minimal case raised and another case returned
+    a wrong value, that case follows with the diagnosis (made on wrong values only)."""
+    keywords = spec.keywords(options)
+    lines = [
+        f"{spec.name}: the implementation disagrees with the oracle on {spec.quantity} "
+        f"(reference tier {outcome.reference.tier}).",
+        "",
+        f"{origin}:",
+        "",
+        *_outcome_lines(spec, outcome, keywords),
+    ]
+    if outcome.error is None:
+        lines += ["", diagnosis]
+    elif wrong_value is not None:
+        lines += [
+            "",
+            f"It also returns a wrong value on {wrong_value.label}:",
+            "",
+            *_outcome_lines(spec, wrong_value, keywords),
+            "",
+            diagnosis,
+        ]
+    if other:
+        lines.append(other)
+    return "\n".join(lines)

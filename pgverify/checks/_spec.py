@@ -1,0 +1,253 @@
+"""What a check is made of: the canonical signature, its cases, its oracle, its slips
+(:class:`CheckSpec`), the oracle's answer on a case (:class:`Expected`) and one run of a case
+(:class:`Outcome`, :func:`run_case`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from pgverify.checks._compare import Comparison, Reference, as_actual, as_reference, compare
+from pgverify.checks._slips import Slip
+from pgverify.errors import InvalidProblemError
+
+# --------------------------------------------------------------------------------------------
+# What a check is made of
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The oracle's answer on one case: the reference (any value :func:`assert_close` reads),
+    the conditioning factor and the scale of the tolerance policy, and other accepted references
+    (named alternatives, e.g. another normalisation)."""
+
+    reference: Any
+    condition: float = 1.0
+    scale: float | None = None
+    alternatives: tuple[tuple[str, Any], ...] = ()
+
+
+class CheckSpec:
+    """One check: the canonical signature, its cases, its oracle and its catalogue of slips.
+
+    Subclasses set ``name``, ``quantity`` (what the result is, for messages), ``parameters``
+    (the positional arguments of the implementation), ``optional`` (defaults a user case may
+    omit) and ``family_options`` (keywords such as ``gamma``), and implement
+    :meth:`regression_cases`, :meth:`strategy`, :meth:`prepare`, :meth:`expected` and
+    :attr:`slips`."""
+
+    name: str = ""
+    quantity: str = ""
+    parameters: tuple[str, ...] = ()
+    optional: Mapping[str, Any] = MappingProxyType({})
+    scalar_parameters: tuple[str, ...] = ()
+    slips: Sequence[Slip] = ()
+
+    def validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Check the family's keyword options (raise InvalidProblemError)."""
+        return options
+
+    def keywords(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Extra keyword arguments passed to the implementation (e.g. ``gamma``)."""
+        return {}
+
+    def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        raise NotImplementedError
+
+    def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+        raise NotImplementedError
+
+    def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+        """Validate a case and build its context (the problem the oracle answers)."""
+        raise NotImplementedError
+
+    def expected(self, context: Any) -> Expected:
+        raise NotImplementedError
+
+    def judge(self, context: Any, expected: Expected, output: Any, dtype: Any) -> Comparison:
+        """Compare the output with the reference, then with each accepted alternative."""
+        comparison = compare(
+            output,
+            expected.reference,
+            dtype=dtype,
+            what=self.quantity,
+            condition=expected.condition,
+            scale=expected.scale,
+        )
+        if comparison.passed:
+            return comparison
+        for label, alternative in expected.alternatives:
+            other = compare(
+                output,
+                alternative,
+                dtype=dtype,
+                what=self.quantity,
+                condition=expected.condition,
+                scale=expected.scale,
+            )
+            if other.passed:
+                other.note = label
+                return other
+        return comparison
+
+    def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """Statements for the report (e.g. the accepted normalisations)."""
+        return ()
+
+    reference_label: str = ""
+    """A name for the main reference when the check accepts alternatives (for the report)."""
+
+    expected_label: str = "expected"
+    """How the failure message introduces the reference."""
+
+    def diagnosis_view(self, context: Any, value: Any) -> np.ndarray:
+        """A result (output or slip value) as the float array compared with the slips: the
+        array itself here; a canonical representative when many results are right."""
+        return as_actual(value).astype(float)
+
+    def diagnosis_reference(self, outcome: Outcome) -> Reference:
+        """The right result in the form of :meth:`diagnosis_view`."""
+        return outcome.reference
+
+    # smaller cases ----------------------------------------------------------------------------
+
+    axes: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+    """The dimension each axis of each argument runs over (e.g. ``"K": ("m", "n")``): deleting
+    one index of a dimension from every argument gives a smaller case of the same kind."""
+
+    def reductions(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Smaller variants of a failing case, tried after hypothesis' shrinking: one state or
+        input deleted (hypothesis cannot lower a dimension without redrawing every entry)."""
+        sizes: dict[str, int] = {}
+        for name, labels in self.axes.items():
+            for axis, label in enumerate(labels):
+                sizes[label] = np.shape(arguments[name])[axis]
+        for label, size in sizes.items():
+            for index in range(size if size > 1 else 0):
+                smaller = dict(arguments)
+                for name, labels in self.axes.items():
+                    value = arguments[name]
+                    for axis, axis_label in enumerate(labels):
+                        if axis_label == label:
+                            value = np.delete(value, index, axis=axis)
+                    smaller[name] = value
+                yield self.repair(smaller)
+
+    def repair(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Make a reduced case valid again (e.g. renormalise probabilities); identity here."""
+        return arguments
+
+    # user cases -------------------------------------------------------------------------------
+
+    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
+        """A user case (a dict of the implementation's arguments or a tuple in signature order)
+        as float64 arguments; omitted optional arguments take their defaults."""
+        where = f"cases[{index}]"
+        if isinstance(case, Mapping):
+            unknown = sorted(set(case) - set(self.parameters))
+            if unknown:
+                raise InvalidProblemError(
+                    f"{where} has unknown argument(s) {unknown}; the implementation takes "
+                    f"{', '.join(self.parameters)}"
+                )
+            given_arguments = dict(case)
+        elif isinstance(case, (tuple, list)):
+            if len(case) > len(self.parameters):
+                raise InvalidProblemError(
+                    f"{where} has {len(case)} values; the implementation takes "
+                    f"{len(self.parameters)} ({', '.join(self.parameters)})"
+                )
+            given_arguments = dict(zip(self.parameters, case, strict=False))
+        else:
+            raise InvalidProblemError(
+                f"{where} must be a dict of the arguments ({', '.join(self.parameters)}) or a "
+                f"tuple in that order, got {type(case).__name__}"
+            )
+        arguments = {}
+        for name in self.parameters:
+            if name in given_arguments:
+                value = given_arguments[name]
+            elif name in self.optional:
+                value = self.optional[name]
+                value = value(given_arguments) if callable(value) else value
+            else:
+                raise InvalidProblemError(f"{where} lacks the argument {name!r}")
+            arguments[name] = _as_float(value, f"{where}[{name!r}]", name in self.scalar_parameters)
+        return arguments
+
+
+def _as_float(value: Any, where: str, scalar: bool) -> Any:
+    if scalar:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise InvalidProblemError(f"{where} must be a real number, got {value!r}")
+        return float(value)
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidProblemError(f"{where} could not be read as a float array: {exc}") from exc
+    if not np.all(np.isfinite(array)):
+        raise InvalidProblemError(f"{where} has non-finite entries; expected finite numbers")
+    return array
+
+
+# --------------------------------------------------------------------------------------------
+# Running cases
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One case run: its arguments and context, the implementation's output (or exception)
+    and the comparison."""
+
+    label: str
+    arguments: dict[str, Any]
+    context: Any
+    expected: Expected
+    reference: Reference
+    output: Any = None
+    comparison: Comparison | None = None
+    error: Exception | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or not (self.comparison and self.comparison.passed)
+
+
+def _copy(value: Any) -> Any:
+    return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+
+
+def run_case(
+    spec: CheckSpec,
+    fn: Any,
+    label: str,
+    arguments: dict[str, Any],
+    options: Mapping[str, Any],
+    dtype: Any,
+) -> Outcome:
+    """Prepare the case, ask the oracle, call the implementation (on copies: it may modify its
+    inputs), judge.  A PgverifyError from the oracle propagates (an invalid case)."""
+    context = spec.prepare(arguments, options)
+    expected = spec.expected(context)
+    reference = (
+        expected.reference
+        if isinstance(expected.reference, Reference)
+        else as_reference(expected.reference)
+    )
+    expected = Expected(reference, expected.condition, expected.scale, expected.alternatives)
+    outcome = Outcome(label, arguments, context, expected, reference)
+    call = [_copy(arguments[name]) for name in spec.parameters]
+    try:
+        outcome.output = fn(*call, **spec.keywords(options))
+    except Exception as exc:  # the implementation's own failure is a finding, not a crash
+        outcome.error = exc
+        return outcome
+    outcome.comparison = spec.judge(context, expected, outcome.output, dtype)
+    return outcome
