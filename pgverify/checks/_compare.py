@@ -130,7 +130,9 @@ def _entries(value: Any) -> tuple[list[Any], tuple[int, ...]]:
     """The entries of a reference (row-major) and its shape."""
     ball = getattr(value, "ball", None)
     if ball is not None and getattr(value, "tier", None) == "certified":  # an Enclosure
-        value = ball
+        shape = tuple(value.shape)
+        entries = [ball] if isinstance(ball, arb) else list(ball.entries())
+        return entries, shape  # a vector's balls are a column: the row-major order is right
     if isinstance(value, arb_mat):
         return list(value.entries()), (value.nrows(), value.ncols())
     if isinstance(value, mpmath.matrix):

@@ -434,7 +434,7 @@ STEP_SIZES = st.sampled_from([0.25, 0.0625, 0.5, 0.015625])
 def lqr_arguments(draw: st.DrawFn, with_alpha: bool = False) -> dict[str, Any]:
     """A, B, Q, R, Sigma0, K (and alpha) from :func:`pgverify.strategies.lqr_problems_with_gains`
     with independent n, m in 1..4 (so m > n, m = n and m < n all occur)."""
-    problem, gain = draw(lqr_problems_with_gains(n=SIZES, m=SIZES))
+    problem, gain = draw(lqr_problems_with_gains(n=SIZES, m=SIZES, discounted=False))
     arguments = {
         "A": problem.A,
         "B": problem.B,

@@ -43,7 +43,6 @@ from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
 from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.mdp import evaluate, softmax_gradient, softmax_policy
-from pgverify.mdp.evaluation import BallArithmetic
 
 BITS = 212
 
@@ -125,9 +124,7 @@ class PolicyEvaluationSpec(_MDPSpec):
     slips = VALUE_SLIPS
 
     def expected(self, c: MDPContext) -> Expected:
-        evaluation = evaluate(c.mdp, c.policy_table)
-        value = [evaluation.value[s, 0] for s in range(c.states)]
-        return Expected(value, c.condition, c.value_scale)
+        return Expected(evaluate(c.mdp, c.policy_table).value, c.condition, c.value_scale)
 
 
 Q_SLIPS = (
@@ -209,9 +206,7 @@ class VisitationSpec(_MDPSpec):
     def expected(self, c: MDPContext) -> Expected:
         evaluation = evaluate(c.mdp, c.policy_table)
         normalised = evaluation.visitation()
-        unnormalised = [
-            evaluation.arithmetic.export(evaluation.resolvent_row[0, s]) for s in range(c.states)
-        ]
+        unnormalised = [entry / (1 - c.mdp.gamma) for entry in normalised]  # exact Fractions
         return Expected(
             normalised,
             c.condition,
@@ -235,10 +230,11 @@ def _balls(c: MDPContext) -> dict[str, Any]:
     """π and the normalised visitation d as balls (cached on the context)."""
     if "balls" not in c.extra:
         policy = softmax_policy(c.logits.tolist(), BITS)
-        with ctx.workprec(BITS):
-            evaluation = evaluate(c.mdp, policy, BallArithmetic(BITS))
-            d = evaluation.native_visitation()
-        c.extra["balls"] = {"policy": policy, "d": d}
+        d = evaluate(c.mdp, policy, bits=BITS).visitation()
+        c.extra["balls"] = {
+            "policy": [[policy.ball[s, a] for a in range(c.actions)] for s in range(c.states)],
+            "d": [d.ball[s, 0] for s in range(c.states)],
+        }
     return c.extra["balls"]
 
 
