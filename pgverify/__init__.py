@@ -10,8 +10,7 @@ formulas: docs/mathematics.md.
 * :mod:`pgverify.checks` and :func:`assert_close` — judge your implementation in one call.
 """
 
-from pgverify import checks
-from pgverify.checks import assert_close
+from pgverify.checks import assert_close  # also makes pgverify.checks an attribute
 from pgverify.enclosure import Enclosure
 from pgverify.errors import (
     CertificationError,
@@ -38,5 +37,4 @@ __all__ = [
     "PgverifyError",
     "__version__",
     "assert_close",
-    "checks",
 ]

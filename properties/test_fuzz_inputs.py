@@ -1081,8 +1081,44 @@ def policy_gradient_entries() -> dict[str, Entry]:
     }
 
 
+def comparison_entries() -> dict[str, Entry]:
+    """pgverify.assert_close: a malformed reference or option is an InvalidProblemError (or, for
+    a reference of another shape, an OracleMismatch); ``actual`` is what is being judged."""
+    real = bad_real(-1.0).filter(lambda value: value is not None)  # None: the default
+    return {
+        "pgverify.assert_close": Entry(
+            pgverify.assert_close,
+            {
+                "actual": K,
+                "reference": PROBLEM.gain(K),
+                "dtype": None,
+                "what": "K",
+                "condition": 1.0,
+                "scale": None,
+                "rtol": None,
+                "atol": None,
+            },
+            {
+                "reference": malformed_table(K.tolist()).filter(lambda value: value is not None),
+                "dtype": misspelt("float33", "int8", "bool", np.int64).filter(
+                    lambda value: value is not None
+                ),
+                "condition": real,
+                "scale": real,
+                "rtol": real,
+                "atol": real,
+            },
+            exempt={
+                "actual": "the result being judged: anything unreadable is an OracleMismatch",
+                "what": "a label for the report",
+            },
+        ),
+    }
+
+
 REGISTRY: dict[str, Entry] = {
     **lqr_entries(),
+    **comparison_entries(),
     **certified_entries(),
     **mdp_entries(),
     **strategy_entries(),

@@ -394,7 +394,7 @@ def _validate_policy(condition: Any, scale: Any, rtol: Any, atol: Any) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise InvalidProblemError(f"{name} must be a real number >= 0, got {value!r}")
-        if not (math.isfinite(float(value)) or name == "condition") or float(value) < 0:
+        if not math.isfinite(float(value)) or float(value) < 0:
             raise InvalidProblemError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
