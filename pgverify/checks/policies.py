@@ -1,5 +1,5 @@
-"""Checks of Gaussian policy score functions and Fisher matrices (DESIGN of the docs: "Score
-functions"; Williams 1992, Kakade 2002).
+"""Checks of Gaussian policy score functions and Fisher matrices (docs/checks.md; Williams
+1992, Kakade 2002).
 
 Canonical signatures (numpy float64 arrays in; ``sigma`` is a *variance*; vectors are 1-D):
 
