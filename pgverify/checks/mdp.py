@@ -291,7 +291,12 @@ def canonical_natural_gradient(c: MDPContext, x: np.ndarray) -> np.ndarray:
 
 
 NATURAL_GRADIENT_SLIPS = (
-    Slip("A(s, a), the advantage without the factor 1/(1 − γ)", lambda c: c.advantage),
+    Slip(
+        "A(s, a), the advantage without the factor 1/(1 − γ) — the natural gradient for a Fisher "
+        "matrix weighted by the unnormalised visitation Σ_t γ^t Pr; this check's F uses the "
+        "normalised d = (1 − γ)Σ_t γ^t Pr, whose natural gradient is A/(1 − γ)",
+        lambda c: c.advantage,
+    ),
     Slip("−A(s, a)/(1 − γ) (ascent instead of descent)", lambda c: -c.advantage / (1.0 - c.gamma)),
     Slip("the vanilla gradient ∂C/∂θ (no Fisher inverse)", lambda c: c.softmax_gradient),
     Slip(
