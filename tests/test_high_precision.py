@@ -49,3 +49,12 @@ def test_high_precision_cost_is_an_mpmath_number_with_the_digits_asked():
     with mpmath.workdps(55):
         reference = midpoint(reference_ball)
         assert abs(value - reference) <= abs(reference) * mpmath.mpf(10) ** -33
+
+
+def test_digits_beyond_the_limb_engine_fall_back_to_mpmath_arithmetic():
+    # 4000 digits need more limbs than exact int64 limb sums allow; the value is still right
+    problem = LQR([[0.5]], [[1.0]], [[1.0]], [[1.0]])
+    value = problem.cost(np.array([[0.25]]), precision=4000)
+    # P = (1 + 1/16) / (1 − 1/16) = 17/15 exactly
+    with mpmath.workdps(4000):
+        assert abs(value - mpmath.mpf(17) / 15) < mpmath.mpf(10) ** -3990

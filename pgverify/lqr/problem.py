@@ -276,7 +276,11 @@ class LQR:
             if cached is not None:
                 self._evaluations.move_to_end(key)
                 return cached
-        if isinstance(ar, MpmathArithmetic) and isinstance(K, np.ndarray):
+        if (
+            isinstance(ar, MpmathArithmetic)
+            and isinstance(K, np.ndarray)
+            and Layout.supports(ar.working_bits, max(self.n, self.m))
+        ):
             # the high-precision tier at a float gain: the same closed forms on exact limb
             # products (BLAS speed), exported as mpmath numbers at the digits asked
             if not approximate:
