@@ -7,6 +7,13 @@ one.  Signatures, options and how to read a failure: docs/checks.md.
 from pgverify.checks._compare import Comparison, assert_close
 from pgverify.checks._driver import set_database, set_profile
 from pgverify.checks._report import CheckReport
+from pgverify.checks.estimators import (
+    check_discounted_returns,
+    check_gae,
+    check_lambda_returns,
+    check_td_residuals,
+    check_unbiased,
+)
 from pgverify.checks.lqr import (
     check_gauss_newton_step,
     check_lqr_cost,
@@ -35,10 +42,13 @@ __all__ = [
     "CheckReport",
     "Comparison",
     "assert_close",
+    "check_discounted_returns",
     "check_discounted_visitation",
+    "check_gae",
     "check_gauss_newton_step",
     "check_gaussian_fisher",
     "check_gaussian_score",
+    "check_lambda_returns",
     "check_lqr_cost",
     "check_lqr_gradient",
     "check_lyapunov_solver",
@@ -51,7 +61,9 @@ __all__ = [
     "check_riccati_solver",
     "check_softmax_natural_gradient",
     "check_softmax_policy_gradient",
+    "check_td_residuals",
     "check_two_layer_score",
+    "check_unbiased",
     "set_database",
     "set_profile",
 ]

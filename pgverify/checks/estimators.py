@@ -1,0 +1,569 @@
+"""Checks of returns, TD residuals, GAE and λ-returns (costs minimised; docs/checks.md, section
+"Returns and advantages"), and the statistical check of a black-box estimator.
+
+Canonical signatures (numpy arrays of shape (T,) in, one segment of T transitions; flags are bool
+arrays; step t carries a flag when the episode ended *at* t):
+
+* ``check_discounted_returns(fn)``: ``fn(costs, dones, gamma) -> G`` (T,),
+  ``G_t = c_t + γ (1 − dones_t) G_{t+1}`` backwards from ``G_{T−1} = c_{T−1}``;
+* ``check_td_residuals(fn)``: ``fn(costs, values, next_values, terminated, gamma) -> δ`` (T,),
+  ``δ_t = c_t + γ (1 − terminated_t) next_values_t − values_t``;
+* ``check_gae(fn)``: ``fn(costs, values, next_values, terminated, truncated, gamma, lam) -> A``,
+  ``A_t = δ_t + γλ (1 − done_t) A_{t+1}``, ``done = terminated | truncated`` (TorchRL's
+  semantics: a truncation bootstraps from ``next_values`` but no trace crosses it);
+* ``check_lambda_returns(fn)``: the same arguments ``-> A + values`` (the value targets).
+
+Every generated segment is consistent: ``next_values[t] == values[t+1]`` whenever step t ends no
+episode, so an implementation that reads ``values[t+1]`` inside an episode is judged fairly.
+The reference is exact: the recursion in rational arithmetic on the float64 inputs (tier exact).
+An implementation may round: the tolerance budget is that of the float reference's documented
+bound, ``(3L + 4) u M_t`` with ``M_t = Σ_k (γλ)^{k−t} (|c_k| + γ|V′_k| + |V_k|) + |V_t|``
+(:mod:`pgverify.estimators.returns`), as the scale of the tolerance policy (L ≤ 12 < SAFETY/3).
+
+References: Schulman, Moritz, Levine, Jordan, Abbeel, "High-Dimensional Continuous Control Using
+Generalized Advantage Estimation", ICLR 2016 (eqs. 10-16); Sutton & Barto, "Reinforcement
+Learning: An Introduction", 2nd ed. 2018 (eqs. 3.9, 6.5, 12.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from pgverify.checks._driver import run_check
+from pgverify.checks._report import CheckReport
+from pgverify.checks._slips import Slip
+from pgverify.checks._spec import CheckSpec, Expected
+from pgverify.errors import InvalidProblemError, OracleMismatch
+from pgverify.estimators import gae as reference_gae
+from pgverify.expectation import StatisticalVerdict, statistical_test
+
+MAX_STEPS = 12
+FLAG_PARAMETERS = ("dones", "terminated", "truncated")
+
+# --------------------------------------------------------------------------------------------
+# One recursion for the four quantities, with every catalogued slip as a switch
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How the backward recursion is computed: the right way (all defaults) or with one slip."""
+
+    cut_at_ends: bool = True  # False: the trace crosses every episode end
+    bootstrap_terminal: bool = False  # True: bootstrap through a terminal step
+    truncation_terminates: bool = False  # True: no bootstrap at a truncation
+    trace_across_truncation: bool = False  # True: only a termination cuts the trace
+    values_for_next: bool = False  # True: reads values[t+1] (not next_values[t]) when t < T−1
+    trace_gamma_only: bool = False  # True: the trace decays by γ, not γλ
+    flags_shifted: bool = False  # True: the flags of step t+1 read at step t
+    forward: bool = False  # True: a forward recursion (sums over the past)
+    cost_sign: int = 1  # −1: the costs negated (rewards r = −c read as costs)
+    add_values: bool = False  # λ-returns: A + values
+
+
+@dataclass
+class SegmentContext:
+    """One case: the segment as floats, its flags, γ, λ, and the check's variant."""
+
+    costs: np.ndarray
+    values: np.ndarray
+    next_values: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    gamma: float
+    lam: float
+    variant: Variant = field(default_factory=Variant)
+
+    @property
+    def steps(self) -> int:
+        return len(self.costs)
+
+    def recursion(self, exact: bool, **slip: Any) -> list[Any]:
+        """The recursion in Fractions (``exact``) or float64, with the variant and the slip."""
+        variant = replace(self.variant, **slip)
+        number: Callable[[float], Any] = Fraction if exact else float
+        gamma, lam = number(self.gamma), number(self.lam)
+        steps = self.steps
+        terminated, truncated = list(self.terminated), list(self.truncated)
+        if variant.flags_shifted:
+            terminated = [*terminated[1:], False]
+            truncated = [*truncated[1:], False]
+        deltas = []
+        for t in range(steps):
+            terminal = terminated[t] and not variant.bootstrap_terminal
+            no_bootstrap = terminal or (truncated[t] and variant.truncation_terminates)
+            following = (
+                self.values[t + 1]
+                if variant.values_for_next and t + 1 < steps
+                else self.next_values[t]
+            )
+            bootstrap = 0 if no_bootstrap else gamma * number(following)
+            deltas.append(
+                variant.cost_sign * number(self.costs[t]) + bootstrap - number(self.values[t])
+            )
+        cut = [
+            variant.cut_at_ends
+            and (terminated[t] or (truncated[t] and not variant.trace_across_truncation))
+            for t in range(steps)
+        ]
+        decay = gamma if variant.trace_gamma_only else gamma * lam
+        result = [None] * steps
+        if variant.forward:
+            for t in range(steps):
+                carry = result[t - 1] if t > 0 and not cut[t - 1] else 0
+                result[t] = deltas[t] + decay * carry
+        else:
+            for t in reversed(range(steps)):
+                carry = result[t + 1] if t + 1 < steps and not cut[t] else 0
+                result[t] = deltas[t] + decay * carry
+        if variant.add_values:
+            result = [a + number(v) for a, v in zip(result, self.values, strict=True)]
+        return result
+
+    def exact(self) -> list[Fraction]:
+        return self.recursion(exact=True)
+
+    def slipped(self, **slip: Any) -> np.ndarray:
+        return np.array(self.recursion(exact=False, **slip), dtype=float)
+
+    def magnitude(self) -> float:
+        """``max_t M_t`` of the documented rounding bound (the tolerance's scale)."""
+        weights = np.abs(self.costs) + self.gamma * np.abs(self.next_values) + np.abs(self.values)
+        positive = replace(self.variant, add_values=False)
+        scratch = SegmentContext(
+            weights,
+            np.zeros(self.steps),
+            np.zeros(self.steps),
+            self.terminated,
+            self.truncated,
+            self.gamma,
+            self.lam,
+            positive,
+        )
+        sums = np.array(scratch.recursion(exact=False), dtype=float)
+        return float(np.max(sums + np.abs(self.values), initial=0.0))
+
+
+# --------------------------------------------------------------------------------------------
+# Generated segments
+# --------------------------------------------------------------------------------------------
+
+GAMMAS = (0.5, 0.9, 0.95, 0.99, 1.0, 0.75)
+LAMBDAS = (0.0, 0.5, 0.9, 0.95, 1.0, 0.25)
+
+# dyadic numbers k/8: exact in float32 too, so a float32 implementation reads the same inputs
+_numbers = st.integers(-80, 80).map(lambda k: k / 8.0)
+
+
+@st.composite
+def _segments(draw: Any) -> dict[str, Any]:
+    steps = draw(st.integers(1, MAX_STEPS))
+    # 0: the episode goes on, 1: terminated, 2: truncated
+    kinds = draw(st.lists(st.sampled_from((0, 0, 0, 1, 2)), min_size=steps, max_size=steps))
+    values = np.array(draw(st.lists(_numbers, min_size=steps, max_size=steps)))
+    independent = np.array(draw(st.lists(_numbers, min_size=steps, max_size=steps)))
+    return _consistent(
+        np.array(draw(st.lists(_numbers, min_size=steps, max_size=steps))),
+        values,
+        independent,
+        np.array(kinds),
+        draw(st.sampled_from(GAMMAS)),
+        draw(st.sampled_from(LAMBDAS)),
+    )
+
+
+def _consistent(
+    costs: np.ndarray,
+    values: np.ndarray,
+    independent: np.ndarray,
+    kinds: np.ndarray,
+    gamma: float,
+    lam: float,
+) -> dict[str, Any]:
+    """A segment whose next_values equal values[t+1] inside episodes; at an episode's end and
+    at the segment's end, the value of an independent next state (a placeholder at a
+    termination, which a right implementation does not read)."""
+    steps = len(costs)
+    terminated, truncated = kinds == 1, kinds == 2
+    ends = terminated | truncated
+    next_values = independent.astype(float).copy()
+    inside = ~ends[:-1]
+    next_values[:-1][inside] = values[1:][inside]
+    return {
+        "costs": costs.astype(float),
+        "values": values.astype(float),
+        "next_values": next_values,
+        "terminated": terminated,
+        "truncated": truncated,
+        "dones": ends.copy(),
+        "gamma": float(gamma),
+        "lam": float(lam),
+        "_steps": steps,
+    }
+
+
+def _fixed_segments() -> list[tuple[str, dict[str, Any]]]:
+    costs = np.array([1.0, -2.0, 3.0, 0.5, -1.5, 2.0, 1.0, 4.0])
+    values = np.array([0.5, 1.5, -1.0, 2.0, 0.25, -0.75, 1.25, 3.0])
+    independent = np.array([7.0, -5.0, 6.0, -4.0, 9.0, -3.0, 5.0, -6.0])
+    return [
+        (
+            "a termination at step 2 and a truncation at step 5, the last episode open",
+            _consistent(costs, values, independent, np.array([0, 0, 1, 0, 0, 2, 0, 0]), 0.9, 0.8),
+        ),
+        (
+            "a truncation at step 1, a termination at step 4, γ = 0.5, λ = 0.5",
+            _consistent(costs, values, independent, np.array([0, 2, 0, 0, 1, 0, 0, 2]), 0.5, 0.5),
+        ),
+        (
+            "one episode, terminated at its last step, γ = λ = 1",
+            _consistent(costs[:5], values[:5], independent[:5], np.array([0, 0, 0, 0, 1]), 1, 1),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The specs
+# --------------------------------------------------------------------------------------------
+
+
+def _slip(description: str, **switches: Any) -> Slip:
+    return Slip(description, lambda c: c.slipped(**switches))
+
+
+NO_CUT = _slip(
+    "the recursion not cut at episode ends (a return crosses into the next episode)",
+    cut_at_ends=False,
+)
+SHIFTED = _slip(
+    "the flags read one step late (done[t+1] used at step t: off-by-one dones)", flags_shifted=True
+)
+FORWARD = _slip("a forward recursion (sums over past steps instead of future ones)", forward=True)
+COST_SIGN = _slip(
+    "the computation with the costs negated (rewards r = −c read in their place)", cost_sign=-1
+)
+BOOTSTRAP_TERMINAL = _slip(
+    "a bootstrap γ·next_values[t] through a terminal step", bootstrap_terminal=True
+)
+TRUNCATION_TERMINATES = _slip(
+    "a truncation treated as a termination (no bootstrap from next_values at a time-limit cut)",
+    truncation_terminates=True,
+)
+TRACE_ACROSS_TRUNCATION = _slip(
+    "the trace carried across a truncation (only terminations cut it)", trace_across_truncation=True
+)
+VALUES_FOR_NEXT = _slip(
+    "a bootstrap from values[t+1] (the next episode's first state) in place "
+    "of next_values[t] at an episode's end",
+    values_for_next=True,
+)
+GAMMA_TRACE = _slip("a trace decaying by γ instead of γλ", trace_gamma_only=True)
+
+
+class _SegmentSpec(CheckSpec):
+    scalar_parameters = ("gamma", "lam")
+    variant = Variant()
+    uses_lambda = True
+    flags: tuple[str, ...] = ("terminated", "truncated")
+
+    @property
+    def axes(self) -> Mapping[str, tuple[str, ...]]:  # type: ignore[override]
+        return {name: ("T",) for name in self.parameters if name not in self.scalar_parameters}
+
+    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
+        arguments = super().arguments_from(case, index)
+        for name in FLAG_PARAMETERS:
+            if name in arguments:
+                flags = arguments[name]
+                if not np.all((flags == 0) | (flags == 1)):
+                    raise InvalidProblemError(
+                        f"cases[{index}][{name!r}] must hold bools or 0/1, got {flags!r}"
+                    )
+                arguments[name] = flags.astype(bool)
+        return arguments
+
+    def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        return [(label, self._keep(arguments)) for label, arguments in _fixed_segments()]
+
+    def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+        return _segments().map(self._keep)
+
+    def _keep(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: arguments[name] for name in self.parameters}
+
+    def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments in the full (GAE) form."""
+        return dict(arguments)
+
+    def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> SegmentContext:
+        full = self._segment(arguments)
+        steps = np.shape(full["costs"])
+        if len(steps) != 1 or steps[0] < 1:
+            raise InvalidProblemError(
+                f"costs must be a non-empty 1-d array (one segment), got shape {steps}"
+            )
+        # the float reference validates shapes, flags, γ and λ with messages naming them
+        reference_gae(
+            full["costs"],
+            full["values"],
+            full["next_values"],
+            full["terminated"],
+            full["truncated"],
+            full["gamma"],
+            full["lam"],
+        )
+        return SegmentContext(
+            np.asarray(full["costs"], dtype=float),
+            np.asarray(full["values"], dtype=float),
+            np.asarray(full["next_values"], dtype=float),
+            np.asarray(full["terminated"], dtype=bool),
+            np.asarray(full["truncated"], dtype=bool),
+            float(full["gamma"]),
+            float(full["lam"]),
+            self.variant,
+        )
+
+    def expected(self, context: SegmentContext) -> Expected:
+        return Expected(context.exact(), 1.0, max(context.magnitude(), 1e-300))
+
+
+class ReturnsSpec(_SegmentSpec):
+    name = "check_discounted_returns"
+    quantity = "the discounted costs-to-go G_t = c_t + γ(1 − dones_t)G_{t+1}"
+    parameters = ("costs", "dones", "gamma")
+    scalar_parameters = ("gamma",)
+    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN, GAMMA_TRACE)
+
+    def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        zeros = np.zeros(np.shape(arguments["costs"]))
+        return {
+            "costs": arguments["costs"],
+            "values": zeros,
+            "next_values": zeros,
+            "terminated": arguments["dones"],
+            "truncated": np.zeros(np.shape(arguments["dones"]), dtype=bool),
+            "gamma": arguments["gamma"],
+            "lam": 1.0,
+        }
+
+
+class TDSpec(_SegmentSpec):
+    name = "check_td_residuals"
+    quantity = "the TD residuals δ_t = c_t + γ(1 − terminated_t)V(x_{t+1}) − V(x_t)"
+    parameters = ("costs", "values", "next_values", "terminated", "gamma")
+    scalar_parameters = ("gamma",)
+    slips = (BOOTSTRAP_TERMINAL, SHIFTED, COST_SIGN, VALUES_FOR_NEXT)
+
+    def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            **arguments,
+            "truncated": np.zeros(np.shape(arguments["terminated"]), dtype=bool),
+            "lam": 0.0,
+        }
+
+
+_ADVANTAGE_SLIPS = (
+    NO_CUT,
+    BOOTSTRAP_TERMINAL,
+    TRUNCATION_TERMINATES,
+    TRACE_ACROSS_TRUNCATION,
+    VALUES_FOR_NEXT,
+    GAMMA_TRACE,
+    SHIFTED,
+    FORWARD,
+    COST_SIGN,
+)
+
+
+class GAESpec(_SegmentSpec):
+    name = "check_gae"
+    quantity = "the GAE(γ, λ) advantages A_t = δ_t + γλ(1 − done_t)A_{t+1}"
+    parameters = ("costs", "values", "next_values", "terminated", "truncated", "gamma", "lam")
+    slips = _ADVANTAGE_SLIPS
+
+
+class LambdaReturnsSpec(GAESpec):
+    name = "check_lambda_returns"
+    quantity = "the λ-returns G^λ_t = A_t + V(x_t) (GAE's value targets)"
+    variant = Variant(add_values=True)
+    slips = (
+        *_ADVANTAGE_SLIPS,
+        _slip("the GAE advantages A_t without + values[t]", add_values=False),
+    )
+
+
+_OPTIONS_DOC = """
+
+    Options: ``cases=[...]`` your own cases (dicts of the arguments or tuples in signature
+    order), ``max_examples``, ``seed``, ``dtype``, ``database`` as in
+    :func:`pgverify.checks.check_lyapunov_solver`.  Returns a :class:`CheckReport`; raises
+    :class:`pgverify.OracleMismatch` with a minimal failing case and a diagnosis."""
+
+
+def _check(spec: CheckSpec, fn: Any, **options: Any) -> CheckReport:
+    __tracebackhide__ = True
+    return run_check(spec, fn, **options)
+
+
+def check_discounted_returns(
+    fn: Any,
+    *,
+    cases: list[Any] | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    dtype: Any = None,
+    database: Any = None,
+) -> CheckReport:
+    """Check ``fn(costs, dones, gamma) -> G`` (shape (T,)), the discounted costs-to-go cut at
+    episode ends (``dones[t]``: t is the last step of its episode), against exact rationals."""
+    __tracebackhide__ = True
+    return _check(
+        ReturnsSpec(),
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        dtype=dtype,
+        database=database,
+    )
+
+
+def check_td_residuals(
+    fn: Any,
+    *,
+    cases: list[Any] | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    dtype: Any = None,
+    database: Any = None,
+) -> CheckReport:
+    """Check ``fn(costs, values, next_values, terminated, gamma) -> δ`` (shape (T,)),
+    ``δ_t = c_t + γ(1 − terminated_t)next_values_t − values_t``, against exact rationals."""
+    __tracebackhide__ = True
+    return _check(
+        TDSpec(),
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        dtype=dtype,
+        database=database,
+    )
+
+
+def check_gae(
+    fn: Any,
+    *,
+    cases: list[Any] | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    dtype: Any = None,
+    database: Any = None,
+) -> CheckReport:
+    """Check ``fn(costs, values, next_values, terminated, truncated, gamma, lam) -> A`` (shape
+    (T,)), GAE(γ, λ) for costs with TorchRL's semantics (a termination: no bootstrap; a
+    truncation: bootstrap from ``next_values[t]``, no trace across), against exact rationals."""
+    __tracebackhide__ = True
+    return _check(
+        GAESpec(),
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        dtype=dtype,
+        database=database,
+    )
+
+
+def check_lambda_returns(
+    fn: Any,
+    *,
+    cases: list[Any] | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    dtype: Any = None,
+    database: Any = None,
+) -> CheckReport:
+    """Check ``fn(costs, values, next_values, terminated, truncated, gamma, lam) -> G^λ`` (shape
+    (T,)), the λ-returns ``A + values`` with A the GAE of :func:`check_gae`, against exact
+    rationals."""
+    __tracebackhide__ = True
+    return _check(
+        LambdaReturnsSpec(),
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        dtype=dtype,
+        database=database,
+    )
+
+
+for _function in (check_discounted_returns, check_td_residuals, check_gae, check_lambda_returns):
+    _function.__doc__ = (_function.__doc__ or "") + _OPTIONS_DOC
+
+
+# --------------------------------------------------------------------------------------------
+# The statistical check of a black-box estimator
+# --------------------------------------------------------------------------------------------
+
+
+def check_unbiased(
+    sample: Callable[[np.random.Generator], Any],
+    target: Any,
+    *,
+    samples: int = 20_000,
+    seed: int = 0,
+    false_alarm: float = 1e-6,
+    power: float = 0.9,
+) -> StatisticalVerdict:
+    """Test ``E[sample(rng)] = target`` for an estimator that cannot be fed trajectories.
+
+    ``samples`` independent estimates are drawn by ``sample(rng)`` with one
+    ``numpy.random.default_rng(seed)``; each entry's mean is compared with the target by
+    Student's t with a Bonferroni threshold, so an unbiased estimator fails with probability at
+    most ``false_alarm`` (exactly for Gaussian estimates, by the central limit theorem otherwise:
+    :func:`pgverify.expectation.statistical_test`).  Tier: statistical — a test, not a proof.
+
+    Returns the :class:`~pgverify.expectation.StatisticalVerdict` (its ``detectable_bias``: per
+    entry, the bias this run detects with probability ``power``).  Raises
+    :class:`pgverify.OracleMismatch` when the test rejects, and InvalidProblemError on a bad
+    argument or an estimate of the wrong shape."""
+    __tracebackhide__ = True
+    if not callable(sample):
+        raise InvalidProblemError(
+            f"sample must be a callable sample(rng) -> estimate, got {type(sample).__name__}"
+        )
+    goal = np.asarray(target, dtype=float)
+
+    def draw(rng: np.random.Generator, count: int) -> np.ndarray:
+        estimates = []
+        for index in range(count):
+            estimate = np.asarray(sample(rng), dtype=float)
+            if estimate.shape != goal.shape:
+                raise InvalidProblemError(
+                    f"sample(rng) returned shape {estimate.shape} at draw {index}; expected "
+                    f"the shape of target, {goal.shape}"
+                )
+            estimates.append(estimate)
+        return np.stack(estimates)
+
+    verdict = statistical_test(draw, goal, samples, seed=seed, false_alarm=false_alarm, power=power)
+    if not verdict.passed:
+        raise OracleMismatch(
+            "check_unbiased: the estimator's mean differs from the target (tier statistical).\n"
+            f"mean over {samples} draws (seed {seed}): {np.array2string(verdict.mean)}\n"
+            f"target: {np.array2string(goal)}\n"
+            f"standard error: {np.array2string(verdict.standard_error)}\n"
+            f"largest |t| = {verdict.largest_t:.4g} > threshold {verdict.threshold:.4g} "
+            f"(false-alarm probability ≤ {false_alarm:g}); the bias detectable with "
+            f"probability {power:g} at this sample size: "
+            f"{np.array2string(verdict.detectable_bias)}"
+        )
+    return verdict

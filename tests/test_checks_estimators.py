@@ -1,0 +1,171 @@
+"""The checks of returns, TD residuals, GAE and λ-returns pass right implementations (float64 and
+float32 loops written here) and fail wrong ones with the slip named; check_unbiased accepts an
+unbiased sampler and rejects a biased one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pgverify import InvalidProblemError, OracleMismatch
+from pgverify.checks import (
+    check_discounted_returns,
+    check_gae,
+    check_lambda_returns,
+    check_td_residuals,
+    check_unbiased,
+)
+
+FEW = {"max_examples": 15}
+
+
+def loop_gae(
+    costs,
+    values,
+    next_values,
+    terminated,
+    truncated,
+    gamma,
+    lam,
+    *,
+    dtype=np.float64,
+    slip=None,
+):
+    """GAE for costs by the textbook loop (Schulman et al. 2016, eq. 16), with one slip."""
+    c = np.asarray(costs, dtype=dtype)
+    v = np.asarray(values, dtype=dtype)
+    nv = np.asarray(next_values, dtype=dtype)
+    term = np.asarray(terminated, dtype=bool)
+    trunc = np.asarray(truncated, dtype=bool)
+    if slip == "off by one":
+        term = np.append(term[1:], False)
+        trunc = np.append(trunc[1:], False)
+    if slip == "reward sign":
+        c = -c
+    g, decay = dtype(gamma), dtype(gamma) * dtype(lam)
+    if slip == "gamma trace":
+        decay = dtype(gamma)
+    steps = len(c)
+    advantages = np.zeros(steps, dtype=dtype)
+    order = range(steps) if slip == "forward" else reversed(range(steps))
+    for t in order:
+        follow = v[t + 1] if slip == "values next" and t + 1 < steps else nv[t]
+        no_bootstrap = term[t] and slip != "bootstrap terminal"
+        if slip == "truncation terminates":
+            no_bootstrap = no_bootstrap or trunc[t]
+        delta = c[t] + (dtype(0) if no_bootstrap else g * follow) - v[t]
+        if slip == "forward":
+            previous_ends = t == 0 or term[t - 1] or trunc[t - 1]
+            advantages[t] = delta + (dtype(0) if previous_ends else decay * advantages[t - 1])
+            continue
+        ends = term[t] or (trunc[t] and slip != "trace across truncation")
+        if slip == "no cut":
+            ends = False
+        carry = dtype(0) if t == steps - 1 or ends else advantages[t + 1]
+        advantages[t] = delta + decay * carry
+    return advantages
+
+
+def loop_lambda_returns(*arguments, dtype=np.float64, slip=None):
+    advantages = loop_gae(*arguments, dtype=dtype, slip=slip)
+    if slip == "no values added":
+        return advantages
+    return advantages + np.asarray(arguments[1], dtype=dtype)
+
+
+def loop_returns(costs, dones, gamma, *, dtype=np.float64, slip=None):
+    zeros = np.zeros(len(costs))
+    no_flags = np.zeros(len(costs), dtype=bool)
+    return loop_gae(costs, zeros, zeros, dones, no_flags, gamma, 1.0, dtype=dtype, slip=slip)
+
+
+def loop_td(costs, values, next_values, terminated, gamma, *, dtype=np.float64, slip=None):
+    no_flags = np.zeros(len(costs), dtype=bool)
+    return loop_gae(
+        costs, values, next_values, terminated, no_flags, gamma, 0.0, dtype=dtype, slip=slip
+    )
+
+
+def with_slip(function, slip, dtype=np.float64):
+    return lambda *arguments: function(*arguments, dtype=dtype, slip=slip)
+
+
+CHECKS = {
+    "returns": (check_discounted_returns, loop_returns),
+    "td": (check_td_residuals, loop_td),
+    "gae": (check_gae, loop_gae),
+    "lambda": (check_lambda_returns, loop_lambda_returns),
+}
+
+
+@pytest.mark.parametrize("name", CHECKS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_right_loop_implementation_passes(name, dtype):
+    check, implementation = CHECKS[name]
+    report = check(with_slip(implementation, None, dtype), **FEW)
+    assert report.tier == "exact"
+    assert report.cases >= 15
+
+
+def test_the_reference_gae_passes():
+    from pgverify.estimators import gae
+
+    assert check_gae(gae, **FEW).worst_ratio <= 1
+
+
+# (check, slip switch, words of the diagnosis)
+SLIPS = [
+    ("returns", "no cut", "not cut at episode ends"),
+    ("returns", "off by one", "off-by-one dones"),
+    ("returns", "forward", "forward recursion"),
+    ("returns", "reward sign", "costs negated"),
+    ("td", "bootstrap terminal", "through a terminal step"),
+    ("td", "off by one", "off-by-one dones"),
+    ("td", "reward sign", "costs negated"),
+    ("gae", "no cut", "not cut at episode ends"),
+    ("gae", "bootstrap terminal", "through a terminal step"),
+    ("gae", "truncation terminates", "truncation treated as a termination"),
+    ("gae", "trace across truncation", "trace carried across a truncation"),
+    ("gae", "values next", "values[t+1]"),
+    ("gae", "gamma trace", "γ instead of γλ"),
+    ("gae", "off by one", "off-by-one dones"),
+    ("gae", "forward", "forward recursion"),
+    ("gae", "reward sign", "costs negated"),
+    ("lambda", "trace across truncation", "trace carried across a truncation"),
+    ("lambda", "gamma trace", "γ instead of γλ"),
+    ("lambda", "no values added", "without + values[t]"),
+]
+
+
+@pytest.mark.parametrize(("name", "slip", "words"), SLIPS)
+def test_wrong_implementation_fails_with_its_slip_named(name, slip, words):
+    check, implementation = CHECKS[name]
+    with pytest.raises(OracleMismatch) as failure:
+        check(with_slip(implementation, slip), **FEW)
+    assert words in str(failure.value)
+
+
+def test_a_user_case_with_non_flag_dones_is_refused():
+    with pytest.raises(InvalidProblemError, match="dones"):
+        check_discounted_returns(loop_returns, cases=[([1.0, 2.0], [0.5, 0.0], 0.9)])
+
+
+def test_a_user_case_runs_first():
+    report = check_discounted_returns(loop_returns, cases=[([1.0, 2.0], [1, 0], 0.9)], **FEW)
+    assert report.fixed_cases >= 1
+
+
+def test_check_unbiased_accepts_an_unbiased_sampler():
+    verdict = check_unbiased(lambda rng: rng.normal([1.0, -2.0], 1.0), [1.0, -2.0], samples=4000)
+    assert verdict.passed
+    assert np.all(verdict.detectable_bias < 0.2)
+
+
+def test_check_unbiased_rejects_a_biased_sampler():
+    with pytest.raises(OracleMismatch, match="detectable"):
+        check_unbiased(lambda rng: rng.normal([1.2, -2.0], 1.0), [1.0, -2.0], samples=4000)
+
+
+def test_check_unbiased_refuses_an_estimate_of_the_wrong_shape():
+    with pytest.raises(InvalidProblemError, match="shape"):
+        check_unbiased(lambda rng: rng.normal(size=3), [0.0, 0.0], samples=10)
