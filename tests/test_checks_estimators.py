@@ -12,6 +12,7 @@ from pgverify.checks import (
     check_discounted_returns,
     check_gae,
     check_lambda_returns,
+    check_pg_estimator,
     check_td_residuals,
     check_unbiased,
 )
@@ -169,3 +170,85 @@ def test_check_unbiased_rejects_a_biased_sampler():
 def test_check_unbiased_refuses_an_estimate_of_the_wrong_shape():
     with pytest.raises(InvalidProblemError, match="shape"):
         check_unbiased(lambda rng: rng.normal(size=3), [0.0, 0.0], samples=10)
+
+
+# ----- check_pg_estimator: exact expectation on LQR -------------------------------------------
+
+
+def loop_reinforce(states, actions, costs, K, sigma, gamma, *, dtype=np.float64, slip=None):
+    """REINFORCE for u ~ N(−Kx, σI) by loops over rollouts and steps, with one slip."""
+    states, actions, costs = (np.asarray(a, dtype=dtype) for a in (states, actions, costs))
+    gain = np.asarray(K, dtype=dtype)
+    batch, steps = costs.shape
+    estimate = np.zeros(gain.shape, dtype=dtype)
+    for i in range(batch):
+        for t in range(steps):
+            x, u = states[i, t], actions[i, t]
+            score = -np.outer(u + gain @ x, x) / dtype(sigma)
+            to_go = sum(dtype(gamma) ** (k - t) * costs[i, k] for k in range(t, steps))
+            weight = dtype(1) if slip == "no gamma^t" else dtype(gamma) ** t
+            if slip == "baseline sees u_t":
+                to_go = to_go - costs[i, t]
+            if slip == "batch mean with own return":
+                to_go = to_go - np.mean(
+                    [
+                        sum(gamma ** (k - t) * costs[j, k] for k in range(t, steps))
+                        for j in range(batch)
+                    ]
+                )
+            if slip == "leave one out" and batch > 1:
+                to_go = to_go - np.mean(
+                    [
+                        sum(gamma ** (k - t) * costs[j, k] for k in range(t, steps))
+                        for j in range(batch)
+                        if j != i
+                    ]
+                )
+            estimate += weight * to_go * score
+    return estimate / batch
+
+
+def pg_with(slip, dtype=np.float64):
+    return lambda *arguments: loop_reinforce(*arguments, dtype=dtype, slip=slip)
+
+
+@pytest.mark.parametrize("kind", ["v0", "reinforce", "baselined"])
+def test_reference_score_function_estimators_pass(kind):
+    from pgverify.estimators import gaussian_reinforce, gaussian_v0
+
+    fn = gaussian_v0 if kind == "v0" else gaussian_reinforce
+    report = check_pg_estimator(fn, kind)
+    assert all(entry["nodes"] > 0 for entry in report.values())
+
+
+@pytest.mark.parametrize(
+    ("kind", "slip", "dtype"),
+    [
+        ("reinforce", None, np.float64),
+        ("reinforce", None, np.float32),
+        ("baselined", "leave one out", np.float64),
+    ],
+)
+def test_right_loop_estimators_pass(kind, slip, dtype):
+    check_pg_estimator(pg_with(slip, dtype), kind, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    ("slip", "words"),
+    [
+        ("no gamma^t", "without the γ^t weight"),
+        ("baseline sees u_t", "a baseline that sees u_t"),
+        ("batch mean with own return", "includes the rollout's own return"),
+    ],
+)
+def test_biased_estimator_fails_with_its_exact_bias_and_slip_named(slip, words):
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(pg_with(slip), "baselined")
+    message = str(failure.value)
+    assert "exact bias" in message
+    assert words in message
+
+
+def test_pg_estimator_kinds_without_a_reference_are_refused_with_the_supported_list():
+    with pytest.raises(InvalidProblemError, match="supported kinds: v0, reinforce, baselined"):
+        check_pg_estimator(pg_with(None), "gae")

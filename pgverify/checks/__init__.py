@@ -14,6 +14,7 @@ from pgverify.checks.estimators import (
     check_td_residuals,
     check_unbiased,
 )
+from pgverify.checks.estimators_pg import check_pg_estimator
 from pgverify.checks.lqr import (
     check_gauss_newton_step,
     check_lqr_cost,
@@ -54,6 +55,7 @@ __all__ = [
     "check_lyapunov_solver",
     "check_natural_gradient_step",
     "check_optimal_gain",
+    "check_pg_estimator",
     "check_policy_evaluation",
     "check_policy_gradient_step",
     "check_policy_iteration_step",

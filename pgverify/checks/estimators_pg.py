@@ -1,0 +1,381 @@
+"""``check_pg_estimator``: a score-function policy-gradient estimator on the LQR Gaussian policy,
+judged by its exact expectation (docs/checks.md, "Policy-gradient estimators").
+
+The user's ``fn(states, actions, costs, K, sigma, gamma) -> (m, n)`` (a batch: ``states``
+(M, T+1, n), ``actions`` (M, T, m), ``costs`` (M, T); ``u ~ N(−Kx, σI)``, σ a variance; costs
+minimised) is evaluated at the nodes of a Gaussian cubature rule exact for degree 4 in the
+initial states and exploration noises (:func:`pgverify.expectation.lqr_expectation`, float64
+arithmetic). The weighted sum is exact, so the check knows the exact expectation of the user's
+function up to the stated rounding tolerance of its float evaluations, and compares it with the
+exact expectation of pgverify's reference (rational arithmetic; equal to ``∇C_{T−1}(K)``, the
+gradient of ``E Σ_{t<T} γ^t c_t``: Williams 1992; Sutton, McAllester, Singh & Mansour 2000).
+On a disagreement it reports the exact bias and names the slip whose exact expectation matches.
+The verdict is about the expectation only: two unbiased estimators (V0 and REINFORCE, or two
+baselines) are both accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from pgverify.errors import InvalidProblemError, OracleMismatch
+from pgverify.estimators.policy_gradient import (
+    gaussian_reinforce,
+    gaussian_scores,
+    score_function_estimate,
+)
+from pgverify.expectation import lqr_expectation
+
+SUPPORTED_KINDS = ("v0", "reinforce", "baselined")
+ISSUE_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One LQR rollout distribution: the problem's matrices, the gain, σ, γ, T and the batch M."""
+
+    label: str
+    A: tuple
+    B: tuple
+    Q: tuple
+    R: tuple
+    Sigma0: tuple
+    K: tuple
+    sigma: float
+    gamma: float
+    steps: int
+    batch: int
+
+    def problem(self) -> Any:
+        from pgverify.lqr import LQR
+
+        # the problem's own γ and noise are not read: the estimator discounts, σ is passed
+        return LQR(self.A, self.B, self.Q, self.R, self.Sigma0, gamma=0.5, noise=0.0)
+
+    def as_python(self) -> str:
+        return (
+            f"A = {list(map(list, self.A))}, B = {list(map(list, self.B))}, "
+            f"Q = {list(map(list, self.Q))}, R = {list(map(list, self.R))}, "
+            f"Sigma0 = {list(map(list, self.Sigma0))}, x_0 ~ N(0, Sigma0)\n"
+            f"    K = {list(map(list, self.K))}, sigma = {self.sigma}, gamma = {self.gamma}, "
+            f"T = {self.steps} steps, M = {self.batch} rollouts per batch"
+        )
+
+
+SCENARIOS = (
+    Scenario(
+        "two states, one input, γ = 0.9, T = 2, M = 2",
+        ((1.0, 0.5), (0.0, 0.75)),
+        ((0.0,), (1.0,)),
+        ((1.0, 0.0), (0.0, 1.0)),
+        ((1.0,),),
+        ((1.0, 0.25), (0.25, 0.5)),
+        ((0.25, 0.5),),
+        0.25,
+        0.9,
+        2,
+        2,
+    ),
+    Scenario(
+        "one state, γ = 0.5, T = 3, M = 2",
+        ((1.25,),),
+        ((0.5,),),
+        ((1.0,),),
+        ((0.5,),),
+        ((2.0,),),
+        ((0.75,),),
+        0.5,
+        0.5,
+        3,
+        2,
+    ),
+    Scenario(
+        "one state, γ = 1 at a finite horizon, T = 2, M = 1",
+        ((0.5,),),
+        ((1.0,),),
+        ((2.0,),),
+        ((1.0,),),
+        ((1.0,),),
+        ((-0.25,),),
+        1.0,
+        1.0,
+        2,
+        1,
+    ),
+)
+
+
+def _exact_gamma(gamma: float) -> Fraction:
+    return Fraction(gamma)  # the float64 γ the user receives, exactly
+
+
+def _reinforce_without_discount_weight(states, actions, costs, K, sigma, gamma):
+    """Σ_t G_t s_t: the γ^t weight of step t missing."""
+    scores = gaussian_scores(states, actions, K, sigma)
+    g = _exact_gamma(gamma)
+    steps = costs.shape[1]
+    to_go = np.empty(costs.shape, dtype=object)
+    for t in range(steps):
+        to_go[:, t] = sum((g ** (k - t) * costs[:, k] for k in range(t, steps)), Fraction(0))
+    return (to_go[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
+
+
+def _baseline_sees_action(states, actions, costs, K, sigma, gamma):
+    """b_t = c_t, the step's own cost (it depends on u_t): Σ_t γ^t (G_t − c_t) s_t."""
+    scores = gaussian_scores(states, actions, K, sigma)
+    g = _exact_gamma(gamma)
+    steps = costs.shape[1]
+    to_go = np.empty(costs.shape, dtype=object)
+    for t in range(steps):
+        to_go[:, t] = sum((g**k * costs[:, k] for k in range(t + 1, steps)), Fraction(0))
+    return (to_go[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
+
+
+def _undiscounted(states, actions, costs, K, sigma, gamma):
+    return gaussian_reinforce(states, actions, costs, K, sigma, 1)
+
+
+def _batch_mean_including_own(states, actions, costs, K, sigma, gamma):
+    return gaussian_reinforce(
+        states, actions, costs, K, sigma, _exact_gamma(gamma), baseline="batch_mean"
+    )
+
+
+def _score_with_std(states, actions, costs, K, sigma, gamma):
+    scores = gaussian_scores(states, actions, K, Fraction(sigma) ** 2)
+    return score_function_estimate(scores, costs, _exact_gamma(gamma), "reinforce")
+
+
+def _cost_to_go_from_start(states, actions, costs, K, sigma, gamma):
+    """Σ_t γ^t C s_t, C = Σ_k γ^k c_k the whole rollout's discounted cost (V0's weight with a
+    spurious γ^t)."""
+    scores = gaussian_scores(states, actions, K, sigma)
+    g = _exact_gamma(gamma)
+    steps = costs.shape[1]
+    total = sum((g**k * costs[:, k] for k in range(steps)), Fraction(0))
+    weights = np.array([g**t for t in range(steps)], dtype=object)
+    per_step = total[:, None] * weights[None, :]
+    return (per_step[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
+
+
+SLIPS: tuple[tuple[str, Callable[..., Any], Callable[[Scenario], bool]], ...] = (
+    (
+        "REINFORCE without the γ^t weight of step t: Σ_t G_t s_t",
+        _reinforce_without_discount_weight,
+        lambda s: s.gamma != 1,
+    ),
+    ("the undiscounted estimator (γ = 1 used)", _undiscounted, lambda s: s.gamma != 1),
+    (
+        "a baseline that sees u_t (b_t = c_t, the step's own cost): Σ_t γ^t (G_t − c_t) s_t",
+        _baseline_sees_action,
+        lambda s: True,
+    ),
+    (
+        "a batch-mean baseline that includes the rollout's own return (expectation (1 − 1/M)∇C)",
+        _batch_mean_including_own,
+        lambda s: s.batch >= 2,
+    ),
+    (
+        "the Gaussian score with σ read as a standard deviation (divided by σ²)",
+        _score_with_std,
+        lambda s: s.sigma != 1,
+    ),
+    (
+        "V0's whole-trajectory cost weighted by γ^t at every step: Σ_t γ^t C s_t",
+        _cost_to_go_from_start,
+        lambda s: s.gamma != 1,
+    ),
+)
+
+
+def _exact_mean(scenario: Scenario, estimator: Callable[..., Any]) -> np.ndarray:
+    K = np.array(scenario.K)
+    exact_K = np.array([[Fraction(v) for v in row] for row in scenario.K], dtype=object)
+    sigma, gamma = Fraction(scenario.sigma), _exact_gamma(scenario.gamma)
+
+    def evaluate(states: Any, actions: Any, costs: Any) -> Any:
+        return estimator(states, actions, costs, exact_K, sigma, gamma)
+
+    result = lqr_expectation(
+        scenario.problem(),
+        K,
+        scenario.steps,
+        evaluate,
+        4,
+        batch=scenario.batch,
+        noise=scenario.sigma,
+    )
+    return result.mean
+
+
+@cache
+def _target(index: int) -> np.ndarray:
+    """The exact expectation of pgverify's REINFORCE on scenario ``index`` (= ∇C_{T−1}(K))."""
+    scenario = SCENARIOS[index]
+    return _exact_mean(
+        scenario,
+        lambda s, a, c, K, sigma, gamma: gaussian_reinforce(s, a, c, K, sigma, gamma),
+    )
+
+
+@cache
+def _slip_mean(index: int, slip: int) -> np.ndarray:
+    return _exact_mean(SCENARIOS[index], SLIPS[slip][1])
+
+
+def _within(mean: np.ndarray, other: np.ndarray, tolerance: Fraction) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(mean.ravel(), other.ravel(), strict=True))
+
+
+def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, Any]:
+    """Check ``fn(states, actions, costs, K, sigma, gamma) -> (m, n)``, a batch estimate of
+    ``∇_K E Σ_{t<T} γ^t c_t`` for ``u ~ N(−Kx, σI)`` on LQR, by its exact expectation.
+
+    ``kind``: ``"v0"`` (``(Σ_t γ^t c_t)(Σ_t s_t)``), ``"reinforce"`` (``Σ_t γ^t G_t s_t``) or
+    ``"baselined"`` (``Σ_t γ^t (G_t − b_t) s_t`` with any baseline that does not see ``u_t,
+    u_{t+1}, …`` of its own rollout: a constant, a state-dependent ``b(x_t)`` of degree ≤ 2, the
+    leave-one-out batch mean), each averaged over the batch; ``s_t = −σ⁻¹(u_t + Kx_t)x_tᵀ``.
+    Every kind is unbiased, so each is judged against the exact expected gradient. Kinds of the
+    issue not supported yet (``"q"``, ``"advantage"``, ``"td"``, ``"gae"``: they need a critic
+    reference) are refused.
+
+    Tier: exact expectation of the user's float64 function at the rule's nodes (the weighted
+    sum is exact), with the rounding tolerance of :func:`pgverify.expectation.lqr_expectation`
+    (the stated assumption that each evaluation errs by at most 1e-9 of its largest entry;
+    ``dtype="float32"`` for an implementation that computes in float32: 1e-5).
+
+    Returns a dict (scenario label → the exact expected gradient as floats, nodes); raises
+    :class:`pgverify.OracleMismatch` with the scenario, the exact bias and a diagnosis.
+    """
+    __tracebackhide__ = True
+    if not callable(fn):
+        raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
+    if kind not in SUPPORTED_KINDS:
+        raise InvalidProblemError(
+            f"kind = {kind!r} is not supported; supported kinds: {', '.join(SUPPORTED_KINDS)} "
+            f"(the issue's {', '.join(k for k in ISSUE_KINDS if k not in SUPPORTED_KINDS)} need "
+            f"a critic reference pgverify does not have yet)"
+        )
+    if dtype is None or np.dtype(dtype) == np.float64:
+        relative_error = 1e-9
+    elif np.dtype(dtype) == np.float32:
+        relative_error = 1e-5
+    else:
+        raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
+    report: dict[str, Any] = {}
+    for index, scenario in enumerate(SCENARIOS):
+        K, sigma, gamma = np.array(scenario.K), scenario.sigma, scenario.gamma
+        shape = K.shape
+
+        def user(
+            states: Any,
+            actions: Any,
+            costs: Any,
+            K: Any = K,
+            sigma: float = sigma,
+            gamma: float = gamma,
+            shape: tuple[int, ...] = shape,
+        ) -> Any:
+            output = np.asarray(
+                fn(states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma),
+                dtype=float,
+            )
+            if output.shape != shape:
+                raise InvalidProblemError(
+                    f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
+                )
+            return output
+
+        try:
+            result = lqr_expectation(
+                scenario.problem(),
+                K,
+                scenario.steps,
+                user,
+                4,
+                batch=scenario.batch,
+                arithmetic="float",
+                noise=sigma,
+                relative_error=relative_error,
+            )
+        except InvalidProblemError as error:
+            raise OracleMismatch(
+                f"check_pg_estimator(kind={kind!r}): the implementation failed on the "
+                f"scenario {scenario.label}:\n    {scenario.as_python()}\n{error}"
+            ) from error
+        target = _target(index)
+        tolerance = Fraction(result.rounding_tolerance) + Fraction(1e-12) * max(
+            (abs(v) for v in target.ravel()), default=Fraction(0)
+        )
+        if _within(result.mean, target, tolerance):
+            report[scenario.label] = {
+                "expected_gradient": np.asarray(target, dtype=float),
+                "nodes": result.nodes,
+            }
+            continue
+        raise OracleMismatch(_message(kind, index, result, target, tolerance))
+    return report
+
+
+def _message(kind: str, index: int, result: Any, target: np.ndarray, tolerance: Fraction) -> str:
+    scenario = SCENARIOS[index]
+    bias = result.mean - target
+    found = []
+    for slip, (description, _, applies) in enumerate(SLIPS):
+        if not applies(scenario):
+            continue
+        try:
+            value = _slip_mean(index, slip)
+        except Exception:  # a slip that cannot be evaluated here is silent
+            continue
+        if value.shape != target.shape or _within(value, target, tolerance):
+            continue
+        if _within(result.mean, value, tolerance):
+            found.append(description)
+    if found:
+        diagnosis = (
+            "Diagnosis: the expectation of your estimator equals that of "
+            + (found[0] if len(found) == 1 else "each of: " + "; ".join(found))
+            + "."
+        )
+    else:
+        ratio = None
+        norm = sum((v * v for v in target.ravel()), Fraction(0))
+        if norm:
+            ratio = sum(
+                (a * b for a, b in zip(target.ravel(), result.mean.ravel(), strict=True)),
+                Fraction(0),
+            )
+            ratio /= norm
+            if not _within(result.mean, target * ratio, tolerance):
+                ratio = None
+        diagnosis = (
+            f"Diagnosis: the expectation is {float(ratio):.6g} × the right one (a constant "
+            "factor is missing or extra)."
+            if ratio is not None
+            else "Diagnosis: the bias matches none of the known slips (checked: "
+            + "; ".join(d for d, _, _ in SLIPS)
+            + ")."
+        )
+    return "\n".join(
+        [
+            f"check_pg_estimator(kind={kind!r}): the exact expectation of the implementation "
+            f"is not the gradient ∇C_{{T−1}}(K) (exact, {result.nodes} cubature nodes).",
+            "",
+            f"Scenario: {scenario.label}:",
+            f"    {scenario.as_python()}",
+            "",
+            f"expected E[estimate] = ∇C_{{T−1}}(K): {np.asarray(target, dtype=float).tolist()}",
+            f"your E[estimate]: {np.asarray(result.mean, dtype=float).tolist()}",
+            f"exact bias: {np.asarray(bias, dtype=float).tolist()} "
+            f"(tolerance {float(tolerance):.3g} for the rounding of your float evaluations)",
+            "",
+            diagnosis,
+        ]
+    )
