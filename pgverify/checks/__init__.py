@@ -15,6 +15,7 @@ from pgverify.checks.estimators import (
     check_unbiased,
 )
 from pgverify.checks.estimators_pg import check_pg_estimator
+from pgverify.checks.estimators_zeroth import check_zeroth_order_estimator
 from pgverify.checks.lqr import (
     check_gauss_newton_step,
     check_lqr_cost,
@@ -66,6 +67,7 @@ __all__ = [
     "check_td_residuals",
     "check_two_layer_score",
     "check_unbiased",
+    "check_zeroth_order_estimator",
     "set_database",
     "set_profile",
 ]
