@@ -145,6 +145,21 @@ SLIPS = [
 def test_wrong_implementation_fails_with_its_slip_named(name, slip, words):
     check, implementation = CHECKS[name]
     with pytest.raises(OracleMismatch) as failure:
+        check(with_slip(implementation, slip), max_examples=0)
+    assert words in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "slip", "words"),
+    [
+        ("returns", "no cut", "not cut at episode ends"),
+        ("gae", "trace across truncation", "trace carried across a truncation"),
+        ("gae", "values next", "values[t+1]"),
+    ],
+)
+def test_the_shrunk_generated_case_still_names_the_slip(name, slip, words):
+    check, implementation = CHECKS[name]
+    with pytest.raises(OracleMismatch, match="Minimal failing case") as failure:
         check(with_slip(implementation, slip), **FEW)
     assert words in str(failure.value)
 
