@@ -2,7 +2,10 @@
 on a wrong one (failure path: shrinking, state/input deletion, diagnosis), and with --campaign
 the 1000-case false-alarm campaigns of scipy's and python-control's solvers.
 
-Run:  python benchmarks/bench_checks.py [--write] [--campaign]   (--write updates RESULTS.md)
+With --estimators: the checks of returns, advantages and estimators (issue #10).
+
+Run:  python benchmarks/bench_checks.py [--write] [--campaign | --estimators]
+      (--write updates RESULTS.md)
 Targets: every default run <= 10 s, the LQR ones <= 2 s, on this 2-core machine.
 """
 
@@ -26,6 +29,15 @@ from pgverify import (
     OracleMismatch,
     checks,
 )
+from tests.test_checks_estimators import (
+    loop_gae,
+    loop_lambda_returns,
+    loop_reinforce,
+    loop_returns,
+    loop_td,
+    loop_zeroth_order,
+    with_slip,
+)
 from tests.test_checks_implementations import (
     LQRImplementation,
     MDPImplementation,
@@ -47,6 +59,7 @@ from tests.test_checks_peers import (
 )
 
 SECTION = "## pgverify.checks: default run times (issue #9)"
+ESTIMATOR_SECTION = "## pgverify.checks: estimator checks, default run times (issue #10)"
 CAMPAIGN_SECTION = "## pgverify.checks: 1000-case campaigns of the peers (issue #9)"
 
 LQR, MDP = LQRImplementation(), MDPImplementation()
@@ -133,6 +146,111 @@ def run_default() -> str:
     )
 
 
+def _pg(slip):
+    return partial(loop_reinforce, slip=slip)
+
+
+# (label, check called with the implementation alone, right implementation, a wrong one, slip)
+ESTIMATOR_RUNS = [
+    (
+        "check_discounted_returns",
+        checks.check_discounted_returns,
+        loop_returns,
+        with_slip(loop_returns, "no cut"),
+        "no cut at episode ends",
+    ),
+    (
+        "check_td_residuals",
+        checks.check_td_residuals,
+        loop_td,
+        with_slip(loop_td, "bootstrap terminal"),
+        "bootstrap through a terminal",
+    ),
+    (
+        "check_gae",
+        checks.check_gae,
+        loop_gae,
+        with_slip(loop_gae, "trace across truncation"),
+        "trace across a truncation",
+    ),
+    (
+        "check_lambda_returns",
+        checks.check_lambda_returns,
+        loop_lambda_returns,
+        with_slip(loop_lambda_returns, "gamma trace"),
+        "γ for γλ",
+    ),
+    (
+        'check_pg_estimator(kind="reinforce")',
+        partial(checks.check_pg_estimator, kind="reinforce"),
+        _pg(None),
+        _pg("no gamma^t"),
+        "no γᵗ",
+    ),
+    (
+        'check_pg_estimator(kind="baselined")',
+        partial(checks.check_pg_estimator, kind="baselined"),
+        _pg("leave one out"),
+        _pg("batch mean with own return"),
+        "batch mean with own return",
+    ),
+    (
+        'check_zeroth_order_estimator(kind="antithetic")',
+        partial(checks.check_zeroth_order_estimator, kind="antithetic"),
+        partial(loop_zeroth_order, kind="antithetic"),
+        partial(loop_zeroth_order, kind="antithetic", slip="no half"),
+        "1/2 missing",
+    ),
+    (
+        'check_zeroth_order_estimator(kind="sphere")',
+        partial(checks.check_zeroth_order_estimator, kind="sphere"),
+        partial(loop_zeroth_order, kind="sphere"),
+        partial(loop_zeroth_order, kind="sphere", slip="no mn"),
+        "mn missing",
+    ),
+]
+
+
+def _unbiased_run(mean):
+    return checks.check_unbiased(lambda rng: rng.normal(mean, 1.0), [0.0, 0.0])
+
+
+def run_estimators() -> str:
+    rows = []
+    for label, check, right, wrong, slip in ESTIMATOR_RUNS:
+        passing, _ = best_time(lambda check=check, right=right: check(right))
+        failure, _ = best_time(lambda check=check, wrong=wrong: failing(check, wrong), 1)
+        rows.append(f"| `{label}` | {passing:.2f} | {failure:.2f} ({slip}) |")
+    passing, verdict = best_time(lambda: _unbiased_run([0.0, 0.0]))
+    failure, _ = best_time(lambda: failing(lambda fn: fn(), lambda: _unbiased_run([0.1, 0.0])), 1)
+    rows.append(
+        f"| `check_unbiased` (20 000 draws, 2 entries) | {passing:.2f} | {failure:.2f} (bias "
+        f"0.1; detectable bias {verdict.detectable_bias[0]:.3f}) |"
+    )
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
+    return "\n".join(
+        [
+            ESTIMATOR_SECTION,
+            "",
+            f"Machine: {machine()}; OPENBLAS_NUM_THREADS {threads}.  Recorded {date.today()} by "
+            "`python benchmarks/bench_checks.py --estimators --write` (passing run: best of 3; "
+            "failing run: one run, to the message with its diagnosis).  Implementations: the "
+            "loops of tests/test_checks_estimators.py.  The returns/GAE checks run 3 fixed + 40 "
+            "generated cases; the estimator checks weigh the user's function at every node of "
+            "their cubature rules (3 LQR scenarios; 2 quadratic scenarios); their exact targets "
+            "and slip expectations are computed once per process and cached (the first "
+            "check_pg_estimator run of a process takes about 0.1 s more).",
+            "",
+            "| check | passing run [s] | failing run [s] (slip) |",
+            "|---|---|---|",
+            *rows,
+            "",
+            "Target: each default run <= 10 s.",
+            "",
+        ]
+    )
+
+
 def run_campaign() -> str:
     rows = []
     peers = [
@@ -172,11 +290,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="record the results in RESULTS.md")
     parser.add_argument("--campaign", action="store_true", help="the 1000-case peer campaigns")
+    parser.add_argument("--estimators", action="store_true", help="the issue #10 checks")
     arguments = parser.parse_args()
     np.seterr(all="ignore")
-    text = run_campaign() if arguments.campaign else run_default()
+    if arguments.campaign:
+        section, text = CAMPAIGN_SECTION, run_campaign()
+    elif arguments.estimators:
+        section, text = ESTIMATOR_SECTION, run_estimators()
+    else:
+        section, text = SECTION, run_default()
     if arguments.write:
-        write_section(CAMPAIGN_SECTION if arguments.campaign else SECTION, text)
+        write_section(section, text)
     print(text)
 
 
