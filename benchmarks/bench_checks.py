@@ -34,6 +34,7 @@ from tests.test_checks_estimators import (
     loop_lambda_returns,
     loop_reinforce,
     loop_returns,
+    loop_softmax_reinforce,
     loop_td,
     loop_zeroth_order,
     with_slip,
@@ -195,6 +196,13 @@ ESTIMATOR_RUNS = [
         "batch mean with own return",
     ),
     (
+        'check_softmax_pg_estimator(kind="reinforce")',
+        partial(checks.check_softmax_pg_estimator, kind="reinforce"),
+        loop_softmax_reinforce,
+        partial(loop_softmax_reinforce, slip="no gamma^t"),
+        "no γᵗ",
+    ),
+    (
         'check_zeroth_order_estimator(kind="antithetic")',
         partial(checks.check_zeroth_order_estimator, kind="antithetic"),
         partial(loop_zeroth_order, kind="antithetic"),
@@ -237,7 +245,8 @@ def run_estimators() -> str:
             "failing run: one run, to the message with its diagnosis).  Implementations: the "
             "loops of tests/test_checks_estimators.py.  The returns/GAE checks run 3 fixed + 40 "
             "generated cases; the estimator checks weigh the user's function at every node of "
-            "their cubature rules (3 LQR scenarios; 2 quadratic scenarios); their exact targets "
+            "their cubature rules (3 LQR scenarios; 2 quadratic scenarios) or on every "
+            "trajectory batch (2 finite MDPs: 64 and 1 296 batches); their exact targets "
             "and slip expectations are computed once per process and cached (the first "
             "check_pg_estimator run of a process takes about 0.1 s more).",
             "",

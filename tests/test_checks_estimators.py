@@ -15,6 +15,7 @@ from pgverify.checks import (
     check_gae,
     check_lambda_returns,
     check_pg_estimator,
+    check_softmax_pg_estimator,
     check_td_residuals,
     check_unbiased,
     check_zeroth_order_estimator,
@@ -316,3 +317,50 @@ def test_wrong_zeroth_order_loop_fails_with_its_slip_named(kind, slip, words):
 def test_zeroth_order_unknown_kind_is_refused_with_the_supported_list():
     with pytest.raises(InvalidProblemError, match="supported kinds: gaussian"):
         check_zeroth_order_estimator(partial(loop_zeroth_order, kind="gaussian"), "uniform")
+
+
+# ----- check_softmax_pg_estimator: exact expectation by enumeration ----------------------------
+
+
+def loop_softmax_reinforce(states, actions, costs, logits, gamma, *, slip=None):
+    """REINFORCE for the tabular softmax policy by loops, with one slip."""
+    policy = np.exp(logits - logits.max(axis=1, keepdims=True))
+    policy /= policy.sum(axis=1, keepdims=True)
+    batch, steps = costs.shape
+    estimate = np.zeros_like(policy)
+    for i in range(batch):
+        for t in range(steps):
+            s, a = states[i, t], actions[i, t]
+            score = np.zeros_like(policy)
+            score[s] = -policy[s]
+            score[s, a] += 1.0
+            to_go = sum(gamma ** (k - t) * costs[i, k] for k in range(t, steps))
+            if slip == "baseline sees u_t":
+                to_go -= costs[i, t]
+            weight = 1.0 if slip == "no gamma^t" else gamma**t
+            estimate += weight * to_go * score
+    return estimate / batch
+
+
+@pytest.mark.parametrize("kind", ["v0", "reinforce"])
+def test_right_softmax_estimators_pass(kind):
+    from pgverify.estimators import softmax_v0
+
+    fn = softmax_v0 if kind == "v0" else loop_softmax_reinforce
+    report = check_softmax_pg_estimator(fn, kind)
+    assert all(entry["cases"] > 0 for entry in report.values())
+
+
+@pytest.mark.parametrize(
+    ("slip", "words"),
+    [("no gamma^t", "without the γ^t weight"), ("baseline sees u_t", "a baseline that sees u_t")],
+)
+def test_biased_softmax_estimator_fails_with_its_slip_named(slip, words):
+    with pytest.raises(OracleMismatch, match="exact bias") as failure:
+        check_softmax_pg_estimator(partial(loop_softmax_reinforce, slip=slip), "baselined")
+    assert words in str(failure.value)
+
+
+def test_softmax_pg_estimator_refuses_critic_kinds():
+    with pytest.raises(InvalidProblemError, match="supported kinds"):
+        check_softmax_pg_estimator(loop_softmax_reinforce, "advantage")

@@ -15,6 +15,7 @@ from pgverify.checks.estimators import (
     check_unbiased,
 )
 from pgverify.checks.estimators_pg import check_pg_estimator
+from pgverify.checks.estimators_softmax import check_softmax_pg_estimator
 from pgverify.checks.estimators_zeroth import check_zeroth_order_estimator
 from pgverify.checks.lqr import (
     check_gauss_newton_step,
@@ -63,6 +64,7 @@ __all__ = [
     "check_q_function",
     "check_riccati_solver",
     "check_softmax_natural_gradient",
+    "check_softmax_pg_estimator",
     "check_softmax_policy_gradient",
     "check_td_residuals",
     "check_two_layer_score",
