@@ -364,3 +364,15 @@ def test_biased_softmax_estimator_fails_with_its_slip_named(slip, words):
 def test_softmax_pg_estimator_refuses_critic_kinds():
     with pytest.raises(InvalidProblemError, match="supported kinds"):
         check_softmax_pg_estimator(loop_softmax_reinforce, "advantage")
+
+
+def test_a_float32_estimator_is_judged_at_float32_precision_without_being_told():
+    check_pg_estimator(pg_with(None, np.float32), "reinforce")
+
+
+def test_float32_accuracy_returned_as_float64_fails_at_the_float64_tolerance():
+    def coarse(*arguments):  # float32 accuracy returned as float64: only dtype=None widens
+        return loop_reinforce(*arguments, dtype=np.float32).astype(np.float64)
+
+    with pytest.raises(OracleMismatch):
+        check_pg_estimator(coarse, "reinforce", dtype="float64")

@@ -214,6 +214,39 @@ def _exact_mean(scenario: Scenario, estimator: Callable[..., Any]) -> np.ndarray
     return result.mean
 
 
+FLOAT64_RELATIVE_ERROR = 1e-9
+FLOAT32_RELATIVE_ERROR = 1e-5
+"""The assumed error of one float evaluation relative to its largest entry (the stated
+assumption of the rounding tolerance, :func:`pgverify.expectation.lqr_expectation`)."""
+
+
+def relative_error_of(dtype: Any) -> float:
+    """The assumed relative error of an implementation judged at ``dtype`` (None: float64)."""
+    if dtype is None or np.dtype(dtype) == np.float64:
+        return FLOAT64_RELATIVE_ERROR
+    if np.dtype(dtype) == np.float32:
+        return FLOAT32_RELATIVE_ERROR
+    raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
+
+
+def read_estimate(raw: Any, seen: set[str]) -> np.ndarray:
+    """An implementation's output as float64 (numpy, lists, torch, jax), noting in ``seen``
+    when it came in single precision (its rounding is then judged at float32's tolerance)."""
+    from pgverify.checks._compare import as_actual
+
+    array = as_actual(raw)
+    if array.dtype.kind == "f" and array.dtype.itemsize <= 4:
+        seen.add("float32")
+    return array.astype(float)
+
+
+def widened(tolerance: Fraction, dtype: Any, seen: set[str]) -> Fraction:
+    """The tolerance for a single-precision output when no dtype was given."""
+    if dtype is None and "float32" in seen:
+        return tolerance * Fraction(FLOAT32_RELATIVE_ERROR / FLOAT64_RELATIVE_ERROR)
+    return tolerance
+
+
 def unsupported_kind(kind: Any) -> str:
     """The message refusing a kind the references do not support."""
     missing = ", ".join(k for k in ISSUE_KINDS if k not in SUPPORTED_KINDS)
@@ -267,12 +300,8 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
         raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
     if kind not in SUPPORTED_KINDS:
         raise InvalidProblemError(unsupported_kind(kind))
-    if dtype is None or np.dtype(dtype) == np.float64:
-        relative_error = 1e-9
-    elif np.dtype(dtype) == np.float32:
-        relative_error = 1e-5
-    else:
-        raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
+    relative_error = relative_error_of(dtype)
+    seen: set[str] = set()  # "float32" once an output comes in single precision
     report: dict[str, Any] = {}
     for index, scenario in enumerate(SCENARIOS):
         K, sigma, gamma = np.array(scenario.K), scenario.sigma, scenario.gamma
@@ -287,9 +316,8 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
             gamma: float = gamma,
             shape: tuple[int, ...] = shape,
         ) -> Any:
-            output = np.asarray(
-                fn(states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma),
-                dtype=float,
+            output = read_estimate(
+                fn(states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma), seen
             )
             if output.shape != shape:
                 raise InvalidProblemError(
@@ -315,9 +343,9 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
                 f"scenario {scenario.label}:\n    {scenario.as_python()}\n{error}"
             ) from error
         target = _target(index)
-        tolerance = Fraction(result.rounding_tolerance) + Fraction(1e-12) * max(
-            (abs(v) for v in target.ravel()), default=Fraction(0)
-        )
+        tolerance = widened(Fraction(result.rounding_tolerance), dtype, seen) + Fraction(
+            1e-12
+        ) * max((abs(v) for v in target.ravel()), default=Fraction(0))
         if _within(result.mean, target, tolerance):
             report[scenario.label] = {
                 "expected_gradient": np.asarray(target, dtype=float),

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from pgverify.checks.estimators_pg import read_estimate, relative_error_of, widened
 from pgverify.errors import InvalidProblemError, OracleMismatch
 from pgverify.estimators.zeroth_order import ZEROTH_ORDER_KINDS, quadratic_cost
 from pgverify.expectation import directions_expectation, quadratic_gradient
@@ -108,12 +109,8 @@ def check_zeroth_order_estimator(fn: Any, kind: str, *, dtype: Any = None) -> di
         raise InvalidProblemError(
             f"kind = {kind!r} is not supported; supported kinds: {', '.join(ZEROTH_ORDER_KINDS)}"
         )
-    if dtype is None or np.dtype(dtype) == np.float64:
-        relative_error = 1e-9
-    elif np.dtype(dtype) == np.float32:
-        relative_error = 1e-5
-    else:
-        raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
+    relative_error = relative_error_of(dtype)
+    seen: set[str] = set()  # "float32" once an output comes in single precision
     distribution = "sphere" if kind == "sphere" else "gaussian"
     report: dict[str, Any] = {}
     for scenario in SCENARIOS:
@@ -128,7 +125,7 @@ def check_zeroth_order_estimator(fn: Any, kind: str, *, dtype: Any = None) -> di
             cost_fn: Any = cost_fn,
             smoothing: float = scenario.smoothing,
         ) -> Any:
-            output = np.asarray(fn(cost_fn, K.copy(), directions.copy(), smoothing), dtype=float)
+            output = read_estimate(fn(cost_fn, K.copy(), directions.copy(), smoothing), seen)
             if output.shape != K.shape:
                 raise InvalidProblemError(
                     f"fn returned shape {output.shape}; expected K's shape {K.shape} (m, n)"
@@ -154,9 +151,9 @@ def check_zeroth_order_estimator(fn: Any, kind: str, *, dtype: Any = None) -> di
         target = quadratic_gradient(
             exact(np.array(scenario.hessian)), exact(np.array(scenario.gradient)), exact(K)
         )
-        tolerance = Fraction(result.rounding_tolerance) + Fraction(1e-12) * max(
-            abs(v) for v in target.ravel()
-        )
+        tolerance = widened(Fraction(result.rounding_tolerance), dtype, seen) + Fraction(
+            1e-12
+        ) * max(abs(v) for v in target.ravel())
         bias = result.mean - target
         if all(abs(b) <= tolerance for b in bias.ravel()):
             report[scenario.label] = {
