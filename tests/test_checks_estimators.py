@@ -118,15 +118,7 @@ def test_the_reference_gae_passes():
     assert check_gae(gae, **FEW).worst_ratio <= 1
 
 
-# (check, slip switch, words of the diagnosis)
-SLIPS = [
-    ("returns", "no cut", "not cut at episode ends"),
-    ("returns", "off by one", "off-by-one dones"),
-    ("returns", "forward", "forward recursion"),
-    ("returns", "reward sign", "costs negated"),
-    ("td", "bootstrap terminal", "through a terminal step"),
-    ("td", "off by one", "off-by-one dones"),
-    ("td", "reward sign", "costs negated"),
+GAE_SLIPS = [
     ("gae", "no cut", "not cut at episode ends"),
     ("gae", "bootstrap terminal", "through a terminal step"),
     ("gae", "truncation terminates", "truncation treated as a termination"),
@@ -136,8 +128,20 @@ SLIPS = [
     ("gae", "off by one", "off-by-one dones"),
     ("gae", "forward", "forward recursion"),
     ("gae", "reward sign", "costs negated"),
-    ("lambda", "trace across truncation", "trace carried across a truncation"),
-    ("lambda", "gamma trace", "γ instead of γλ"),
+]
+
+# (check, slip switch, words of the diagnosis)
+SLIPS = [
+    *GAE_SLIPS,
+    ("returns", "no cut", "not cut at episode ends"),
+    ("returns", "off by one", "off-by-one dones"),
+    ("returns", "forward", "forward recursion"),
+    ("returns", "reward sign", "costs negated"),
+    ("td", "bootstrap terminal", "through a terminal step"),
+    ("td", "off by one", "off-by-one dones"),
+    ("td", "reward sign", "costs negated"),
+    ("td", "values next", "values[t+1]"),
+    *[("lambda", slip, words) for name, slip, words in GAE_SLIPS],
     ("lambda", "no values added", "without + values[t]"),
 ]
 

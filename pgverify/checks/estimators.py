@@ -338,7 +338,7 @@ class ReturnsSpec(_SegmentSpec):
     quantity = "the discounted costs-to-go G_t = c_t + γ(1 − dones_t)G_{t+1}"
     parameters = ("costs", "dones", "gamma")
     scalar_parameters = ("gamma",)
-    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN, GAMMA_TRACE)
+    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN)
 
     def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         zeros = np.zeros(np.shape(arguments["costs"]))
