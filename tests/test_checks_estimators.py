@@ -380,3 +380,22 @@ def test_float32_accuracy_returned_as_float64_fails_at_the_float64_tolerance():
 
     with pytest.raises(OracleMismatch):
         check_pg_estimator(coarse, "reinforce", dtype="float64")
+
+
+def test_a_segment_reduced_by_deleting_a_step_is_consistent_again():
+    from pgverify.checks.estimators import GAESpec
+
+    reduced = GAESpec().repair(
+        {
+            "costs": np.zeros(3),
+            "values": np.array([1.0, 2.0, 3.0]),
+            "next_values": np.array([5.0, 6.0, 7.0]),
+            "terminated": np.array([False, False, False]),
+            "truncated": np.array([False, True, False]),
+            "gamma": 0.9,
+            "lam": 0.5,
+        }
+    )
+    # inside the episode next_values[0] = values[1]; after the truncation and at the end the
+    # true next states' values stay
+    assert reduced["next_values"].tolist() == [2.0, 6.0, 7.0]

@@ -387,6 +387,17 @@ class GAESpec(_SegmentSpec):
     parameters = ("costs", "values", "next_values", "terminated", "truncated", "gamma", "lam")
     slips = _ADVANTAGE_SLIPS
 
+    def repair(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """A step deleted from a segment: ``next_values[t] = values[t+1]`` again wherever step t
+        ends no episode (the consistency generated segments promise)."""
+        repaired = dict(arguments)
+        ends = np.asarray(repaired["terminated"], bool) | np.asarray(repaired["truncated"], bool)
+        next_values = np.array(repaired["next_values"], dtype=float)
+        inside = ~ends[:-1]
+        next_values[:-1][inside] = np.asarray(repaired["values"], dtype=float)[1:][inside]
+        repaired["next_values"] = next_values
+        return repaired
+
 
 class LambdaReturnsSpec(GAESpec):
     name = "check_lambda_returns"
