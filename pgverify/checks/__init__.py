@@ -28,6 +28,7 @@ from pgverify.checks.lqr import (
     check_policy_iteration_step,
     check_riccati_solver,
 )
+from pgverify.checks.lspi import check_lspi_step
 from pgverify.checks.mdp import (
     check_discounted_visitation,
     check_policy_evaluation,
@@ -40,20 +41,32 @@ from pgverify.checks.policies import (
     check_gaussian_score,
     check_two_layer_score,
 )
+from pgverify.checks.trpo import (
+    check_backtracking_line_search,
+    check_conjugate_gradient,
+    check_fisher_vector_product,
+    check_gaussian_kl,
+    check_trpo_step,
+)
 
 __all__ = [
     "CheckReport",
     "Comparison",
     "assert_close",
+    "check_backtracking_line_search",
+    "check_conjugate_gradient",
     "check_discounted_returns",
     "check_discounted_visitation",
+    "check_fisher_vector_product",
     "check_gae",
     "check_gauss_newton_step",
     "check_gaussian_fisher",
+    "check_gaussian_kl",
     "check_gaussian_score",
     "check_lambda_returns",
     "check_lqr_cost",
     "check_lqr_gradient",
+    "check_lspi_step",
     "check_lyapunov_solver",
     "check_natural_gradient_step",
     "check_optimal_gain",
@@ -67,6 +80,7 @@ __all__ = [
     "check_softmax_pg_estimator",
     "check_softmax_policy_gradient",
     "check_td_residuals",
+    "check_trpo_step",
     "check_two_layer_score",
     "check_unbiased",
     "check_zeroth_order_estimator",

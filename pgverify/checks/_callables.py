@@ -81,6 +81,7 @@ class CallableArgumentsSpec(CheckSpec):
 
     callable_parameters: tuple[str, ...] = ()
     matrix_parameters: tuple[str, ...] = ()
+    integer_parameters: tuple[str, ...] = ()
 
     def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
         held: dict[str, Any] = {}
@@ -105,4 +106,11 @@ class CallableArgumentsSpec(CheckSpec):
                     )
                 value = MatrixOperator(value)
             arguments[name] = value
+        for name in self.integer_parameters:
+            value = arguments[name]
+            if not (float(value).is_integer() and value >= 0):
+                raise InvalidProblemError(
+                    f"cases[{index}][{name!r}] must be an integer >= 0, got {value!r}"
+                )
+            arguments[name] = int(value)  # the implementation may pass it to range()
         return arguments

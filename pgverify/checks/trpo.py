@@ -218,6 +218,7 @@ class ConjugateGradientSpec(CallableArgumentsSpec):
     parameters = ("matvec", "b", "iterations")
     scalar_parameters = ("iterations",)
     callable_parameters = ("matvec",)
+    integer_parameters = ("iterations",)
     matrix_parameters = ("matvec",)
     slips = CG_SLIPS
 
@@ -762,6 +763,7 @@ class BacktrackingLineSearchSpec(CallableArgumentsSpec):
     parameters = ("surrogate", "kl", "step", "max_kl", "backtrack_ratio", "max_backtracks")
     scalar_parameters = ("max_kl", "backtrack_ratio", "max_backtracks")
     callable_parameters = ("surrogate", "kl")
+    integer_parameters = ("max_backtracks",)
     slips = SEARCH_SLIPS
     expected_label = "expected [1 = accepted / 0 = None, accepted step...]"
 
