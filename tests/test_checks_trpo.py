@@ -145,10 +145,8 @@ def lspi_step(states, actions, costs, next_states, K, gamma=1.0, slip=""):
     rows, cols = np.triu_indices(size)
     H = np.zeros((size, size))
     H[rows, cols] = weights
-    if slip != "unhalved":
-        H = (H + H.T) / 2  # an off-diagonal weight is 2 H_ij: each half goes to one side
-    else:
-        H = H + np.triu(H, 1).T
+    # an off-diagonal weight is 2 H_ij: each half goes to one side (the slip keeps it whole)
+    H = H + np.triu(H, 1).T if slip == "unhalved" else (H + H.T) / 2
     gain = np.linalg.solve(H[n:, n:], H[n:, :n])
     if slip == "K itself":
         return K
