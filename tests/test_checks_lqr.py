@@ -21,6 +21,7 @@ from pgverify.checks import (
     check_riccati_solver,
 )
 from pgverify.checks import lqr as lqr_checks
+from pgverify.checks._lqr_support import riccati_regression_cases
 from tests.test_checks_implementations import (
     LQRImplementation,
     lyapunov,
@@ -364,3 +365,15 @@ def test_every_catalogue_entry_has_a_recognition_test(spec):
     tested = [entry[4] for entry in CATALOGUE if entry[0] is spec]
     for slip in spec.slips:
         assert any(text in slip.description for text in tested), slip.description
+
+
+@pytest.mark.parametrize(
+    ("check", "fn"),
+    [(check_riccati_solver, scipy_riccati), (check_optimal_gain, optimal_gain)],
+    ids=["riccati", "optimal gain"],
+)
+def test_the_discounted_dean_system_is_a_fixed_case_not_skipped(check, fn):
+    report = check(fn, gamma=0.9, max_examples=0)
+    assert not any("skipped" in note for note in report.notes)
+    assert report.fixed_cases == len(riccati_regression_cases())
+    assert any(label.startswith("Dean") for label, _ in riccati_regression_cases())

@@ -289,7 +289,7 @@ def pgverify_module():
     return pgverify
 
 
-def test_kl_reference_is_exact_when_the_determinants_agree():
+def test_the_kl_report_gives_the_weakest_reference_tier_of_its_cases():
     case = ([1.0, 0.0], [[2.0, 0.0], [0.0, 1.0]], [0.0, 1.0], [[1.0, 0.0], [0.0, 2.0]])
     report = checks.check_gaussian_kl(gaussian_kl, cases=[case], max_examples=0)
     assert report.tier == "high-precision"  # the fixed cases include unequal determinants
