@@ -1,4 +1,4 @@
-"""pgverify.checks (issue #9): the time of each check's default run on a right implementation and
+"""pgverify.checks (issues #9, #11): the time of each check's default run on a right implementation and
 on a wrong one (failure path: shrinking, state/input deletion, diagnosis), and with --campaign
 the 1000-case false-alarm campaigns of scipy's and python-control's solvers.
 
@@ -58,6 +58,14 @@ from tests.test_checks_peers import (
     scipy_dlqr,
     scipy_dlyap,
 )
+from tests.test_checks_trpo import (
+    conjugate_gradient,
+    fisher_vector_product,
+    gaussian_kl,
+    line_search,
+    lspi_step,
+    trpo_step,
+)
 
 SECTION = "## pgverify.checks: default run times (issue #9)"
 ESTIMATOR_SECTION = "## pgverify.checks: estimator checks, default run times (issue #10)"
@@ -94,6 +102,27 @@ RUNS = [
         MDPImplementation("vanilla").softmax_natural_gradient,
         "vanilla",
     ),
+    (
+        "check_conjugate_gradient",
+        conjugate_gradient,
+        partial(conjugate_gradient, slip="steepest descent"),
+        "steepest descent",
+    ),
+    (
+        "check_fisher_vector_product",
+        fisher_vector_product,
+        partial(fisher_vector_product, slip="row-major"),
+        "row-major",
+    ),
+    ("check_gaussian_kl", gaussian_kl, partial(gaussian_kl, slip="reversed"), "KL(q‖p)"),
+    ("check_trpo_step", trpo_step, partial(trpo_step, slip="no 2"), "no 2"),
+    (
+        "check_backtracking_line_search",
+        line_search,
+        partial(line_search, slip="ignore kl"),
+        "KL ignored",
+    ),
+    ("check_lspi_step", lspi_step, partial(lspi_step, slip="sign"), "sign"),
 ]
 
 
