@@ -1,6 +1,6 @@
-"""pgverify.checks (issues #9, #11): the time of each check's default run on a right implementation and
-on a wrong one (failure path: shrinking, state/input deletion, diagnosis), and with --campaign
-the 1000-case false-alarm campaigns of scipy's and python-control's solvers.
+"""pgverify.checks (issues #9, #11): the time of each check's default run on a right
+implementation and on a wrong one (failure path: shrinking, state/input deletion, diagnosis),
+and with --campaign the 1000-case false-alarm campaigns of scipy's and python-control's solvers.
 
 With --estimators: the checks of returns, advantages and estimators (issue #10).
 

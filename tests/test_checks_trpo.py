@@ -235,14 +235,52 @@ def test_a_wrong_implementation_fails_with_its_slip_named(check, slip, diagnosis
     assert "Diagnosis" in message and diagnosis in message.split("Diagnosis", 1)[1]
 
 
-def test_a_flat_fisher_vector_product_is_refused_with_the_reshape_to_use():
-    with pytest.raises(
-        OracleMismatch,
-        match=r"not flat: reshape your vector column-major, result.reshape\(1, 2, order='F'\)",
-    ):
-        checks.check_fisher_vector_product(
-            partial(fisher_vector_product, slip="flat"), max_examples=0
-        )
+def test_a_flat_column_major_fisher_vector_product_is_accepted_and_named():
+    report = checks.check_fisher_vector_product(partial(fisher_vector_product, slip="flat"))
+    assert any("flat vec(F v), column-major" in note for note in report.notes)
+
+
+def test_a_flat_row_major_fisher_vector_product_fails_named():
+    def row_major(K, sigma, states, v):
+        return fisher_vector_product(K, sigma, states, v).reshape(-1)
+
+    with pytest.raises(OracleMismatch, match="flattened row-major \\(a flat result"):
+        checks.check_fisher_vector_product(row_major)
+
+
+def test_a_result_of_another_shape_is_refused_naming_both_accepted_shapes():
+    def transposed(K, sigma, states, v):
+        return fisher_vector_product(K, sigma, states, v).T
+
+    with pytest.raises(OracleMismatch, match=r"shaped like K \(\d, \d\) or as a flat vector"):
+        checks.check_fisher_vector_product(transposed, max_examples=0)
+
+
+def spinning_up_cg(matvec, b, iterations):
+    """OpenAI Spinning Up's cg: 1e-8 added to pᵀAp."""
+    x, r = np.zeros_like(b), b.copy()
+    p, rr = r.copy(), r @ r
+    for _ in range(iterations):
+        z = matvec(p)
+        alpha = rr / (p @ z + 1e-8)
+        x, r = x + alpha * p, r - alpha * z
+        rr_new = r @ r
+        p, rr = r + rr_new / rr * p, rr_new
+    return x
+
+
+def test_spinning_up_conjugate_gradient_passes_as_a_named_form():
+    report = checks.check_conjugate_gradient(spinning_up_cg)
+    assert any("Spinning Up" in note for note in report.notes)
+
+
+def test_the_step_with_baselines_epsilon_in_the_curvature_passes_as_a_named_form():
+    def baselines_step(gradient, fisher_vector_product, max_kl):
+        x = conjugate_gradient_with_stop(fisher_vector_product, gradient, 10)
+        return np.sqrt(2 * max_kl / (x @ fisher_vector_product(x) + 1e-8)) * x
+
+    report = checks.check_trpo_step(baselines_step)
+    assert any("1e-08 added to xᵀFx" in note for note in report.notes)
 
 
 def test_a_step_returned_where_every_candidate_fails_is_reported_as_not_none():

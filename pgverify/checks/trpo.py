@@ -282,15 +282,48 @@ class ConjugateGradientSpec(CallableArgumentsSpec):
             {"A": A, "kappa": float(eigenvalues[-1] / eigenvalues[0])},
         )
 
+    reference_label = "CG"
+
     def expected(self, c: Context) -> Expected:
         A = _exact(c.A)
         x = conjugate_gradient(lambda p: A.dot(p), _exact(c.b), c.iterations, precision="exact")
+        regularised = _cg_exact(A, _exact(c.b), c.iterations, Fraction(REGULARISER))
         size, k, kappa = c.b.size, c.iterations, c.kappa
         # the float rounding allowance of pgverify.trpo (16 (k+1)(d+1) u (1+κ), a relative
         # residual), times κ for the iterate, expressed in units of SAFETY·eps (eps = 2u)
         condition = kappa * 16 * (k + 1) * (size + 1) * (1 + kappa) / (2 * 64)
         scale = float(np.linalg.norm(c.b) / np.min(np.linalg.eigvalsh(c.A)))
-        return Expected(list(x), max(condition, 1.0), scale)
+        return Expected(
+            list(x),
+            max(condition, 1.0),
+            scale,
+            ((f"CG with {REGULARISER:g} added to pᵀAp (Spinning Up's cg)", regularised),),
+        )
+
+
+REGULARISER = 1e-8
+"""The ε that OpenAI Spinning Up adds to the denominators pᵀAp of CG and xᵀFx of the step:
+a relative change of ε/pᵀAp, far above rounding; both checks accept it as a named form."""
+
+
+def _cg_exact(A: np.ndarray, b: np.ndarray, steps: int, regulariser: Fraction) -> list[Any]:
+    """CG in Fractions with ``regulariser`` added to pᵀAp (stopping at an exact zero
+    residual, as the unregularised reference does)."""
+    x = np.array([Fraction(0)] * len(b), dtype=object)
+    r = b.copy()
+    p = r.copy()
+    rr = r.dot(r)
+    for _ in range(steps):
+        if rr == 0:
+            break
+        Ap = A.dot(p)
+        alpha = rr / (p.dot(Ap) + regulariser)
+        x = x + alpha * p
+        r = r - alpha * Ap
+        rr_new = r.dot(r)
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return list(x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,6 +356,11 @@ FVP_SLIPS = (
     Slip(
         "σ⁻¹(I_m ⊗ S) vec(V) — the Kronecker factors swapped",
         lambda c: _fvp(c, kron="I x S"),
+    ),
+    Slip(
+        "vec(σ⁻¹ V S) flattened row-major (a flat result is read as the column-major vec)",
+        lambda c: (c.v @ _second_moment(c.states) / c.sigma).reshape(-1),
+        lambda c: min(c.K.shape) > 1,
     ),
     Slip(
         "σ⁻¹ V Σ_i x_i x_iᵀ — the sum over states where the mean belongs",
@@ -416,7 +454,14 @@ class FisherVectorProductSpec(CheckSpec):
         magnitude = np.max(np.abs(c.v)) * np.max(c.states**2) * c.K.shape[1] / c.sigma
         return Expected(product.tolist(), float(c.states.shape[0]), float(magnitude))
 
+    reference_label = "shaped like K (m, n)"
+
     def judge(self, context: Context, expected: Expected, output: Any, dtype: Any) -> Comparison:
+        flat = _flat_column_major(context, output)
+        if flat is not None:
+            comparison = super().judge(context, expected, flat, dtype)
+            comparison.note = "flat vec(F v), column-major (length nm)"
+            return comparison
         comparison = super().judge(context, expected, output, dtype)
         m, n = context.K.shape
         if comparison.problem.startswith("shape mismatch") and m * n > 1:
@@ -426,10 +471,26 @@ class FisherVectorProductSpec(CheckSpec):
                 size = None
             if size == m * n:
                 comparison.problem += (
-                    f"; this check wants F v shaped like K ({m}, {n}), not flat: reshape your "
-                    f"vector column-major, result.reshape({m}, {n}, order='F')"
+                    f"; this check wants F v shaped like K ({m}, {n}) or as a flat vector of "
+                    f"length {m * n} (column-major vec)"
                 )
         return comparison
+
+    def diagnosis_view(self, context: Context, value: Any) -> np.ndarray:
+        flat = _flat_column_major(context, value)
+        return as_actual(value if flat is None else flat).astype(float)
+
+
+def _flat_column_major(context: Context, output: Any) -> np.ndarray | None:
+    """A 1-D result of length nm read as vec (column-major) of an (m, n) matrix; else None."""
+    m, n = context.K.shape
+    try:
+        array = as_actual(output)
+    except Exception:
+        return None
+    if array.ndim == 1 and array.size == m * n and m * n > 1:
+        return array.reshape(m, n, order="F")
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,6 +687,7 @@ class TrpoStepSpec(CallableArgumentsSpec):
     callable_parameters = ("fisher_vector_product",)
     matrix_parameters = ("fisher_vector_product",)
     slips = STEP_SLIPS
+    reference_label = "β = √(2δ / xᵀFx)"
 
     def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         def case(g: list, F: list, delta: float) -> dict[str, Any]:
@@ -686,11 +748,15 @@ class TrpoStepSpec(CallableArgumentsSpec):
         natural = F.solve(g)
         curvature = sum((g[i, 0] * natural[i, 0] for i in range(size)), fmpq(0))
         delta = fmpq(*Fraction(c.max_kl).as_integer_ratio())
-        beta = (arb(2 * delta) / arb(curvature)).sqrt()
-        step = [beta * arb(natural[i, 0]) for i in range(size)]
+        regulariser = fmpq(*Fraction(REGULARISER).as_integer_ratio())
+        steps = []
+        for extra in (fmpq(0), regulariser):
+            beta = (arb(2 * delta) / arb(curvature + extra)).sqrt()
+            steps.append([beta * arb(natural[i, 0]) for i in range(size)])
         kappa = float(np.linalg.cond(c.F))
-        scale = float(np.max(np.abs([float(s.mid()) for s in step])))
-        return Expected(step, kappa * size, scale)
+        scale = float(np.max(np.abs([float(s.mid()) for s in steps[0]])))
+        label = f"β with {REGULARISER:g} added to xᵀFx (OpenAI baselines, Spinning Up)"
+        return Expected(steps[0], kappa * size, scale, ((label, steps[1]),))
 
 
 # --------------------------------------------------------------------------------------------
@@ -977,9 +1043,10 @@ def check_fisher_vector_product(
     ``π(·|x) = N(−Kx, σI)`` (σ a variance), θ = vec(K) column-major,
     ``F = σ⁻¹(S ⊗ I_m)``, ``S = (1/N) Σ_i x_i x_iᵀ`` over the rows of ``states`` (N, n).
 
-    Shapes: ``v`` and the result are shaped like K, (m, n) — the matrix form of the product,
-    ``σ⁻¹ V S`` (= unvec(F vec V)); a flat result of length nm is refused with a message saying
-    how to reshape it.  Reference: exact (Fractions)."""
+    Shapes: ``v`` is shaped like K, (m, n); the result either shaped like K — the matrix form
+    ``σ⁻¹ V S`` = unvec(F vec V) — or flat, ``F vec(V)`` of length nm with vec column-major
+    (the report says which form matched); any other shape is refused with a message naming
+    both.  Reference: exact (Fractions)."""
     __tracebackhide__ = True
     return _run(
         FisherVectorProductSpec(),
