@@ -85,6 +85,8 @@ def gaussian_kl(mean_p, cov_p, mean_q, cov_q, slip=""):
     inverse_q = np.linalg.inv(cov_q)
     gap = mean_q - mean_p
     trace = np.trace(np.linalg.inv(cov_p) @ cov_q if slip == "trace" else inverse_q @ cov_p)
+    if slip == "no inverse in the trace":
+        trace = np.trace(cov_q @ cov_p)
     logdet = np.linalg.slogdet(cov_q)[1] - np.linalg.slogdet(cov_p)[1]
     if slip == "logdet inverted":
         logdet = -logdet
@@ -121,7 +123,10 @@ def line_search(surrogate, kl, step, max_kl, backtrack_ratio, max_backtracks, sl
     for j in range(1 if slip == "from r" else 0, last):
         candidate = backtrack_ratio**j * step
         kl_ok = slip == "ignore kl" or kl(candidate) <= max_kl
-        improves = slip == "no improvement needed" or surrogate(candidate) < baseline
+        loss = surrogate(candidate)
+        improves = slip == "no improvement needed" or (
+            loss > baseline if slip == "maximising" else loss < baseline
+        )
         if kl_ok and improves:
             return candidate
     return candidate if slip == "last trial" else None
@@ -194,6 +199,7 @@ WRONG = [
     (checks.check_gaussian_kl, "no dimension", "without the −k"),
     (checks.check_gaussian_kl, "no half", "factor ½ missing"),
     (checks.check_gaussian_kl, "trace", "tr(Σ_p⁻¹Σ_q)"),
+    (checks.check_gaussian_kl, "no inverse in the trace", "tr(Σ_qΣ_p)"),
     (checks.check_trpo_step, "no 2", "factor 2 under the root"),
     (checks.check_trpo_step, "no sqrt", "square root missing"),
     (checks.check_trpo_step, "ascent", "ascent direction"),
@@ -205,6 +211,7 @@ WRONG = [
     (checks.check_backtracking_line_search, "ignore kl", "ignoring the KL"),
     (checks.check_backtracking_line_search, "no improvement needed", "does not improve"),
     (checks.check_backtracking_line_search, "last trial", "last candidate returned"),
+    (checks.check_backtracking_line_search, "maximising", "increase of the surrogate"),
     (checks.check_lspi_step, "K itself", "K itself"),
     (checks.check_lspi_step, "sign", "u = +Kx"),
     (checks.check_lspi_step, "transposed", "transposed"),
@@ -331,3 +338,21 @@ def test_the_kl_report_gives_the_weakest_reference_tier_of_its_cases():
     case = ([1.0, 0.0], [[2.0, 0.0], [0.0, 1.0]], [0.0, 1.0], [[1.0, 0.0], [0.0, 2.0]])
     report = checks.check_gaussian_kl(gaussian_kl, cases=[case], max_examples=0)
     assert report.tier == "high-precision"  # the fixed cases include unequal determinants
+
+
+def test_a_user_case_with_v_not_shaped_like_k_is_refused_naming_v():
+    case = {"K": [[1.0, 2.0]], "sigma": 0.5, "states": [[1.0, 0.0]], "v": [1.0, 2.0]}
+    with pytest.raises(InvalidProblemError, match=r"v has shape \(2,\); expected \(1, 2\)"):
+        checks.check_fisher_vector_product(fisher_vector_product, cases=[case])
+
+
+def test_a_user_case_with_a_covariance_not_positive_definite_is_refused():
+    case = ([0.0], [[-1.0]], [0.0], [[1.0]])
+    with pytest.raises(InvalidProblemError, match="cov_p is not positive definite"):
+        checks.check_gaussian_kl(gaussian_kl, cases=[case])
+
+
+def test_a_backtrack_ratio_of_one_is_refused():
+    case = (Quadratic([-1.0], [[0.0]]), Quadratic([0.0], [[1.0]]), [0.1], 0.01, 1.0, 3)
+    with pytest.raises(InvalidProblemError, match="backtrack_ratio must lie in"):
+        checks.check_backtracking_line_search(line_search, cases=[case])

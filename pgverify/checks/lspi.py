@@ -222,7 +222,6 @@ class LSPIStepSpec(CheckSpec):
         problem = LQR(*(arguments[name] for name in SYSTEM), gamma=options.get("gamma") or 1.0)
         K = require_stabilising(problem, arguments["K"])
         context = LSPIContext(problem, dict(arguments, K=K))
-        n, m = K.shape[1], K.shape[0]
         z = np.hstack([arguments["states"], arguments["actions"]])
         z_next = np.hstack([arguments["next_states"], -arguments["next_states"] @ K.T])
         features = quadratic_features(z)
@@ -230,7 +229,6 @@ class LSPIStepSpec(CheckSpec):
         context.extra["lstd_condition"] = float(np.linalg.cond(matrix))
         if not context.extra["lstd_condition"] < 1e10:
             raise InvalidProblemError("the generated data are not persistently exciting enough")
-        del n, m
         return context
 
     def expected(self, c: LSPIContext) -> Expected:

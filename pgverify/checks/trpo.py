@@ -539,6 +539,10 @@ KL_SLIPS = (
         lambda c: _kl_slip(c, wrong_trace=True),
     ),
     Slip(
+        "the KL with tr(Σ_qΣ_p) in place of tr(Σ_q⁻¹Σ_p) (the inverse missing)",
+        lambda c: _kl_slip(c, trace=0.0) + 0.5 * float(np.trace(c.cov_q @ c.cov_p)),
+    ),
+    Slip(
         "the KL with the Mahalanobis term in Σ_p⁻¹ in place of Σ_q⁻¹",
         lambda c: (
             _kl_slip(c, mahalanobis=0.0)
@@ -776,6 +780,7 @@ def _search(
     use_kl: bool = True,
     use_surrogate: bool = True,
     last_on_failure: bool = False,
+    increase: bool = False,
 ) -> np.ndarray:
     """The encoded outcome [accepted?, step...] of a line search with one optional slip."""
     baseline = float(c.surrogate(np.zeros_like(c.step)))
@@ -783,7 +788,8 @@ def _search(
     for j in range(first, c.max_backtracks + 1 + last_offset):
         candidate = c.backtrack_ratio**j * c.step
         kl_ok = not use_kl or float(c.kl(candidate)) <= c.max_kl
-        improves = not use_surrogate or float(c.surrogate(candidate)) < baseline
+        loss = float(c.surrogate(candidate))
+        improves = not use_surrogate or (loss > baseline if increase else loss < baseline)
         if kl_ok and improves:
             return np.concatenate([[1.0], candidate])
     if last_on_failure and candidate is not None:
@@ -808,6 +814,10 @@ SEARCH_SLIPS = (
     Slip(
         "the search accepting a step that does not improve the surrogate",
         lambda c: _search(c, use_surrogate=False),
+    ),
+    Slip(
+        "the search accepting an increase of the surrogate (costs are minimised here)",
+        lambda c: _search(c, increase=True),
     ),
     Slip(
         "the last candidate returned when every candidate is rejected (None is expected)",
