@@ -50,6 +50,10 @@ def loop_gae(
     g, decay = dtype(gamma), dtype(gamma) * dtype(lam)
     if slip == "gamma trace":
         decay = dtype(gamma)
+    if slip == "lambda trace":
+        decay = dtype(lam)
+    if slip == "undiscounted bootstrap":
+        g = dtype(1)
     steps = len(c)
     advantages = np.zeros(steps, dtype=dtype)
     order = range(steps) if slip == "forward" else reversed(range(steps))
@@ -125,6 +129,8 @@ GAE_SLIPS = [
     ("gae", "trace across truncation", "trace carried across a truncation"),
     ("gae", "values next", "values[t+1]"),
     ("gae", "gamma trace", "γ instead of γλ"),
+    ("gae", "lambda trace", "λ instead of γλ"),
+    ("gae", "undiscounted bootstrap", "γ missing from the bootstrap"),
     ("gae", "off by one", "off-by-one dones"),
     ("gae", "forward", "forward recursion"),
     ("gae", "reward sign", "costs negated"),
@@ -141,6 +147,7 @@ SLIPS = [
     ("td", "off by one", "off-by-one dones"),
     ("td", "reward sign", "costs negated"),
     ("td", "values next", "values[t+1]"),
+    ("td", "undiscounted bootstrap", "γ missing from the bootstrap"),
     *[("lambda", slip, words) for name, slip, words in GAE_SLIPS],
     ("lambda", "no values added", "without + values[t]"),
 ]

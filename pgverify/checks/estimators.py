@@ -61,6 +61,8 @@ class Variant:
     trace_across_truncation: bool = False  # True: only a termination cuts the trace
     values_for_next: bool = False  # True: reads values[t+1] (not next_values[t]) when t < T−1
     trace_gamma_only: bool = False  # True: the trace decays by γ, not γλ
+    trace_lambda_only: bool = False  # True: the trace decays by λ, not γλ
+    undiscounted_bootstrap: bool = False  # True: δ_t = c_t + V(x_{t+1}) − V(x_t), no γ
     flags_shifted: bool = False  # True: the flags of step t+1 read at step t
     forward: bool = False  # True: a forward recursion (sums over the past)
     cost_sign: int = 1  # −1: the costs negated (rewards r = −c read as costs)
@@ -103,7 +105,8 @@ class SegmentContext:
                 if variant.values_for_next and t + 1 < steps
                 else self.next_values[t]
             )
-            bootstrap = 0 if no_bootstrap else gamma * number(following)
+            weight = number(1) if variant.undiscounted_bootstrap else gamma
+            bootstrap = 0 if no_bootstrap else weight * number(following)
             deltas.append(
                 variant.cost_sign * number(self.costs[t]) + bootstrap - number(self.values[t])
             )
@@ -112,7 +115,9 @@ class SegmentContext:
             and (terminated[t] or (truncated[t] and not variant.trace_across_truncation))
             for t in range(steps)
         ]
-        decay = gamma if variant.trace_gamma_only else gamma * lam
+        decay = (
+            gamma if variant.trace_gamma_only else lam if variant.trace_lambda_only else gamma * lam
+        )
         result = [None] * steps
         if variant.forward:
             for t in range(steps):
@@ -264,6 +269,10 @@ VALUES_FOR_NEXT = _slip(
     values_for_next=True,
 )
 GAMMA_TRACE = _slip("a trace decaying by γ instead of γλ", trace_gamma_only=True)
+LAMBDA_TRACE = _slip("a trace decaying by λ instead of γλ", trace_lambda_only=True)
+UNDISCOUNTED_BOOTSTRAP = _slip(
+    "γ missing from the bootstrap (δ_t = c_t + V(x_{t+1}) − V(x_t))", undiscounted_bootstrap=True
+)
 
 
 class _SegmentSpec(CheckSpec):
@@ -358,7 +367,7 @@ class TDSpec(_SegmentSpec):
     quantity = "the TD residuals δ_t = c_t + γ(1 − terminated_t)V(x_{t+1}) − V(x_t)"
     parameters = ("costs", "values", "next_values", "terminated", "gamma")
     scalar_parameters = ("gamma",)
-    slips = (BOOTSTRAP_TERMINAL, SHIFTED, COST_SIGN, VALUES_FOR_NEXT)
+    slips = (BOOTSTRAP_TERMINAL, SHIFTED, COST_SIGN, VALUES_FOR_NEXT, UNDISCOUNTED_BOOTSTRAP)
 
     def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -375,6 +384,8 @@ _ADVANTAGE_SLIPS = (
     TRACE_ACROSS_TRUNCATION,
     VALUES_FOR_NEXT,
     GAMMA_TRACE,
+    LAMBDA_TRACE,
+    UNDISCOUNTED_BOOTSTRAP,
     SHIFTED,
     FORWARD,
     COST_SIGN,
