@@ -15,6 +15,8 @@ ragged lists, None, strings, bools, misspelt option names.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,10 +32,16 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import pgverify
+import pgverify.checks
 import pgverify.estimators
+import pgverify.expectation
+import pgverify.lqr.iterations
+import pgverify.lqr.lspi
 import pgverify.mdp
 import pgverify.strategies
+import pgverify.trpo
 from pgverify import LQR, Certified, Enclosure, PgverifyError
+from pgverify.checks._driver import DEFAULTS as CHECK_DEFAULTS
 from pgverify.mdp import FiniteMDP, trpo
 
 # ------------------------------------------------------------------------------------------------
@@ -1116,15 +1124,793 @@ def comparison_entries() -> dict[str, Entry]:
     }
 
 
-REGISTRY: dict[str, Entry] = {
-    **lqr_entries(),
-    **comparison_entries(),
-    **certified_entries(),
-    **mdp_entries(),
-    **strategy_entries(),
-    **estimator_entries(),
-    **policy_gradient_entries(),
-}
+# -- pgverify.trpo (n = 3, m = 2: K and its flattened (6,) direction) -----------------------------
+
+TRPO_STATES = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5], [0.5, 0.5, 1.0], [1.0, -1.0, 0.0]])
+W0 = np.array([[0.5, -0.25, 0.1], [0.2, 0.3, -0.4]])  # hidden = 2, n = 3
+W1 = np.array([[1.0, -0.5], [0.25, 0.75]])  # m = 2
+TWO_LAYER_DIMENSION = 2 * 2 + 2 * 3
+SPD3 = np.array([[2.0, 0.5, 0.0], [0.5, 2.0, 0.5], [0.0, 0.5, 2.0]])
+
+
+def bad_precision() -> st.SearchStrategy[Any]:
+    return st.sampled_from(BAD_PRECISIONS)
+
+
+def bad_vector(valid: np.ndarray, *also: Any) -> st.SearchStrategy[Any]:
+    """Not a vector like ``valid``: another length, 2-D, non-finite or non-numeric entries."""
+    nan = valid.astype(float).copy()
+    nan[0] = np.nan
+    inf = valid.astype(float).copy()
+    inf[-1] = np.inf
+    return st.one_of(
+        st.sampled_from(
+            [valid[:-1], np.append(valid, 1.0), valid[None, None], valid[:0], nan, inf]
+        ),
+        st.sampled_from([valid.astype(complex), valid.astype(str), [*valid.tolist()[:-1], None]]),
+        junk().filter(lambda value: not isinstance(value, (set, dict))),
+        *([st.sampled_from(also)] if also else []),
+    )
+
+
+def not_a_flat_direction(value: Any) -> bool:
+    """A direction may be given flat, (m·n,), as well as (m, n)."""
+    return not (isinstance(value, np.ndarray) and value.shape == (6,))
+
+
+def bad_function(*returns: Any) -> st.SearchStrategy[Any]:
+    """Not a function, or a function returning junk."""
+    return st.one_of(junk(), junk_returning(*returns))
+
+
+def trpo_entries() -> dict[str, Entry]:
+    t = pgverify.trpo
+    vector = K.reshape(-1)
+    matvec_fuzz = bad_function(None, "x", np.ones(2), np.full(6, np.nan), 1j)
+    cg = {"matvec": lambda v: 2 * v, "b": vector, "iterations": 6, "tolerance": 0, "damping": 0}
+    cg_fuzz = {
+        "matvec": matvec_fuzz,
+        "b": bad_vector(vector),
+        "iterations": bad_int(-1),
+        "tolerance": bad_real(-1.0),
+        "damping": bad_real(-1.0),
+        "precision": bad_precision(),
+    }
+    fisher_fuzz = st.one_of(
+        malformed_array(2 * np.eye(6)),
+        st.just(-np.eye(6)),
+        bad_function(None, "x", np.ones(2), np.full(6, np.nan)),
+    )
+    step = {"gradient": vector, "fisher": 2 * np.eye(6), "iterations": None, "damping": 0}
+    step_fuzz = {
+        "gradient": bad_vector(vector),
+        "fisher": fisher_fuzz,
+        "iterations": bad_int(-1).filter(lambda value: value is not None),
+        "damping": bad_real(-1.0),
+        "precision": bad_precision(),
+    }
+    surrogate_fuzz = bad_function(None, "x", float("nan"), np.ones(2), 1j)
+    line_search = {
+        "surrogate": lambda x: -float(np.sum(x)),
+        "kl": lambda x: float(np.sum(x * x)),
+        "step": np.array([0.5, 0.25]),
+        "max_kl": 0.1,
+        "backtrack_ratio": 0.5,
+        "max_backtracks": 5,
+    }
+    two_layer = {"W0": W0, "W1": W1, "sigma": 0.5, "states": TRPO_STATES}
+    two_layer_fuzz = {
+        "W0": malformed_array(W0),
+        "W1": malformed_array(W1),
+        "sigma": bad_real(0.0, -1.0),
+        "states": malformed_array(TRPO_STATES),
+        "precision": bad_precision(),
+    }
+    softmax = {"policy": np.array(POLICY, dtype=float), "visitation": np.array([0.5, 0.5])}
+    softmax_fuzz = {
+        "policy": malformed_table(POLICY),
+        "visitation": bad_vector(np.array([0.5, 0.5]), [-0.5, 1.5]),
+    }
+    return {
+        "pgverify.trpo.conjugate_gradient": Entry(
+            t.conjugate_gradient, {**cg, "precision": "float"}, cg_fuzz
+        ),
+        "pgverify.trpo.conjugate_gradient_run": Entry(
+            t.conjugate_gradient_run, {**cg, "precision": "float"}, cg_fuzz
+        ),
+        "pgverify.trpo.backtracking_line_search": Entry(
+            t.backtracking_line_search,
+            {**line_search, "precision": "float"},
+            {
+                "surrogate": surrogate_fuzz,
+                "kl": surrogate_fuzz,
+                "step": bad_vector(np.array([0.5, 0.25])),
+                "max_kl": bad_real(0.0, -1.0),
+                "backtrack_ratio": bad_real(0.0, 1.0, 1.5, -0.5),
+                "max_backtracks": bad_int(-1),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.float_rounding_allowance": Entry(
+            t.float_rounding_allowance,
+            {"condition_number": 10.0, "iterations": 3, "dimension": 3},
+            {
+                "condition_number": bad_real(0.5, -1.0),
+                "iterations": bad_int(-1),
+                "dimension": bad_int(0, -1),
+            },
+        ),
+        "pgverify.trpo.residual_bound": Entry(
+            t.residual_bound,
+            {"condition_number": 10.0, "iterations": 3},
+            {"condition_number": bad_real(0.5, -1.0), "iterations": bad_int(-1)},
+        ),
+        "pgverify.trpo.gaussian_kl": Entry(
+            t.gaussian_kl,
+            {
+                "mean_p": np.zeros(3),
+                "cov_p": SPD3,
+                "mean_q": np.ones(3),
+                "cov_q": np.eye(3),
+                "precision": "float",
+            },
+            {
+                "mean_p": bad_vector(np.zeros(3)),
+                "cov_p": malformed_array(SPD3, -SPD3),
+                "mean_q": bad_vector(np.ones(3)),
+                "cov_q": malformed_array(np.eye(3), -np.eye(3)),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.state_second_moment": Entry(
+            t.state_second_moment,
+            {"states": TRPO_STATES, "precision": "float"},
+            {"states": malformed_array(TRPO_STATES), "precision": bad_precision()},
+        ),
+        "pgverify.trpo.linear_gaussian_fisher": Entry(
+            t.linear_gaussian_fisher,
+            {"second_moment": SPD3, "sigma": 0.5, "m": 2, "precision": "float"},
+            {
+                "second_moment": malformed_array(SPD3, -SPD3),
+                "sigma": bad_real(0.0, -1.0),
+                "m": bad_int(0, -1),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.linear_gaussian_fisher_vector_product": Entry(
+            t.linear_gaussian_fisher_vector_product,
+            {"K": K, "sigma": 0.5, "states": TRPO_STATES, "v": K, "precision": "float"},
+            {
+                "K": malformed_array(K),
+                "sigma": bad_real(0.0, -1.0),
+                "states": malformed_array(TRPO_STATES),
+                "v": malformed_array(K).filter(not_a_flat_direction),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.linear_gaussian_fisher_vector_product_from_moment": Entry(
+            t.linear_gaussian_fisher_vector_product_from_moment,
+            {"second_moment": SPD3, "sigma": 0.5, "v": K, "m": 2, "precision": "float"},
+            {
+                "second_moment": malformed_array(SPD3, -SPD3),
+                "sigma": bad_real(0.0, -1.0),
+                "v": malformed_array(K).filter(not_a_flat_direction),
+                "m": bad_int(0, -1),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.natural_direction": Entry(
+            t.natural_direction, {**step, "precision": "float"}, step_fuzz
+        ),
+        "pgverify.trpo.maximal_step": Entry(
+            t.maximal_step,
+            {**step, "max_kl": 0.01, "precision": "float"},
+            {**step_fuzz, "max_kl": bad_real(0.0, -1.0)},
+        ),
+        "pgverify.trpo.maximal_step_parts": Entry(
+            t.maximal_step_parts,
+            {**step, "max_kl": 0.01, "precision": "float"},
+            {**step_fuzz, "max_kl": bad_real(0.0, -1.0)},
+        ),
+        "pgverify.trpo.softmax_fisher_vector_product": Entry(
+            t.softmax_fisher_vector_product,
+            {**softmax, "v": np.array(LOGITS), "precision": "float"},
+            {
+                **softmax_fuzz,
+                "v": malformed_table(LOGITS).filter(not_a_flat_direction),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.softmax_fisher_product": Entry(
+            t.softmax_fisher_product,
+            {**softmax, "V": np.array(LOGITS)},
+            {**softmax_fuzz, "V": malformed_table(LOGITS)},
+        ),
+        "pgverify.trpo.two_layer_mean_jacobian": Entry(
+            t.two_layer_mean_jacobian,
+            {"W0": W0, "W1": W1, "x": TRPO_STATES[0], "precision": "float"},
+            {
+                "W0": malformed_array(W0),
+                "W1": malformed_array(W1),
+                "x": bad_vector(TRPO_STATES[0]),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.trpo.two_layer_gaussian_fisher": Entry(
+            t.two_layer_gaussian_fisher, {**two_layer, "precision": "float"}, two_layer_fuzz
+        ),
+        "pgverify.trpo.two_layer_gaussian_fisher_vector_product": Entry(
+            t.two_layer_gaussian_fisher_vector_product,
+            {**two_layer, "v": np.ones(TWO_LAYER_DIMENSION), "precision": "float"},
+            {**two_layer_fuzz, "v": bad_vector(np.ones(TWO_LAYER_DIMENSION))},
+        ),
+        "pgverify.trpo.lqr_natural_gradient_three_ways": Entry(
+            t.lqr_natural_gradient_three_ways,
+            {"problem": PROBLEM, "K": K, "sigma": 1, "digits": 20},
+            {
+                "problem": st.one_of(junk(), st.sampled_from([MDP, A, "LQR"])),
+                "K": lqr_matrix("K", destabilising=True),
+                "sigma": bad_real(0.0, -1.0),
+                "digits": bad_int(0, -1),
+            },
+        ),
+        "pgverify.trpo.softmax_natural_gradient_three_ways": Entry(
+            t.softmax_natural_gradient_three_ways,
+            {"mdp": MDP, "logits": LOGITS, "digits": 20},
+            {"mdp": mdp_argument(), "logits": malformed_logits(), "digits": bad_int(0, -1)},
+        ),
+    }
+
+
+# -- pgverify.expectation -------------------------------------------------------------------------
+
+
+def expectation_entries() -> dict[str, Entry]:
+    e = pgverify.expectation
+    steps = bad_int(0, -1)
+    flag = bad_flag().filter(lambda value: value is not None)
+    estimator_fuzz = bad_function(None, "x", float("nan"), 1j)
+    small = LQR(np.array([[0.5]]), np.array([[1.0]]), np.array([[1.0]]), np.array([[1.0]]))
+    lqr_valid = {
+        "problem": small,
+        "K": np.array([[0.25]]),
+        "steps": 1,
+        "estimator": lambda states, actions, costs: costs.sum(axis=-1),
+        "degree": 2,
+        "batch": 1,
+        "variance": False,
+        "arithmetic": "exact",
+        "noise": None,
+        "node_budget": 200_000,
+        "relative_error": 1e-9,
+        "check_degree": False,
+    }
+    directions_valid = {
+        "estimator": lambda directions: directions.sum(),
+        "shape": (1, 2),
+        "count": 1,
+        "degree": 2,
+        "distribution": "gaussian",
+        "variance": False,
+        "arithmetic": "exact",
+        "node_budget": 200_000,
+        "relative_error": 1e-9,
+        "check_degree": False,
+    }
+    shared_fuzz = {
+        "variance": flag,
+        "arithmetic": misspelt("Exact", "floats", "certifed"),
+        "node_budget": bad_int(0, -1),
+        "relative_error": bad_real(0.0, -1.0),
+        "check_degree": flag,
+        "degree": bad_int(-1),
+    }
+    return {
+        "pgverify.expectation.lqr_expectation": Entry(
+            e.lqr_expectation,
+            lqr_valid,
+            {
+                **shared_fuzz,
+                "problem": st.one_of(junk(), st.sampled_from([MDP, A])),
+                "K": malformed_array(np.array([[0.25]]), np.array([[3.0]])),
+                "steps": steps,
+                "estimator": estimator_fuzz,
+                "batch": bad_int(0, -1),
+                "noise": bad_real(-1.0).filter(lambda value: value is not None),
+            },
+        ),
+        "pgverify.expectation.directions_expectation": Entry(
+            e.directions_expectation,
+            directions_valid,
+            {
+                **shared_fuzz,
+                "estimator": estimator_fuzz,
+                "shape": st.one_of(junk(), st.sampled_from([(0, 2), (1,), (1, 2, 3), (-1, 2)])),
+                "count": bad_int(0, -1),
+                "distribution": misspelt("Gaussian", "ball", "normal"),
+            },
+        ),
+        "pgverify.expectation.mdp_expectation": Entry(
+            e.mdp_expectation,
+            {
+                "mdp": MDP,
+                "policy": POLICY,
+                "steps": 1,
+                "estimator": lambda states, actions, costs: costs.sum(),
+                "batch": 1,
+                "variance": False,
+                "limit": 1000,
+            },
+            {
+                "mdp": mdp_argument(),
+                "policy": malformed_policy(),
+                "steps": steps,
+                "estimator": estimator_fuzz,
+                "batch": bad_int(0, -1),
+                "variance": flag,
+                "limit": bad_int(0, -1),
+            },
+        ),
+        "pgverify.expectation.additive_moments": Entry(
+            e.additive_moments,
+            {"mdp": MDP, "policy": POLICY, "steps": 2, "per_step": lambda t, s, a: s + a},
+            {
+                "mdp": mdp_argument(),
+                "policy": malformed_policy(),
+                "steps": steps,
+                "per_step": estimator_fuzz,
+            },
+        ),
+        "pgverify.expectation.cubature": Entry(
+            e.cubature,
+            {"factors": [e.rules.GaussianFactor.of(Fraction(1))], "degree": 2, "node_budget": 1000},
+            {
+                "factors": st.one_of(junk(), st.sampled_from([[], [1.0], ["gaussian"], [None]])),
+                "degree": bad_int(-1),
+                "node_budget": bad_int(0, -1),
+            },
+        ),
+        "pgverify.expectation.lqr_gradient_target": Entry(
+            e.lqr_gradient_target,
+            {"problem": PROBLEM, "K": K, "steps": 2, "precision": "float"},
+            {
+                "problem": st.one_of(junk(), st.sampled_from([MDP, A])),
+                "K": lqr_matrix("K"),
+                "steps": steps,
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.expectation.softmax_gradient_target": Entry(
+            e.softmax_gradient_target,
+            {"mdp": MDP, "policy": POLICY, "steps": 2},
+            {"mdp": mdp_argument(), "policy": malformed_policy(), "steps": steps},
+        ),
+        "pgverify.expectation.batch_mean_baseline_expectation": Entry(
+            e.batch_mean_baseline_expectation,
+            {"target": np.array(LOGITS), "batch": 2},
+            {"target": malformed_table(LOGITS), "batch": bad_int(0, -1)},
+        ),
+        "pgverify.expectation.quadratic_gradient": Entry(
+            e.quadratic_gradient,
+            {"hessian": np.eye(6), "gradient": np.ones(6), "K": K},
+            {
+                "hessian": malformed_array(np.eye(6)),
+                "gradient": bad_vector(np.ones(6)),
+                "K": malformed_array(K),
+            },
+        ),
+        "pgverify.expectation.statistical_test": Entry(
+            e.statistical_test,
+            {
+                "draw": lambda rng, samples: rng.standard_normal((samples, 2)),
+                "target": np.zeros(2),
+                "samples": 100,
+                "seed": 0,
+                "false_alarm": 1e-6,
+                "power": 0.9,
+            },
+            {
+                "draw": bad_function(None, "x", np.ones(3), np.full((100, 2), np.nan)),
+                "target": bad_vector(np.zeros(2)),
+                "samples": bad_int(1, 0, -1),
+                "seed": bad_int(),
+                "false_alarm": bad_real(0.0, 1.0, -0.5),
+                "power": bad_real(0.0, 1.0, 1.5),
+            },
+        ),
+    }
+
+
+# -- pgverify.lqr.iterations and pgverify.lqr.lspi ------------------------------------------------
+
+
+@cache
+def theorem_constants() -> Any:
+    return pgverify.lqr.iterations.theorem_constants(PROBLEM)
+
+
+@cache
+def lspi_transitions() -> Any:
+    return pgverify.lqr.lspi.rollouts(
+        PROBLEM, K, episodes=4, horizon=8, exploration=0.5, seed=0, process_noise=0.0
+    )
+
+
+def problem_argument() -> st.SearchStrategy[Any]:
+    return st.one_of(junk(), st.sampled_from([MDP, A, "LQR"]))
+
+
+def iteration_entries() -> dict[str, Entry]:
+    it = pgverify.lqr.iterations
+    method = misspelt("PG", "natural", "gauss-newton", "policy_iteration")
+    constants_fuzz = st.one_of(junk(), st.sampled_from([PROBLEM, 1.0, (1.0, 2.0)]))
+    return {
+        "pgverify.lqr.iterations.theorem_constants": Entry(
+            it.theorem_constants, {"problem": PROBLEM}, {"problem": problem_argument()}
+        ),
+        "pgverify.lqr.iterations.natural_gradient_step_bound": Entry(
+            lambda problem, K0, constants: it.natural_gradient_step_bound(
+                problem, K0, constants() if callable(constants) else constants
+            ),
+            {"problem": PROBLEM, "K0": K, "constants": theorem_constants},
+            {
+                "problem": problem_argument(),
+                "K0": lqr_matrix("K", destabilising=True),
+                "constants": constants_fuzz,
+            },
+            mentions={"K0": "K"},  # a gain outside the domain: LQR.cost names it K
+        ),
+        "pgverify.lqr.iterations.policy_gradient_step_bound": Entry(
+            lambda problem, K, constants: it.policy_gradient_step_bound(
+                problem, K, constants() if callable(constants) else constants
+            ),
+            {"problem": PROBLEM, "K": K, "constants": theorem_constants},
+            {
+                "problem": problem_argument(),
+                "K": lqr_matrix("K", destabilising=True),
+                "constants": constants_fuzz,
+            },
+        ),
+        "pgverify.lqr.iterations.contraction_factor": Entry(
+            lambda method, alpha, constants: it.contraction_factor(
+                method, alpha, constants() if callable(constants) else constants
+            ),
+            {"method": "npg", "alpha": 0.01, "constants": theorem_constants},
+            {"method": method, "alpha": bad_real(0.0, -1.0), "constants": constants_fuzz},
+        ),
+        "pgverify.lqr.iterations.gradient_domination_constant": Entry(
+            lambda constants: it.gradient_domination_constant(
+                constants() if callable(constants) else constants
+            ),
+            {"constants": theorem_constants},
+            {"constants": constants_fuzz},
+        ),
+        "pgverify.lqr.iterations.step_bound": Entry(
+            it.step_bound,
+            {"method": "npg", "problem": PROBLEM, "K0": K, "constants": None},
+            {
+                "method": method,
+                "problem": problem_argument(),
+                "K0": lqr_matrix("K", destabilising=True),
+                "constants": constants_fuzz.filter(lambda value: value is not None),
+            },
+            mentions={"K0": "K"},  # a gain outside the domain: LQR.cost names it K
+        ),
+        "pgverify.lqr.iterations.take_step": Entry(
+            it.take_step,
+            {"problem": PROBLEM, "method": "npg", "K": K, "alpha": 0.01, "precision": "float"},
+            {
+                "problem": problem_argument(),
+                "method": method,
+                "K": lqr_matrix("K", destabilising=True),
+                "alpha": bad_real(),
+                "precision": bad_precision(),
+            },
+        ),
+        "pgverify.lqr.iterations.run_iterations": Entry(
+            it.run_iterations,
+            {
+                "problem": PROBLEM,
+                "method": "pi",
+                "K0": K,
+                "alpha": None,
+                "steps": 2,
+                "precision": "float",
+                "gap_tolerance": 0.0,
+                "constants": None,
+            },
+            {
+                "problem": problem_argument(),
+                "method": method,
+                "K0": lqr_matrix("K", destabilising=True),
+                "alpha": bad_real(-1.0).filter(lambda value: value is not None),
+                "steps": bad_int(-1),
+                "precision": bad_precision(),
+                "gap_tolerance": bad_real(-1.0),
+                "constants": constants_fuzz.filter(lambda value: value is not None),
+            },
+        ),
+        "pgverify.lqr.iterations.find_destabilising_step": Entry(
+            it.find_destabilising_step,
+            {
+                "problem": PROBLEM,
+                "method": "pg",
+                "K": K,
+                "bound": None,
+                "precision": "float",
+                "growth": 2.0,
+                "max_growths": 80,
+                "relative_width": 1e-9,
+            },
+            {
+                "problem": problem_argument(),
+                "method": method,
+                "K": lqr_matrix("K", destabilising=True),
+                "bound": bad_real(0.0, -1.0).filter(lambda value: value is not None),
+                "precision": bad_precision(),
+                "growth": bad_real(1.0, 0.5, -2.0),
+                "max_growths": bad_int(0, -1),
+                "relative_width": bad_real(0.0, -1.0, 1.5),
+            },
+        ),
+    }
+
+
+def _finite_matrix(value: Any) -> bool:
+    """A finite real (N, d) array: valid ``z`` for any N and d."""
+    return (
+        isinstance(value, np.ndarray)
+        and value.ndim == 2
+        and value.dtype.kind == "f"
+        and bool(np.isfinite(value).all())
+    )
+
+
+def lspi_entries() -> dict[str, Entry]:
+    ls = pgverify.lqr.lspi
+    transitions_fuzz = st.one_of(junk(), st.sampled_from([PROBLEM, (A, B), [A, B, Q, R]]))
+    gamma_fuzz = bad_real(0.0, -0.5, 1.5)
+    H = np.block([[Q + A.T @ A, A.T @ B], [B.T @ A, R + B.T @ B]])
+    return {
+        "pgverify.lqr.lspi.rollouts": Entry(
+            ls.rollouts,
+            {
+                "problem": PROBLEM,
+                "K": K,
+                "episodes": 2,
+                "horizon": 3,
+                "exploration": 0.5,
+                "seed": 0,
+                "process_noise": 0.0,
+            },
+            {
+                "problem": problem_argument(),
+                "K": lqr_matrix("K"),
+                "episodes": bad_int(0, -1),
+                "horizon": bad_int(0, -1),
+                "exploration": bad_real(-1.0),
+                "seed": bad_int(),
+                "process_noise": bad_real(-1.0),
+            },
+        ),
+        "pgverify.lqr.lspi.quadratic_features": Entry(
+            ls.quadratic_features,
+            {"z": np.ones((4, 5))},
+            {"z": malformed_array(np.ones((4, 5))).filter(lambda value: not _finite_matrix(value))},
+        ),
+        "pgverify.lqr.lspi.lstd_q": Entry(
+            lambda transitions, K, gamma: ls.lstd_q(
+                transitions() if callable(transitions) else transitions, K, gamma
+            ),
+            {"transitions": lspi_transitions, "K": K, "gamma": 0.9},
+            {"transitions": transitions_fuzz, "K": lqr_matrix("K"), "gamma": gamma_fuzz},
+        ),
+        "pgverify.lqr.lspi.lspi_step": Entry(
+            lambda transitions, K, gamma: ls.lspi_step(
+                transitions() if callable(transitions) else transitions, K, gamma
+            ),
+            {"transitions": lspi_transitions, "K": K, "gamma": 0.9},
+            {"transitions": transitions_fuzz, "K": lqr_matrix("K"), "gamma": gamma_fuzz},
+        ),
+        "pgverify.lqr.lspi.greedy_gain": Entry(
+            ls.greedy_gain,
+            {"H": H, "n": 3},
+            {"H": malformed_array(H, -H), "n": bad_int(0, -1, 5, 6)},
+        ),
+    }
+
+
+# -- pgverify.checks: the options are validated before the implementation is first called ---------
+
+
+class ImplementationReached(BaseException):
+    """Raised by :func:`probe_implementation`: the check accepted its options and called the
+    implementation.  A BaseException, so that no check can mistake it for the implementation's
+    own failure (and report an OracleMismatch, itself a PgverifyError)."""
+
+
+def probe_implementation(*arguments: Any, **keywords: Any) -> Any:
+    raise ImplementationReached
+
+
+def until_implementation_reached(check: Callable[..., Any]) -> Callable[..., Any]:
+    """``check(**arguments)``, returning as soon as the check calls the implementation: a bad
+    option that gets that far was accepted."""
+
+    def call(**arguments: Any) -> None:
+        try:
+            check(**arguments)
+        except ImplementationReached:
+            return
+
+    return call
+
+
+def bad_check_options(parameters: set[str], callable_name: str = "fn") -> dict[str, Any]:
+    """Fuzz strategies for the keyword options of a check, by name."""
+    options = {
+        callable_name: junk().filter(lambda value: not callable(value)),
+        "cases": st.one_of(
+            junk().filter(lambda value: value is not None),
+            st.sampled_from([[None], [3], ["case"], [{"not_a_parameter": 1}], [(1,)], [[]]]),
+        ),
+        "max_examples": bad_int(-1).filter(lambda value: value is not None),
+        "seed": bad_int(),
+        "gamma": bad_real(0.0, -0.5, 1.5).filter(lambda value: value is not None),
+        "noise": bad_real(-1.0, 1.0).filter(lambda value: value is not None),  # 1.0: needs γ < 1
+        "dtype": misspelt("float33", "float128 ", np.array(["float32"])).filter(
+            lambda value: value is not None
+        ),
+        "database": st.sampled_from([1, 1.5, True, object(), [], {}, b"xy"]),
+        "kind": misspelt("V0", "Reinforce", "q", "gae", np.array(["v0"]), ("v0",)),
+        "activation": misspelt("Tanh", "sigmoid", np.array(["tanh"]), ("tanh",)),
+        "samples": bad_int(1, 0, -1),
+        "false_alarm": bad_real(0.0, 1.0, -0.5),
+        "power": bad_real(0.0, 1.0, 1.5),
+        "target": bad_vector(np.zeros(2)),
+    }
+    return {name: options[name] for name in parameters}
+
+
+def check_entries() -> dict[str, Entry]:
+    valid_options = {
+        "fn": probe_implementation,
+        "cases": None,
+        "max_examples": 0,
+        "seed": 0,
+        "gamma": None,
+        "noise": None,
+        "dtype": None,
+        "database": None,
+        "kind": "reinforce",
+        "activation": "tanh",
+    }
+    entries = {}
+    for name in pgverify.checks.__all__:
+        check = getattr(pgverify.checks, name)
+        if not name.startswith("check_") or name == "check_unbiased":
+            continue
+        parameters = parameter_names(check)
+        valid = {key: valid_options[key] for key in parameters}
+        if name == "check_zeroth_order_estimator":
+            valid["kind"] = "gaussian"
+        entries[f"pgverify.checks.{name}"] = Entry(
+            until_implementation_reached(check), valid, bad_check_options(parameters)
+        )
+    unbiased = {
+        "sample": probe_implementation,
+        "target": np.zeros(2),
+        "samples": 100,
+        "seed": 0,
+        "false_alarm": 1e-6,
+        "power": 0.9,
+    }
+    entries["pgverify.checks.check_unbiased"] = Entry(
+        until_implementation_reached(pgverify.checks.check_unbiased),
+        unbiased,
+        bad_check_options(set(unbiased), callable_name="sample"),
+    )
+    entries["pgverify.checks.set_profile"] = Entry(
+        restoring_defaults(pgverify.checks.set_profile),
+        {"name": "fast"},
+        {"name": misspelt("Fast", "thorough ", np.array(["fast"]), ("fast",))},
+        mentions={"name": "profile"},
+    )
+    entries["pgverify.checks.set_database"] = Entry(
+        restoring_defaults(pgverify.checks.set_database),
+        {"database": None},
+        {"database": bad_check_options({"database"})["database"]},
+    )
+    return entries
+
+
+def restoring_defaults(setter: Callable[..., Any]) -> Callable[..., Any]:
+    """``setter(**arguments)``, then the global defaults of the checks as they were."""
+
+    def call(**arguments: Any) -> None:
+        saved = copy.copy(vars(CHECK_DEFAULTS))
+        try:
+            setter(**arguments)
+        finally:
+            vars(CHECK_DEFAULTS).update(saved)
+
+    return call
+
+
+# -- result records and their methods -----------------------------------------------------------
+
+
+def record_entries(public: dict[str, Any]) -> dict[str, Entry]:
+    """The result records (dataclasses the library returns) are not fuzzed: their constructors
+    do not validate, by design; their methods are, on a record the library built."""
+    entries = {}
+    for name, value in public.items():
+        if inspect.isclass(value) and dataclasses.is_dataclass(value):
+            entries[name] = Entry(
+                lambda: None,
+                {},
+                {},
+                exempt={
+                    parameter: "a field of a result record the library builds"
+                    for parameter in parameter_names(value)
+                },
+            )
+    return entries
+
+
+@cache
+def lqr_routes() -> Any:
+    return pgverify.trpo.lqr_natural_gradient_three_ways(PROBLEM, K, digits=20)
+
+
+@cache
+def softmax_routes() -> Any:
+    return pgverify.trpo.softmax_natural_gradient_three_ways(MDP, LOGITS, digits=20)
+
+
+@cache
+def iteration_run() -> Any:
+    return pgverify.lqr.iterations.run_iterations(PROBLEM, "pi", K, steps=1, precision="certified")
+
+
+def record_method_entries() -> dict[str, Entry]:
+    return {
+        "pgverify.trpo.NaturalGradientRoutes.largest_relative_gap": Entry(
+            lambda: lqr_routes().largest_relative_gap(), {}, {}
+        ),
+        "pgverify.trpo.SoftmaxNaturalGradientRoutes.largest_relative_gap": Entry(
+            lambda: softmax_routes().largest_relative_gap(), {}, {}
+        ),
+        "pgverify.expectation.Expectation.mean_float": Entry(
+            lambda: pgverify.expectation.mdp_expectation(
+                MDP, POLICY, 1, lambda states, actions, costs: costs.sum()
+            ).mean_float(),
+            {},
+            {},
+        ),
+        "pgverify.lqr.iterations.TheoremConstants.noiseless_cost": Entry(
+            lambda cost: theorem_constants().noiseless_cost(cost),
+            {"cost": 10.0},
+            {"cost": bad_real()},
+        ),
+        "pgverify.lqr.iterations.IterationRun.certified_gaps": Entry(
+            lambda: iteration_run().certified_gaps(), {}, {}
+        ),
+        "pgverify.lqr.iterations.IterationRun.bound_curve": Entry(
+            lambda: iteration_run().bound_curve(), {}, {}
+        ),
+        "pgverify.lqr.iterations.DestabilisingStep.describe": Entry(
+            lambda: pgverify.lqr.iterations.find_destabilising_step(
+                PROBLEM, "pg", K, precision="float"
+            ).describe(),
+            {},
+            {},
+        ),
+        "pgverify.checks.Comparison.report": Entry(
+            lambda: pgverify.assert_close(K, K).report(), {}, {}
+        ),
+    }
+
 
 KNOWN_GAPS: dict[str, str] = {}
 """``"name:argument"`` cases that still fail, with the reason; run as strict xfails, so fixing
@@ -1178,11 +1964,34 @@ def public_callables() -> dict[str, Any]:
     visit(pgverify, "pgverify")
     visit(pgverify.strategies, "pgverify.strategies")
     visit(pgverify.estimators, "pgverify.estimators")
+    visit(pgverify.trpo, "pgverify.trpo")
+    visit(pgverify.expectation, "pgverify.expectation")
+    visit(pgverify.lqr.iterations, "pgverify.lqr.iterations")
+    visit(pgverify.lqr.lspi, "pgverify.lqr.lspi")
+    visit(pgverify.checks, "pgverify.checks")
     return found
 
 
 def parameter_names(function: Any) -> set[str]:
     return {name for name in inspect.signature(function).parameters if name not in ("self", "cls")}
+
+
+REGISTRY: dict[str, Entry] = {
+    **lqr_entries(),
+    **comparison_entries(),
+    **certified_entries(),
+    **mdp_entries(),
+    **strategy_entries(),
+    **estimator_entries(),
+    **policy_gradient_entries(),
+    **trpo_entries(),
+    **expectation_entries(),
+    **iteration_entries(),
+    **lspi_entries(),
+    **check_entries(),
+    **record_entries(public_callables()),
+    **record_method_entries(),
+}
 
 
 def test_every_public_callable_and_parameter_has_a_fuzz_entry():

@@ -100,7 +100,7 @@ class TheoremConstants:
 
     def noiseless_cost(self, cost: float) -> float:
         """The cost of the substituted problem, ``C(K) − σ tr R / (1 − γ)`` (the paper's C)."""
-        return cost - self.noise_cost
+        return _real(cost, "cost") - self.noise_cost
 
 
 def _lower(value: float) -> float:
@@ -119,6 +119,7 @@ def theorem_constants(problem: LQR) -> TheoremConstants:
     """The constants of the convergence theorems for ``problem`` (tier float, with margins).
 
     Raises InvalidProblemError when (A, B) is not stabilisable (no K* exists)."""
+    _check_problem(problem)
     gamma, noise = problem.gamma, problem.noise
     effective = problem.Sigma0
     noise_cost = 0.0
@@ -146,7 +147,9 @@ def natural_gradient_step_bound(problem: LQR, K0: Any, constants: TheoremConstan
 
     (Fazel et al. 2018, Theorem 7 and its NPG lemma, η ≤ 1 / (‖R‖ + ‖B‖²C(K₀)/μ), with α = η/2;
     the bound makes η ≤ 1/‖W_K‖ along the whole run because the cost only decreases)."""
-    cost = _upper(constants.noiseless_cost(float(problem.cost(K0))))
+    _check_problem(problem)
+    _check_constants(constants)
+    cost = _upper(constants.noiseless_cost(float(problem.cost(problem.gain(K0, "K0")))))
     return 0.5 / _upper(constants.norm_r + constants.norm_b**2 * cost / constants.mu)
 
 
@@ -158,6 +161,8 @@ def policy_gradient_step_bound(problem: LQR, K: Any, constants: TheoremConstants
                         σ_min(Q) / (2 C(K) ‖R + BᵀP_K B‖) },
 
     norms spectral, C the noiseless cost of the substituted problem.  Needs Q ≻ 0."""
+    _check_problem(problem)
+    _check_constants(constants)
     if constants.sigma_min_q <= 0.0:
         raise InvalidProblemError(
             "the policy-gradient step-size bound needs Q positive definite; got "
@@ -191,6 +196,7 @@ def contraction_factor(method: str, alpha: float, constants: TheoremConstants) -
     Rounded up (the margin makes the factor larger, i.e. the claim weaker).  The caller must
     keep α within the method's bound (:func:`step_bound`): outside it nothing is proven."""
     _check_method(method)
+    _check_constants(constants)
     step = 0.5 if method == "pi" else _positive_step(alpha)
     sigma_star = constants.optimal_covariance_norm
     if method == "pg":
@@ -206,6 +212,7 @@ def gradient_domination_constant(constants: TheoremConstants) -> float:
     """``‖Σ_{K*}‖ / (μ² σ_min(R))``: ``C(K) − C(K*) ≤ this · ‖∇C(K)‖_F²`` (Fazel et al. 2018,
     Lemma 3, gradient domination).  The lemma's own proof gives a quarter of it
     (``‖∇C‖_F ≥ 2μ‖E_K‖_F``); the stated constant is the one returned."""
+    _check_constants(constants)
     return _upper(constants.optimal_covariance_norm / (constants.mu**2 * constants.sigma_min_r))
 
 
@@ -215,7 +222,9 @@ def step_bound(
     """The theorem's step-size bound for ``method`` from K₀ (None for PI, which has no step).
     For PG it is the bound at K₀ only: :func:`run_iterations` recomputes it at every iterate."""
     _check_method(method)
-    constants = theorem_constants(problem) if constants is None else constants
+    _check_problem(problem)
+    K0 = problem.gain(K0, "K0")
+    constants = theorem_constants(problem) if constants is None else _check_constants(constants)
     if method == "pg":
         return policy_gradient_step_bound(problem, K0, constants)
     if method == "npg":
@@ -290,8 +299,33 @@ def _positive_step(alpha: Any) -> float:
 
 
 def _check_method(method: str) -> None:
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise InvalidProblemError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+
+
+def _check_problem(problem: Any) -> None:
+    if not isinstance(problem, LQR):
+        raise InvalidProblemError(
+            f"problem must be a pgverify.LQR, got {type(problem).__name__} {problem!r}"
+        )
+
+
+def _check_constants(constants: Any) -> TheoremConstants:
+    if not isinstance(constants, TheoremConstants):
+        raise InvalidProblemError(
+            "constants must be the TheoremConstants of theorem_constants(problem), got "
+            f"{type(constants).__name__} {constants!r}"
+        )
+    return constants
+
+
+def _real(value: Any, name: str) -> float:
+    """``value`` as a finite float (InvalidProblemError naming ``name`` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidProblemError(f"{name} must be a real number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise InvalidProblemError(f"{name} must be finite, got {value!r}")
+    return float(value)
 
 
 def _step_function(problem: LQR, method: str) -> Callable[[np.ndarray, float | None, Any], Any]:
@@ -310,6 +344,7 @@ def take_step(
     """One step of ``method`` from K: the next float64 gain and the radius of the certified
     step it was rounded from (0.0 in float mode)."""
     _check_method(method)
+    _check_problem(problem)
     value = _step_function(problem, method)(problem.gain(K), alpha, precision)
     if isinstance(value, Enclosure):
         return np.array(value.mid), value.max_radius
@@ -337,13 +372,14 @@ def run_iterations(
     stabilising (recorded as ``False``; no step is taken from it).  K₀ must stabilise
     (NotStabilizingError otherwise)."""
     _check_method(method)
+    _check_problem(problem)
     if method == "pi" and alpha is not None:
         raise InvalidProblemError(f"policy iteration takes no step size; got alpha = {alpha!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise InvalidProblemError(f"steps must be an int >= 0, got {steps!r}")
     if alpha is not None:
         alpha = _positive_step(alpha)
-    tolerance = validation.step_size(gap_tolerance)  # a finite real number
+    tolerance = _real(gap_tolerance, "gap_tolerance")
     if tolerance < 0.0:
         raise InvalidProblemError(f"gap_tolerance must be >= 0, got {gap_tolerance!r}")
     ar = arithmetic_for(precision)
@@ -358,7 +394,7 @@ def run_iterations(
             "the iterations need a stabilising start",
             spectral_radius=problem.spectral_radius(K),
         )
-    constants = theorem_constants(problem) if constants is None else constants
+    constants = theorem_constants(problem) if constants is None else _check_constants(constants)
     initial_bound = step_bound(method, problem, K, constants)
     fixed_alpha = initial_bound if alpha is None else alpha
     run = IterationRun(method, ar.tier, optimal_cost=problem.optimal_cost(precision))
@@ -442,7 +478,18 @@ def find_destabilising_step(
     _check_method(method)
     if method == "pi":
         raise InvalidProblemError("policy iteration has no step size to push past a bound")
+    _check_problem(problem)
     K = problem.gain(K)
+    if bound is not None and not _real(bound, "bound") > 0.0:
+        raise InvalidProblemError(f"bound must be > 0, got {bound!r}")
+    if not _real(growth, "growth") > 1.0:
+        raise InvalidProblemError(f"growth must be > 1 (the steps must grow), got {growth!r}")
+    if isinstance(max_growths, bool) or not isinstance(max_growths, (int, np.integer)):
+        raise InvalidProblemError(f"max_growths must be an int >= 1, got {max_growths!r}")
+    if max_growths < 1:
+        raise InvalidProblemError(f"max_growths must be an int >= 1, got {max_growths!r}")
+    if not 0.0 < _real(relative_width, "relative_width") < 1.0:
+        raise InvalidProblemError(f"relative_width must lie in (0, 1), got {relative_width!r}")
     bound = step_bound(method, problem, K) if bound is None else float(bound)
     tier = arithmetic_for(precision).tier
 

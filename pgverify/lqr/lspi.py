@@ -65,6 +65,10 @@ def rollouts(
     """Seeded rollouts of ``u_t = −K x_t + e_t``, ``e_t ~ N(0, exploration·I)`` (a variance),
     ``x_{t+1} = A x_t + B u_t + w_t``, ``w_t ~ N(0, process_noise·I)``, ``x_0 ~ N(0, Σ0)``;
     cost ``c_t = x_tᵀQx_t + u_tᵀRu_t``.  ``episodes · horizon`` transitions."""
+    if not isinstance(problem, LQR):
+        raise InvalidProblemError(
+            f"problem must be a pgverify.LQR, got {type(problem).__name__} {problem!r}"
+        )
     K = problem.gain(K)
     episodes, horizon = _positive_int(episodes, "episodes"), _positive_int(horizon, "horizon")
     exploration = _variance(exploration, "exploration")
@@ -94,6 +98,7 @@ def rollouts(
 
 def quadratic_features(z: np.ndarray) -> np.ndarray:
     """``φ(z) = (z_i z_j)_{i ≤ j}`` row by row: shape (N, d(d+1)/2) for z of shape (N, d)."""
+    z = validation.as_real_matrix(z, "z", (None, None))
     rows, cols = np.triu_indices(z.shape[1])
     return z[:, rows] * z[:, cols]
 
@@ -161,6 +166,11 @@ def lspi_step(transitions: Transitions, K: Any, gamma: float = 1.0) -> np.ndarra
 def _validated(
     transitions: Transitions, K: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if not isinstance(transitions, Transitions):
+        raise InvalidProblemError(
+            f"transitions must be the Transitions of rollouts(...), got "
+            f"{type(transitions).__name__} {transitions!r}"
+        )
     states = validation.as_real_matrix(transitions.states, "states", (None, None))
     count, n = states.shape
     actions = validation.as_real_matrix(transitions.actions, "actions", (count, None))
