@@ -1137,16 +1137,16 @@ def bad_precision() -> st.SearchStrategy[Any]:
     return st.sampled_from(BAD_PRECISIONS)
 
 
-def bad_vector(valid: np.ndarray, *also: Any) -> st.SearchStrategy[Any]:
-    """Not a vector like ``valid``: another length, 2-D, non-finite or non-numeric entries."""
+def bad_vector(valid: np.ndarray, *also: Any, shapes: bool = True) -> st.SearchStrategy[Any]:
+    """Not a vector like ``valid``: another length or 3-D (unless any shape is valid on its
+    own), non-finite or non-numeric entries."""
     nan = valid.astype(float).copy()
     nan[0] = np.nan
     inf = valid.astype(float).copy()
     inf[-1] = np.inf
+    other_shapes = [valid[:-1], np.append(valid, 1.0), valid[:0], valid[None, None]]
     return st.one_of(
-        st.sampled_from(
-            [valid[:-1], np.append(valid, 1.0), valid[None, None], valid[:0], nan, inf]
-        ),
+        st.sampled_from([*(other_shapes if shapes else []), nan, inf]),
         st.sampled_from([valid.astype(complex), valid.astype(str), [*valid.tolist()[:-1], None]]),
         junk().filter(lambda value: not isinstance(value, (set, dict))),
         *([st.sampled_from(also)] if also else []),
@@ -1763,11 +1763,11 @@ def bad_check_options(parameters: set[str], callable_name: str = "fn") -> dict[s
         ),
         "database": st.sampled_from([1, 1.5, True, object(), [], {}, b"xy"]),
         "kind": misspelt("V0", "Reinforce", "q", "gae", np.array(["v0"]), ("v0",)),
-        "activation": misspelt("Tanh", "sigmoid", np.array(["tanh"]), ("tanh",)),
+        "activation": misspelt("Tanh", "softplus", np.array(["tanh"]), ("tanh",)),
         "samples": bad_int(1, 0, -1),
         "false_alarm": bad_real(0.0, 1.0, -0.5),
         "power": bad_real(0.0, 1.0, 1.5),
-        "target": bad_vector(np.zeros(2)),
+        "target": bad_vector(np.zeros(2), shapes=False),
     }
     return {name: options[name] for name in parameters}
 

@@ -55,7 +55,7 @@ DEFAULTS = _Defaults()
 
 def set_profile(name: str) -> None:
     """Choose the number of generated cases of every check: ``"fast"`` or ``"thorough"``."""
-    if name not in PROFILES:
+    if not isinstance(name, str) or name not in PROFILES:
         raise InvalidProblemError(
             f"the pgverify profile must be one of {', '.join(PROFILES)}, got {name!r}"
         )

@@ -42,6 +42,7 @@ from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.errors import InvalidProblemError, OracleMismatch
 from pgverify.estimators import gae as reference_gae
 from pgverify.expectation import StatisticalVerdict, statistical_test
+from pgverify.expectation.statistical import read_target, validate_test_options
 
 MAX_STEPS = 12
 FLAG_PARAMETERS = ("dones", "terminated", "truncated")
@@ -562,7 +563,10 @@ def check_unbiased(
         raise InvalidProblemError(
             f"sample must be a callable sample(rng) -> estimate, got {type(sample).__name__}"
         )
-    goal = np.asarray(target, dtype=float)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise InvalidProblemError(f"samples must be an int >= 2, got {samples!r}")
+    validate_test_options(seed, false_alarm, power)
+    goal = read_target(target)
 
     def draw(rng: np.random.Generator, count: int) -> np.ndarray:
         estimates = []

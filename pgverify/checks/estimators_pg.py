@@ -222,9 +222,15 @@ assumption of the rounding tolerance, :func:`pgverify.expectation.lqr_expectatio
 
 def relative_error_of(dtype: Any) -> float:
     """The assumed relative error of an implementation judged at ``dtype`` (None: float64)."""
-    if dtype is None or np.dtype(dtype) == np.float64:
+    if dtype is None:
         return FLOAT64_RELATIVE_ERROR
-    if np.dtype(dtype) == np.float32:
+    try:
+        kind = np.dtype(dtype)
+    except TypeError as exc:
+        raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}") from exc
+    if kind == np.float64:
+        return FLOAT64_RELATIVE_ERROR
+    if kind == np.float32:
         return FLOAT32_RELATIVE_ERROR
     raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
 
@@ -298,7 +304,7 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
     __tracebackhide__ = True
     if not callable(fn):
         raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
-    if kind not in SUPPORTED_KINDS:
+    if not isinstance(kind, str) or kind not in SUPPORTED_KINDS:
         raise InvalidProblemError(unsupported_kind(kind))
     relative_error = relative_error_of(dtype)
     seen: set[str] = set()  # "float32" once an output comes in single precision

@@ -172,7 +172,7 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
     __tracebackhide__ = True
     if not callable(fn):
         raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
-    if kind not in SUPPORTED_KINDS:
+    if not isinstance(kind, str) or kind not in SUPPORTED_KINDS:
         raise InvalidProblemError(unsupported_kind(kind))
     relative_error = relative_error_of(dtype)
     seen: set[str] = set()  # "float32" once an output comes in single precision

@@ -105,7 +105,7 @@ def check_zeroth_order_estimator(fn: Any, kind: str, *, dtype: Any = None) -> di
     __tracebackhide__ = True
     if not callable(fn):
         raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
-    if kind not in ZEROTH_ORDER_KINDS:
+    if not isinstance(kind, str) or kind not in ZEROTH_ORDER_KINDS:
         raise InvalidProblemError(
             f"kind = {kind!r} is not supported; supported kinds: {', '.join(ZEROTH_ORDER_KINDS)}"
         )

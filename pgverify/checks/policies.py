@@ -299,7 +299,7 @@ class TwoLayerScoreSpec(CheckSpec):
 
     def validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
         activation = options.get("activation")
-        if activation not in ACTIVATIONS:
+        if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise InvalidProblemError(
                 f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
             )

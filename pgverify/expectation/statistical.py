@@ -43,6 +43,33 @@ class StatisticalVerdict:
     seed: int
 
 
+def validate_test_options(seed: Any, false_alarm: Any, power: Any) -> None:
+    """``seed`` an int, ``false_alarm`` and ``power`` real numbers in (0, 1)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InvalidProblemError(f"seed must be an int, got {seed!r}")
+    for name, value in (("false_alarm", false_alarm), ("power", power)):
+        real = isinstance(value, (int, float, np.integer, np.floating))
+        if isinstance(value, bool) or not real or not 0 < value < 1:
+            raise InvalidProblemError(f"{name} = {value!r}; expected a number in (0, 1)")
+
+
+def read_target(target: Any) -> np.ndarray:
+    """``target`` as a float64 array of finite real numbers (InvalidProblemError otherwise)."""
+    if isinstance(target, (str, bytes, bool)) or target is None:
+        raise InvalidProblemError(f"target must be an array of real numbers, got {target!r}")
+    try:
+        goal = np.asarray(target, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidProblemError(
+            f"target must be an array of real numbers, got {target!r}"
+        ) from exc
+    if np.iscomplexobj(target) or np.asarray(target).dtype.kind in "bUSO":
+        raise InvalidProblemError(f"target must hold real numbers, got {target!r}")
+    if not np.all(np.isfinite(goal)):
+        raise InvalidProblemError(f"target must be finite, got {target!r}")
+    return goal
+
+
 def statistical_test(
     draw: Callable[[np.random.Generator, int], Any],
     target: Any,
@@ -58,12 +85,17 @@ def statistical_test(
     Raises InvalidProblemError on a bad sample count, α, power, or a draw of the wrong shape."""
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
         raise InvalidProblemError(f"samples must be an int >= 2, got {samples!r}")
-    if not 0 < false_alarm < 1:
-        raise InvalidProblemError(f"false_alarm = {false_alarm!r}; expected a number in (0, 1)")
-    if not 0 < power < 1:
-        raise InvalidProblemError(f"power = {power!r}; expected a number in (0, 1)")
-    goal = np.asarray(target, dtype=np.float64)
-    values = np.asarray(draw(np.random.default_rng(seed), samples), dtype=np.float64)
+    if not callable(draw):
+        raise InvalidProblemError(f"draw must be a callable draw(rng, count), got {draw!r}")
+    validate_test_options(seed, false_alarm, power)
+    goal = read_target(target)
+    drawn = draw(np.random.default_rng(seed), samples)
+    try:
+        values = np.asarray(drawn, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidProblemError(
+            f"draw(rng, {samples}) must return an array of real numbers, got {drawn!r}"
+        ) from exc
     if values.shape != (samples, *goal.shape):
         raise InvalidProblemError(
             f"draw(rng, {samples}) returned shape {values.shape}; expected "
