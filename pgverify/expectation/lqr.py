@@ -155,6 +155,7 @@ def lqr_expectation(
     batch = _positive_int(batch, "batch")
     node_budget = _positive_int(node_budget, "node_budget")
     relative_error = float(scalar(relative_error, "relative_error", exact=False, positive=True))
+    variance, check_degree = _flag(variance, "variance"), _flag(check_degree, "check_degree")
     sigma = Fraction(scalar(problem.noise if noise is None else noise, "noise", exact=True))
     if sigma < 0:
         raise InvalidProblemError(f"noise must be >= 0, got {noise!r}")
@@ -182,6 +183,12 @@ def lqr_expectation(
     if check_degree:
         agree(result, run((2 * degree if variance else degree) + 2))
     return result
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise InvalidProblemError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _positive_int(value: Any, name: str) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 
 from pgverify.errors import InvalidProblemError
 from pgverify.expectation.integrate import require_exact
-from pgverify.expectation.lqr import _positive_int
+from pgverify.expectation.lqr import _flag, _positive_int
 from pgverify.expectation.result import Expectation, to_fraction_array
 from pgverify.mdp import enumeration_size, exact_moments
 from pgverify.mdp.model import tabular_policy
@@ -44,6 +44,7 @@ def mdp_expectation(
     ``pgverify.mdp.EnumerationTooLarge`` (an InvalidProblemError) past ``limit`` cases."""
     if not callable(estimator):
         raise InvalidProblemError(f"estimator must be callable, got {estimator!r}")
+    variance = _flag(variance, "variance")
     steps = _positive_int(steps, "steps")
     batch = _positive_int(batch, "batch")
     shape: list[tuple[int, ...]] = []

@@ -190,6 +190,16 @@ def cubature(factors: list[Factor], degree: int, node_budget: int = DEFAULT_NODE
     """A rule over the product of ``factors`` exact for every polynomial of total degree ≤
     ``degree`` — the smaller of Smolyak's sparse grid and the tensor rule — or CubatureTooLarge
     when even the smaller has more than ``node_budget`` nodes (counted before it is built)."""
+    if (
+        not isinstance(factors, list | tuple)
+        or not factors
+        or not all(isinstance(f, GaussianFactor | SphereFactor) for f in factors)
+    ):
+        raise InvalidProblemError(
+            f"factors must be a non-empty list of GaussianFactor / SphereFactor, got {factors!r}"
+        )
+    if isinstance(node_budget, bool) or not isinstance(node_budget, int) or node_budget < 1:
+        raise InvalidProblemError(f"node_budget must be an int >= 1, got {node_budget!r}")
     k = level_for_degree(degree)
     if k + 1 > SphereFactor.MAX_LEVEL and any(isinstance(f, SphereFactor) for f in factors):
         raise InvalidProblemError(

@@ -20,13 +20,20 @@ from typing import Any
 
 import numpy as np
 
+from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import numeric_array
+from pgverify.expectation.lqr import _positive_int
 from pgverify.mdp.finite_horizon import finite_horizon_gradient
 from pgverify.mdp.model import tabular_policy
 
 
 def lqr_gradient_target(problem: Any, K: Any, steps: int, precision: Any = "certified") -> Any:
     """``∇C_{T−1}(K)`` for T = ``steps`` (an Enclosure by default; any precision of pgverify)."""
+    from pgverify.lqr import LQR  # here: pgverify.lqr imports much of the package
+
+    if not isinstance(problem, LQR):
+        raise InvalidProblemError(f"problem must be a pgverify.LQR, got {type(problem).__name__}")
+    steps = _positive_int(steps, "steps")
     return problem.finite_horizon_gradient(K, steps - 1, precision=precision)
 
 
@@ -34,7 +41,7 @@ def softmax_gradient_target(mdp: Any, policy: Any, steps: int) -> np.ndarray:
     """``∂C_{T−1}/∂θ`` (S, A) for the softmax policy whose probabilities are the exact table
     ``policy`` (logits θ = log π up to a per-state constant); an object array of Fractions."""
     table = tabular_policy(mdp, policy)
-    direct = finite_horizon_gradient(mdp, table, steps - 1)
+    direct = finite_horizon_gradient(mdp, table, _positive_int(steps, "steps") - 1)
     result = np.empty((mdp.states, mdp.actions), dtype=object)
     for s in range(mdp.states):
         average = sum((table[s][b] * direct[s][b] for b in range(mdp.actions)), Fraction(0))
@@ -46,12 +53,22 @@ def softmax_gradient_target(mdp: Any, policy: Any, steps: int) -> np.ndarray:
 def batch_mean_baseline_expectation(target: Any, batch: int) -> Any:
     """``(1 − 1/M) target``: the exact expectation of REINFORCE with the batch-mean baseline that
     includes each rollout's own return, over batches of M rollouts."""
+    batch = _positive_int(batch, "batch")
     return target * Fraction(batch - 1, batch)
+
+
+def _holds_objects(value: Any) -> bool:
+    """Is ``value`` an object array (Fractions: exact arithmetic)?  Unreadable values are left
+    to :func:`numeric_array`, whose message names the argument."""
+    try:
+        return np.asarray(value).dtype == object
+    except ValueError:  # ragged
+        return False
 
 
 def quadratic_gradient(hessian: Any, gradient: Any, K: Any) -> np.ndarray:
     """``H vec(K) + g`` reshaped to K's shape (row-major vec), exactly for Fraction data."""
-    exact = any(np.asarray(a).dtype == object for a in (hessian, gradient, K))
+    exact = any(_holds_objects(a) for a in (hessian, gradient, K))
     gain = numeric_array(K, "K", (None, None), exact=exact)
     size = gain.size
     H = numeric_array(hessian, "hessian", (size, size), exact=exact)

@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from pgverify.errors import InvalidProblemError
+from pgverify.estimators.arrays import scalar
 from pgverify.expectation.integrate import (
     DEFAULT_RELATIVE_ERROR,
     agree,
     arithmetic_name,
     integrate,
 )
-from pgverify.expectation.lqr import _positive_int
+from pgverify.expectation.lqr import _flag, _positive_int
 from pgverify.expectation.result import Expectation
 from pgverify.expectation.rules import (
     DEFAULT_NODE_BUDGET,
@@ -62,7 +63,9 @@ def directions_expectation(
         raise InvalidProblemError(f"estimator must be callable, got {estimator!r}")
     arithmetic = arithmetic_name(arithmetic)
     node_budget = _positive_int(node_budget, "node_budget")
-    if distribution not in DISTRIBUTIONS:
+    relative_error = float(scalar(relative_error, "relative_error", exact=False, positive=True))
+    variance, check_degree = _flag(variance, "variance"), _flag(check_degree, "check_degree")
+    if not isinstance(distribution, str) or distribution not in DISTRIBUTIONS:
         raise InvalidProblemError(
             f"distribution = {distribution!r}; expected one of {DISTRIBUTIONS}"
         )

@@ -64,7 +64,10 @@ def natural_direction(
         g = field.array(gradient, "gradient", 1)
         if callable(fisher):
             steps = len(g) if iterations is None else count(iterations, "iterations")
-            return conjugate_gradient(fisher, g, steps, damping=damping, precision=precision)
+            try:
+                return conjugate_gradient(fisher, g, steps, damping=damping, precision=precision)
+            except InvalidProblemError as exc:  # CG calls the product matvec: say it is fisher
+                raise InvalidProblemError(f"fisher (as the CG's matvec): {exc}") from exc
         if iterations is not None:
             raise InvalidProblemError(
                 f"iterations = {iterations!r} applies only to a Fisher-vector product (a "
@@ -140,8 +143,8 @@ def maximal_step_parts(
         curvature = dot(x, _apply(field, fisher, x, damping))
         if not curvature > 0:
             raise InvalidProblemError(
-                f"x^T F x = {curvature} <= 0 for the natural direction x; expected a positive "
-                "definite Fisher matrix"
+                f"x^T F x = {curvature} <= 0 for the natural direction x; expected fisher to be "
+                "positive definite"
             )
         beta = field.sqrt(2 * delta / curvature)
         step = beta * x
