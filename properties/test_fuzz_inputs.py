@@ -1,5 +1,7 @@
-"""Fuzz: malformed input to every public function of pgverify, pgverify.mdp, pgverify.strategies
-and pgverify.estimators raises a PgverifyError whose message names the argument — never a number
+"""Fuzz: malformed input to every public function of pgverify, pgverify.mdp, pgverify.strategies,
+pgverify.estimators, pgverify.trpo, pgverify.expectation, pgverify.lqr.iterations,
+pgverify.lqr.lspi and pgverify.checks (whose options are refused before the implementation is
+first called) raises a PgverifyError whose message names the argument — never a number
 returned, never a raw TypeError / IndexError / ZeroDivisionError.
 
 The public functions are enumerated from ``__all__`` (methods of exported classes included), and
@@ -1956,9 +1958,10 @@ one makes the suite say so (then delete its line)."""
 
 def public_callables() -> dict[str, Any]:
     """Every public callable by its qualified name: the functions and classes in ``__all__`` of
-    pgverify.mdp (with its submodule trpo), pgverify, pgverify.strategies (which has no
-    ``__all__``: its functions) and pgverify.estimators, and the public methods of each class;
-    exceptions excluded."""
+    pgverify.mdp (with its submodule trpo), pgverify, pgverify.strategies, pgverify.lqr.iterations
+    and pgverify.lqr.lspi (which have no ``__all__``: their functions), pgverify.estimators,
+    pgverify.trpo, pgverify.expectation and pgverify.checks, and the public methods of each
+    class; exceptions excluded."""
     found: dict[str, Any] = {}
     seen: set[int] = set()
 
@@ -2081,3 +2084,16 @@ def test_malformed_input_raises_a_pgverify_error_naming_the_argument(name, argum
 def test_an_enclosure_refuses_a_bool_inside_a_nested_list(method):
     with pytest.raises(PgverifyError):
         getattr(certified_matrix(), method)([[0.6, 0.1, 0.0], [0.0, True, 0.1]])
+
+
+def test_a_check_that_calls_the_implementation_with_a_bad_option_is_caught():
+    """The harness of the checks' entries: a check that does not refuse a bad option up front
+    reaches the implementation, and the call then returns instead of raising (the fuzz test
+    reports it)."""
+
+    def lax_check(fn: Callable[..., Any], *, seed: Any = 0) -> None:
+        fn()
+
+    assert until_implementation_reached(lax_check)(fn=probe_implementation, seed="junk") is None
+    with pytest.raises(PgverifyError):
+        until_implementation_reached(pgverify.checks.check_gae)(fn=probe_implementation, seed="x")

@@ -58,13 +58,13 @@ def read_target(target: Any) -> np.ndarray:
     if isinstance(target, (str, bytes, bool)) or target is None:
         raise InvalidProblemError(f"target must be an array of real numbers, got {target!r}")
     try:
+        if np.asarray(target).dtype.kind in "bcUSM":  # checked first: casting complex warns
+            raise InvalidProblemError(f"target must hold real numbers, got {target!r}")
         goal = np.asarray(target, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidProblemError(
             f"target must be an array of real numbers, got {target!r}"
         ) from exc
-    if np.iscomplexobj(target) or np.asarray(target).dtype.kind in "bUSO":
-        raise InvalidProblemError(f"target must hold real numbers, got {target!r}")
     if not np.all(np.isfinite(goal)):
         raise InvalidProblemError(f"target must be finite, got {target!r}")
     return goal
