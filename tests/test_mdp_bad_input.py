@@ -75,10 +75,22 @@ LOGIT_TAKERS = {
 logit_takers = pytest.mark.parametrize("call", LOGIT_TAKERS.values(), ids=LOGIT_TAKERS.keys())
 
 
-def refused(call, value, fragment):
+def assert_refused(call, value, fragment):
+    """Assert that ``call(value)`` raises InvalidProblemError whose message contains
+    ``fragment`` (fails the test if it returns, raises anything else, or says something else)."""
     with pytest.raises(InvalidProblemError) as info:
         call(value)
     assert fragment in str(info.value), str(info.value)
+
+
+def test_assert_refused_fails_when_a_valid_policy_is_accepted():
+    with pytest.raises(pytest.fail.Exception):
+        assert_refused(POLICY_TAKERS["evaluate"], POLICY, "has length")
+
+
+def test_assert_refused_fails_when_the_message_says_something_else():
+    with pytest.raises(AssertionError):
+        assert_refused(POLICY_TAKERS["evaluate"], POLICY[:1], "a message nobody writes")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -88,78 +100,82 @@ def refused(call, value, fragment):
 
 @policy_takers
 def test_a_policy_with_an_extra_row_is_refused_not_cut_off(call):
-    refused(call, [*POLICY, [1, 0, 0]], "has length 3; expected 2 (one entry per state)")
+    assert_refused(call, [*POLICY, [1, 0, 0]], "has length 3; expected 2 (one entry per state)")
 
 
 @policy_takers
 def test_a_policy_with_a_missing_row_is_refused_without_an_index_error(call):
-    refused(call, POLICY[:1], "has length 1; expected 2 (one entry per state)")
+    assert_refused(call, POLICY[:1], "has length 1; expected 2 (one entry per state)")
 
 
 @policy_takers
 def test_a_policy_with_an_extra_column_is_refused_not_cut_off(call):
-    refused(call, [[*row, 0] for row in POLICY], "[0] has length 4; expected 3")
+    assert_refused(call, [[*row, 0] for row in POLICY], "[0] has length 4; expected 3")
 
 
 @policy_takers
 def test_a_policy_with_a_missing_column_is_refused(call):
-    refused(call, [[HALF, HALF], [HALF, HALF]], "[0] has length 2; expected 3")
+    assert_refused(call, [[HALF, HALF], [HALF, HALF]], "[0] has length 2; expected 3")
 
 
 @policy_takers
 def test_a_policy_row_summing_to_three_halves_is_refused(call):
-    refused(call, [POLICY[0], [1, 0, HALF]], "[1] sums to 3/2")
+    assert_refused(call, [POLICY[0], [1, 0, HALF]], "[1] sums to 3/2")
 
 
 @policy_takers
 def test_a_negative_probability_is_refused(call):
-    refused(call, [POLICY[0], [Fraction(3, 2), -HALF, 0]], "[1][1] is a negative probability -1/2")
+    assert_refused(
+        call, [POLICY[0], [Fraction(3, 2), -HALF, 0]], "[1][1] is a negative probability -1/2"
+    )
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @policy_takers
 def test_a_non_finite_probability_is_refused(call, bad):
-    refused(call, [POLICY[0], [bad, 0, 1]], "[1][0] must be finite")
+    assert_refused(call, [POLICY[0], [bad, 0, 1]], "[1][0] must be finite")
 
 
 @policy_takers
 def test_bool_probabilities_are_refused(call):
-    refused(call, [POLICY[0], [True, False, False]], "[1][0] must be a real number, got the bool")
+    assert_refused(
+        call, [POLICY[0], [True, False, False]], "[1][0] must be a real number, got the bool"
+    )
 
 
 @policy_takers
 def test_a_bool_array_policy_is_refused(call):
-    refused(call, np.array([[True, False, False]] * 2), "dtype bool")
+    assert_refused(call, np.array([[True, False, False]] * 2), "dtype bool")
 
 
 @policy_takers
 def test_string_probabilities_are_refused(call):
-    refused(call, [POLICY[0], ["1", "0", "0"]], "[1][0] must be a real number, got str")
+    assert_refused(call, [POLICY[0], ["1", "0", "0"]], "[1][0] must be a real number, got str")
 
 
 @policy_takers
 def test_a_string_array_policy_is_refused(call):
-    refused(call, np.array([["1", "0", "0"]] * 2), "dtype <U1")
+    assert_refused(call, np.array([["1", "0", "0"]] * 2), "dtype <U1")
 
 
 @policy_takers
 def test_a_ragged_policy_is_refused(call):
-    refused(call, [POLICY[0], [1, 0]], "[1] has length 2; expected 3")
+    assert_refused(call, [POLICY[0], [1, 0]], "[1] has length 2; expected 3")
 
 
 @policy_takers
 def test_complex_probabilities_are_refused(call):
-    refused(call, np.array(POLICY, dtype=float).astype(complex), "dtype complex128")
+    assert_refused(call, np.array(POLICY, dtype=float).astype(complex), "dtype complex128")
 
 
 @policy_takers
 def test_a_missing_policy_is_refused(call):
-    refused(call, None, "is required, got None")
+    assert_refused(call, None, "is required, got None")
 
 
 @policy_takers
 def test_a_flat_policy_is_refused(call):
-    refused(call, np.array([THIRD, THIRD, THIRD, HALF, 0, HALF], dtype=object), "2-D table")
+    assert_refused(call, np.array([THIRD, THIRD, THIRD, HALF, 0, HALF], dtype=object), "2-D table")
 
 
 def test_float32_probabilities_are_converted_exactly_not_refused():
@@ -176,25 +192,29 @@ def test_small_integer_dtypes_are_accepted_for_deterministic_policies():
 def test_float32_rows_that_do_not_sum_to_one_exactly_are_refused():
     """float32(0.1) + float32(0.9) is not exactly 1 once each is read exactly."""
     single = np.array([[0.1, 0.9, 0.0], [1, 0, 0]], dtype=np.float32)
-    refused(lambda p: evaluate(MDP, p), single, "policy[0] sums to")
+    assert_refused(lambda p: evaluate(MDP, p), single, "policy[0] sums to")
 
 
 def test_an_enclosure_is_refused_where_exact_probabilities_are_needed():
-    refused(lambda p: direct_gradient(MDP, p), softmax_policy(LOGITS), "got an Enclosure (balls)")
+    assert_refused(
+        lambda p: direct_gradient(MDP, p), softmax_policy(LOGITS), "got an Enclosure (balls)"
+    )
 
 
 def test_a_certified_policy_of_the_wrong_shape_is_refused():
-    refused(lambda p: evaluate(MDP, p), softmax_policy([[0.0, 1.0]]), "Enclosure of shape (1, 2)")
+    assert_refused(
+        lambda p: evaluate(MDP, p), softmax_policy([[0.0, 1.0]]), "Enclosure of shape (1, 2)"
+    )
 
 
 def test_a_certified_policy_whose_row_sum_excludes_one_is_refused():
     balls = Enclosure(arb_mat([[0.5, 0.5, 0.5], [1, 0, 0]]))
-    refused(lambda p: evaluate(MDP, p), balls, "policy[0] sums to")
+    assert_refused(lambda p: evaluate(MDP, p), balls, "policy[0] sums to")
 
 
 def test_a_certified_policy_with_a_provably_negative_entry_is_refused():
     balls = Enclosure(arb_mat([[1.5, -0.5, 0], [1, 0, 0]]))
-    refused(lambda p: evaluate(MDP, p), balls, "policy[0][1]")
+    assert_refused(lambda p: evaluate(MDP, p), balls, "policy[0][1]")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,32 +224,32 @@ def test_a_certified_policy_with_a_provably_negative_entry_is_refused():
 
 @logit_takers
 def test_logits_with_an_extra_row_are_refused(call):
-    refused(call, [*LOGITS, [0, 0, 0]], "logits has length 3; expected 2")
+    assert_refused(call, [*LOGITS, [0, 0, 0]], "logits has length 3; expected 2")
 
 
 @logit_takers
 def test_logits_with_an_extra_column_are_refused(call):
-    refused(call, [[*row, 0.0] for row in LOGITS], "[0] has length 4; expected 3")
+    assert_refused(call, [[*row, 0.0] for row in LOGITS], "[0] has length 4; expected 3")
 
 
 @logit_takers
 def test_logits_with_a_missing_column_are_refused(call):
-    refused(call, [row[:2] for row in LOGITS], "[0] has length 2; expected 3")
+    assert_refused(call, [row[:2] for row in LOGITS], "[0] has length 2; expected 3")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @logit_takers
 def test_non_finite_logits_are_refused_without_a_zero_division(call, bad):
-    refused(call, [LOGITS[0], [bad, 0.0, 0.0]], "[1][0] must be finite")
+    assert_refused(call, [LOGITS[0], [bad, 0.0, 0.0]], "[1][0] must be finite")
 
 
 def test_ragged_logits_are_refused_by_softmax_policy():
-    refused(softmax_policy, [[0.0, 1.0], [0.0]], "logits[1] has length 1; expected 2")
+    assert_refused(softmax_policy, [[0.0, 1.0], [0.0]], "logits[1] has length 1; expected 2")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_logits_are_refused_by_softmax_policy(bad):
-    refused(softmax_policy, [[bad, 1.0]], "logits[0][0] must be finite")
+    assert_refused(softmax_policy, [[bad, 1.0]], "logits[0][0] must be finite")
 
 
 def test_huge_logits_give_a_certified_policy_instead_of_an_overflow():
@@ -239,7 +259,7 @@ def test_huge_logits_give_a_certified_policy_instead_of_an_overflow():
 
 
 def test_softmax_score_refuses_a_state_outside_the_logits():
-    refused(lambda s: softmax_score(LOGITS, s, 0), 2, "state must be an int in 0..1, got 2")
+    assert_refused(lambda s: softmax_score(LOGITS, s, 0), 2, "state must be an int in 0..1, got 2")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -248,21 +268,25 @@ def test_softmax_score_refuses_a_state_outside_the_logits():
 
 
 def test_a_misspelt_direct_route_is_refused_listing_the_routes():
-    refused(lambda r: direct_gradient(MDP, POLICY, r), "theorm", "'theorem', 'bellman'; got str")
+    assert_refused(
+        lambda r: direct_gradient(MDP, POLICY, r), "theorm", "'theorem', 'bellman'; got str"
+    )
 
 
 def test_a_misspelt_softmax_route_is_refused_listing_the_routes():
-    refused(lambda r: softmax_gradient(MDP, LOGITS, r), "closed_form", "'closed-form'; got str")
+    assert_refused(
+        lambda r: softmax_gradient(MDP, LOGITS, r), "closed_form", "'closed-form'; got str"
+    )
 
 
 def test_a_misspelt_estimator_form_is_refused():
-    refused(
+    assert_refused(
         lambda f: score_function_estimator(MDP, [[THIRD] * 3] * 2, 1, f), "v1", "'V0', 'V1', 'V2'"
     )
 
 
 def test_a_baseline_with_a_form_that_ignores_it_is_refused():
-    refused(
+    assert_refused(
         lambda f: score_function_estimator(MDP, [[THIRD] * 3] * 2, 1, f, baseline=lambda t, x: 0),
         "V2",
         "baseline is used by form 'V1' only",
@@ -281,13 +305,13 @@ horizon_takers = pytest.mark.parametrize("call", HORIZON_TAKERS.values(), ids=HO
 
 @horizon_takers
 def test_a_negative_horizon_is_refused_not_answered_with_zero(call):
-    refused(call, -1, "horizon must be an int >= 0, got -1")
+    assert_refused(call, -1, "horizon must be an int >= 0, got -1")
 
 
 @pytest.mark.parametrize("bad", [2.0, True, "2", None])
 @horizon_takers
 def test_a_horizon_that_is_not_an_int_is_refused(call, bad):
-    refused(call, bad, "horizon must be an int, got")
+    assert_refused(call, bad, "horizon must be an int, got")
 
 
 def test_a_numpy_integer_horizon_is_accepted():
@@ -296,12 +320,12 @@ def test_a_numpy_integer_horizon_is_accepted():
 
 @pytest.mark.parametrize("bad", [32, 64.0, True, "212"])
 def test_a_working_precision_below_64_bits_or_not_an_int_is_refused(bad):
-    refused(lambda b: softmax_policy(LOGITS, bits=b), bad, "bits must be an int")
+    assert_refused(lambda b: softmax_policy(LOGITS, bits=b), bad, "bits must be an int")
 
 
 @pytest.mark.parametrize("bad", [None, "mdp", [[[1]]]])
 def test_an_mdp_argument_that_is_not_a_finite_mdp_is_refused(bad):
-    refused(lambda m: evaluate(m, POLICY), bad, "mdp must be a pgverify.mdp.FiniteMDP")
+    assert_refused(lambda m: evaluate(m, POLICY), bad, "mdp must be a pgverify.mdp.FiniteMDP")
 
 
 @pytest.mark.parametrize(("state", "action"), [(2, 0), (0, 3), (-1, 0), (True, 0), (0, 1.0)])
@@ -330,24 +354,30 @@ def test_a_statistic_returning_a_non_number_is_refused_by_name(value):
 
 
 def test_a_statistic_that_is_not_callable_is_refused():
-    refused(lambda s: exact_moments(MDP, POLICY, 1, s), 3, "statistic must be a function, got int")
+    assert_refused(
+        lambda s: exact_moments(MDP, POLICY, 1, s), 3, "statistic must be a function, got int"
+    )
 
 
 def test_a_baseline_returning_a_non_number_is_refused_by_name():
     estimator = score_function_estimator(
         MDP, [[THIRD] * 3] * 2, 1, "V1", baseline=lambda t, x: "zero"
     )
-    refused(lambda e: exact_moments(MDP, [[THIRD] * 3] * 2, 1, e), estimator, "baseline(t, x)")
+    assert_refused(
+        lambda e: exact_moments(MDP, [[THIRD] * 3] * 2, 1, e), estimator, "baseline(t, x)"
+    )
 
 
 @pytest.mark.parametrize("bad", [1, "yes", None])
 def test_reverse_must_be_a_bool(bad):
-    refused(lambda r: trpo.expected_kl(MDP, LOGITS, LOGITS, reverse=r), bad, "reverse must be")
+    assert_refused(
+        lambda r: trpo.expected_kl(MDP, LOGITS, LOGITS, reverse=r), bad, "reverse must be"
+    )
 
 
 def test_fisher_times_refuses_a_vector_of_another_size():
     fisher = trpo.softmax_fisher(MDP, LOGITS)
-    refused(
+    assert_refused(
         lambda v: trpo.fisher_times(fisher, v), softmax_policy([[0.0, 1.0]]), "fisher has shape"
     )
 
