@@ -371,3 +371,17 @@ def run_check(
         seed=int(seed),
         notes=notes,
     )
+
+
+OPTIONS_DOC = """
+
+    Options: ``cases=[...]`` your own cases (dicts of the arguments or tuples in signature
+    order{cases_note}), ``max_examples``, ``seed``, ``dtype``, ``database`` as in
+    :func:`pgverify.checks.check_lyapunov_solver`.  Returns a :class:`CheckReport`; raises
+    :class:`pgverify.OracleMismatch` with a minimal failing case and a diagnosis."""
+
+
+def document_options(*checks: Any, cases_note: str = "") -> None:
+    """Append the options every check shares to the docstrings of ``checks`` (written once)."""
+    for check in checks:
+        check.__doc__ = (check.__doc__ or "") + OPTIONS_DOC.format(cases_note=cases_note)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from pgverify.checks._driver import run_check
+from pgverify.checks._driver import document_options, run_check
 from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
 from pgverify.checks._spec import CheckSpec, Expected
@@ -421,19 +421,6 @@ class LambdaReturnsSpec(GAESpec):
     )
 
 
-_OPTIONS_DOC = """
-
-    Options: ``cases=[...]`` your own cases (dicts of the arguments or tuples in signature
-    order), ``max_examples``, ``seed``, ``dtype``, ``database`` as in
-    :func:`pgverify.checks.check_lyapunov_solver`.  Returns a :class:`CheckReport`; raises
-    :class:`pgverify.OracleMismatch` with a minimal failing case and a diagnosis."""
-
-
-def _check(spec: CheckSpec, fn: Any, **options: Any) -> CheckReport:
-    __tracebackhide__ = True
-    return run_check(spec, fn, **options)
-
-
 def check_discounted_returns(
     fn: Any,
     *,
@@ -446,7 +433,7 @@ def check_discounted_returns(
     """Check ``fn(costs, dones, gamma) -> G`` (shape (T,)), the discounted costs-to-go cut at
     episode ends (``dones[t]``: t is the last step of its episode), against exact rationals."""
     __tracebackhide__ = True
-    return _check(
+    return run_check(
         ReturnsSpec(),
         fn,
         cases=cases,
@@ -469,7 +456,7 @@ def check_td_residuals(
     """Check ``fn(costs, values, next_values, terminated, gamma) -> δ`` (shape (T,)),
     ``δ_t = c_t + γ(1 − terminated_t)next_values_t − values_t``, against exact rationals."""
     __tracebackhide__ = True
-    return _check(
+    return run_check(
         TDSpec(),
         fn,
         cases=cases,
@@ -493,7 +480,7 @@ def check_gae(
     (T,)), GAE(γ, λ) for costs with TorchRL's semantics (a termination: no bootstrap; a
     truncation: bootstrap from ``next_values[t]``, no trace across), against exact rationals."""
     __tracebackhide__ = True
-    return _check(
+    return run_check(
         GAESpec(),
         fn,
         cases=cases,
@@ -517,7 +504,7 @@ def check_lambda_returns(
     (T,)), the λ-returns ``A + values`` with A the GAE of :func:`check_gae`, against exact
     rationals."""
     __tracebackhide__ = True
-    return _check(
+    return run_check(
         LambdaReturnsSpec(),
         fn,
         cases=cases,
@@ -528,8 +515,7 @@ def check_lambda_returns(
     )
 
 
-for _function in (check_discounted_returns, check_td_residuals, check_gae, check_lambda_returns):
-    _function.__doc__ = (_function.__doc__ or "") + _OPTIONS_DOC
+document_options(check_discounted_returns, check_td_residuals, check_gae, check_lambda_returns)
 
 
 # --------------------------------------------------------------------------------------------

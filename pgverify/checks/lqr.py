@@ -762,11 +762,6 @@ _COMMON_OPTIONS = (
 )
 
 
-def _gain_check(spec: CheckSpec, fn: Any, **options: Any) -> CheckReport:
-    __tracebackhide__ = True
-    return run_check(spec, fn, **options)
-
-
 def check_lqr_cost(
     fn: Any,
     *,
@@ -781,7 +776,7 @@ def check_lqr_cost(
     """Check ``fn(A, B, Q, R, Sigma0, K) -> C(K) = tr(P_K Σ0) + σ(tr R + γtr(BᵀP_K B))/(1 − γ)``
     (a scalar) against a certified enclosure."""
     __tracebackhide__ = True
-    return _gain_check(
+    return run_check(
         CostSpec(),
         fn,
         gamma=gamma,
@@ -809,7 +804,7 @@ def check_lqr_gradient(
     ``E_K = (R + γBᵀP_K B)K − γBᵀP_K A`` (Fazel et al. 2018, Lemma 1), against a certified
     enclosure."""
     __tracebackhide__ = True
-    return _gain_check(
+    return run_check(
         GradientSpec(),
         fn,
         gamma=gamma,
@@ -835,7 +830,7 @@ def check_policy_gradient_step(
 ) -> CheckReport:
     """Check ``fn(A, B, Q, R, Sigma0, K, alpha) -> K − α∇C(K)`` against a certified enclosure."""
     __tracebackhide__ = True
-    return _gain_check(
+    return run_check(
         PolicyGradientStepSpec(),
         fn,
         gamma=gamma,
@@ -862,7 +857,7 @@ def check_natural_gradient_step(
     """Check ``fn(A, B, Q, R, Sigma0, K, alpha) -> K − α∇C(K)Σ_K⁻¹ = K − 2αE_K`` against a
     certified enclosure."""
     __tracebackhide__ = True
-    return _gain_check(
+    return run_check(
         NaturalGradientStepSpec(),
         fn,
         gamma=gamma,
@@ -890,7 +885,7 @@ def check_gauss_newton_step(
     = K − 2α(K − γ(R + γBᵀP_K B)⁻¹BᵀP_K A)`` (α = ½ is policy iteration) against a certified
     enclosure."""
     __tracebackhide__ = True
-    return _gain_check(
+    return run_check(
         GaussNewtonStepSpec(),
         fn,
         gamma=gamma,
@@ -917,7 +912,7 @@ def check_policy_iteration_step(
     """Check ``fn(A, B, Q, R, K) -> K⁺ = γ(R + γBᵀP_K B)⁻¹BᵀP_K A``, the greedy gain of Q^K
     (Hewer 1971), against a certified enclosure."""
     __tracebackhide__ = True
-    return _gain_check(
+    return run_check(
         PolicyIterationStepSpec(),
         fn,
         gamma=gamma,

@@ -30,7 +30,7 @@ from flint import arb, ctx
 from hypothesis import strategies as st
 
 from pgverify.checks._compare import Comparison, Reference, as_actual, as_reference, compare
-from pgverify.checks._driver import run_check
+from pgverify.checks._driver import document_options, run_check
 from pgverify.checks._mdp_support import (
     MDPContext,
     build_context,
@@ -365,20 +365,6 @@ class SoftmaxNaturalGradientSpec(SoftmaxGradientSpec):
         )
 
 
-def _mdp_check(spec: CheckSpec, fn: Any, **options: Any) -> CheckReport:
-    __tracebackhide__ = True
-    return run_check(spec, fn, **options)
-
-
-_OPTIONS_DOC = """
-
-    Options: ``cases=[...]`` your own cases (dicts of the arguments or tuples in signature
-    order; float probabilities that sum to 1 up to rounding are renormalised exactly),
-    ``max_examples``, ``seed``, ``dtype``, ``database`` as in
-    :func:`pgverify.checks.check_lyapunov_solver`.  Returns a :class:`CheckReport`; raises
-    :class:`pgverify.OracleMismatch` with a minimal failing case and a diagnosis."""
-
-
 def check_policy_evaluation(
     fn: Any,
     *,
@@ -391,7 +377,7 @@ def check_policy_evaluation(
     """Check ``fn(transitions, costs, policy, gamma) -> V`` (shape (S,)),
     ``V^π = (I − γP_π)⁻¹c_π``, against the exact rational value."""
     __tracebackhide__ = True
-    return _mdp_check(
+    return run_check(
         PolicyEvaluationSpec(),
         fn,
         cases=cases,
@@ -414,7 +400,7 @@ def check_q_function(
     """Check ``fn(transitions, costs, policy, gamma) -> Q`` (shape (S, A)),
     ``Q^π(s, a) = c(s, a) + γΣ_t P(t|s, a)V^π(t)``, against the exact rational values."""
     __tracebackhide__ = True
-    return _mdp_check(
+    return run_check(
         QFunctionSpec(),
         fn,
         cases=cases,
@@ -438,7 +424,7 @@ def check_discounted_visitation(
     discounted visitation.  Accepted normalisations: ``(1 − γ)Σ_t γ^t Pr(x_t = ·)`` (a
     probability vector; Kakade 2002) and ``Σ_t γ^t Pr(x_t = ·)``; the report states both."""
     __tracebackhide__ = True
-    return _mdp_check(
+    return run_check(
         VisitationSpec(),
         fn,
         cases=cases,
@@ -462,7 +448,7 @@ def check_softmax_policy_gradient(
     cost ``C(θ) = ρᵀV^{π_θ}`` of the tabular softmax policy against certified balls
     (``d(s)π(a|s)A(s, a)/(1 − γ)``, Agarwal, Kakade, Lee & Mahajan 2021)."""
     __tracebackhide__ = True
-    return _mdp_check(
+    return run_check(
         SoftmaxGradientSpec(),
         fn,
         cases=cases,
@@ -488,7 +474,7 @@ def check_softmax_natural_gradient(
     so every solution passes (``A/(1 − γ)`` — Kakade 2002, Agarwal et al. 2021, Lemma 15 — and
     its per-state shifts, with anything at unvisited states)."""
     __tracebackhide__ = True
-    return _mdp_check(
+    return run_check(
         SoftmaxNaturalGradientSpec(),
         fn,
         cases=cases,
@@ -499,11 +485,11 @@ def check_softmax_natural_gradient(
     )
 
 
-for _check in (
+document_options(
     check_policy_evaluation,
     check_q_function,
     check_discounted_visitation,
     check_softmax_policy_gradient,
     check_softmax_natural_gradient,
-):
-    _check.__doc__ = (_check.__doc__ or "") + _OPTIONS_DOC
+    cases_note="; float probabilities that sum to 1 up to rounding are renormalised exactly",
+)

@@ -26,7 +26,7 @@ from flint import arb, ctx
 from hypothesis import strategies as st
 
 from pgverify.checks._compare import Comparison, as_actual, as_reference, compare
-from pgverify.checks._driver import run_check
+from pgverify.checks._driver import document_options, run_check
 from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
 from pgverify.checks._spec import CheckSpec, Expected
@@ -552,13 +552,6 @@ class GaussianFisherSpec(CheckSpec):
 # The public checks
 # --------------------------------------------------------------------------------------------
 
-_OPTIONS_DOC = """
-
-    Options: ``cases=[...]`` your own cases (dicts of the arguments or tuples in signature
-    order), ``max_examples``, ``seed``, ``dtype``, ``database`` as in
-    :func:`pgverify.checks.check_lyapunov_solver`.  Returns a :class:`CheckReport`; raises
-    :class:`pgverify.OracleMismatch` with a minimal failing case and a diagnosis."""
-
 
 def _policy_check(spec: CheckSpec, fn: Callable[..., Any], **options: Any) -> CheckReport:
     __tracebackhide__ = True
@@ -641,5 +634,4 @@ def check_gaussian_fisher(
     )
 
 
-for _check in (check_gaussian_score, check_two_layer_score, check_gaussian_fisher):
-    _check.__doc__ = (_check.__doc__ or "") + _OPTIONS_DOC
+document_options(check_gaussian_score, check_two_layer_score, check_gaussian_fisher)

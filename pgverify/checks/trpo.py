@@ -39,7 +39,7 @@ from pgverify.checks._callables import (
     columns_of,
 )
 from pgverify.checks._compare import Comparison, Reference, as_actual, compare
-from pgverify.checks._driver import run_check
+from pgverify.checks._driver import document_options, run_check
 from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
 from pgverify.checks._spec import CheckSpec, Expected
@@ -996,13 +996,6 @@ class BacktrackingLineSearchSpec(CallableArgumentsSpec):
 # The public checks
 # --------------------------------------------------------------------------------------------
 
-_OPTIONS_DOC = """
-
-    Options: ``cases=[...]`` your own cases (dicts of the arguments or tuples in signature
-    order), ``max_examples``, ``seed``, ``dtype``, ``database`` as in
-    :func:`pgverify.checks.check_lyapunov_solver`.  Returns a :class:`CheckReport`; raises
-    :class:`pgverify.OracleMismatch` with a minimal failing case and a diagnosis."""
-
 
 def _run(spec: CheckSpec, fn: Any, **options: Any) -> CheckReport:
     __tracebackhide__ = True
@@ -1147,11 +1140,10 @@ def check_backtracking_line_search(
     )
 
 
-for _check in (
+document_options(
     check_conjugate_gradient,
     check_fisher_vector_product,
     check_gaussian_kl,
     check_trpo_step,
     check_backtracking_line_search,
-):
-    _check.__doc__ = (_check.__doc__ or "") + _OPTIONS_DOC
+)
