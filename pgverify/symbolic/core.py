@@ -73,8 +73,10 @@ class Derivation:
 
     def to_text(self, *, with_time: bool = True) -> str:
         sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
-        lines = [f"{self.title} [{self.name}; {sizes}]", f"  statement: {self.statement}"]
-        lines.append(f"  source: {self.source}")
+        label = f"{self.name}; {sizes}" if sizes else self.name
+        lines = [f"{self.title} [{label}]", f"  statement: {self.statement}"]
+        if self.source:
+            lines.append(f"  source: {self.source}")
         lines.append(f"  covers: {self.covers}")
         if self.numeric_test:
             lines.append(f"  numeric counterpart: {self.numeric_test}")

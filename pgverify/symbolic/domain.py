@@ -114,14 +114,17 @@ def sample_lqr(
     discounted: bool = False,
     noisy: bool = False,
     dyadic: bool = False,
+    gain: sympy.Matrix | None = None,
 ) -> LQRPoint:
     """A, B, K with ‖A − BK‖_∞ ≤ 1/2 and K' = K + Δ with ‖A − BK'‖_∞ ≤ 3/4 (both stabilising);
     R, Q, Σ0 ≻ 0; γ ∈ (0, 1) if ``discounted`` else 1; σ > 0 if ``noisy`` (needs
     ``discounted``) else 0.  Then ``P = Q + KᵀRK + γ A_Kᵀ P A_K`` and
     ``Σ = Σ0 + γ A_K Σ A_Kᵀ (+ γσ BBᵀ/(1 − γ))`` exactly.  ``dyadic``: the data (not P, Σ) have
     power-of-2 denominators, so float64 holds them exactly (for comparisons with the numeric
-    oracle)."""
+    oracle).  ``gain``: use this (m, n) value for K instead of drawing one."""
     B, K = random_matrix(rng, n, m, dyadic), random_matrix(rng, m, n, dyadic)
+    if gain is not None:  # a gain value drawn by the caller: A is built around it
+        K = gain
     closed = contraction(rng, n, sympy.Rational(1, 2), dyadic)
     A = closed + B * K
     step = random_matrix(rng, m, n, dyadic)

@@ -1,0 +1,166 @@
+"""Domains of symbols: where an identity is claimed, and where its counterexamples are drawn.
+
+Tier: **exact**.  An :class:`Assumption` names the symbols it gives a domain to and draws exact
+rational points of that domain (``0 < γ < 1``, ``σ > 0``, ``P ≻ 0``, a stabilising gain K, a
+probability row, ...).  :func:`pgverify.symbolic.prove` refutes a wrong identity only at such
+points, so its counterexample is a real problem (docs/symbolic-toolkit.md).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from pgverify.errors import InvalidProblemError
+from pgverify.symbolic.domain import discount, positive_definite, positive_rational, rational
+
+Draw = Callable[[random.Random], dict[Any, Any]]
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A domain for some symbols: ``symbols`` (the sympy symbols — and generic functions such as
+    an activation h — it constrains), ``draw(rng)`` (one exact point of the domain: a dict from
+    each of them to a rational, or a ``sympy.Lambda`` for a function) and ``description`` (the
+    domain in words, printed with a counterexample).  Built by :func:`assume`, or by the
+    ``domain()`` methods of the symbolic problems and policies."""
+
+    symbols: frozenset[Any]
+    draw: Draw
+    description: str
+
+
+KINDS = ("real", "positive", "discount", "positive definite", "distribution")
+"""The domain names :func:`assume` accepts."""
+
+
+def _symbols_of(target: Any, argument: str) -> list[sympy.Symbol]:
+    """The distinct symbols of a symbol, a matrix of symbols or a list of them (in order)."""
+    if isinstance(target, sympy.Symbol):
+        return [target]
+    if isinstance(target, (sympy.MatrixBase, list, tuple)):
+        entries = list(target)
+    else:
+        raise InvalidProblemError(
+            f"{argument}: expected a sympy Symbol, a sympy Matrix of symbols or a list of them, "
+            f"got {target!r}"
+        )
+    symbols: list[sympy.Symbol] = []
+    for entry in entries:
+        entry = sympy.sympify(entry)
+        if not isinstance(entry, sympy.Symbol):
+            raise InvalidProblemError(
+                f"{argument}: every entry must be a sympy Symbol, got {entry!r} in {target!r}"
+            )
+        if entry not in symbols:
+            symbols.append(entry)
+    return symbols
+
+
+def assume(target: Any, kind: str) -> Assumption:
+    """The domain ``kind`` for ``target`` (a symbol, a matrix of symbols or a list of symbols).
+
+    ``kind`` is one of :data:`KINDS`: ``"real"`` (any rational), ``"positive"`` (> 0),
+    ``"discount"`` (0 < γ < 1), ``"positive definite"`` (a symmetric matrix of symbols, drawn
+    as L Lᵀ + cI with c > 0) or ``"distribution"`` (a list of symbols drawn as a probability
+    vector with positive entries).  Tier: exact (rational points)."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise InvalidProblemError(
+            f"unknown assumption kind {kind!r} for {target!r}; expected one of {list(KINDS)}"
+        )
+    symbols = _symbols_of(target, f"the target of assumption {kind!r}")
+    if kind == "positive definite":
+        return _positive_definite(target)
+    if kind == "distribution":
+        return _distribution(symbols)
+    sample = {"real": rational, "positive": positive_rational, "discount": discount}[kind]
+
+    def draw(rng: random.Random) -> dict[Any, Any]:
+        return {symbol: sample(rng) for symbol in symbols}
+
+    names = ", ".join(map(str, symbols))
+    description = {
+        "real": f"{names} any real",
+        "positive": f"{names} > 0",
+        "discount": f"0 < {names} < 1",
+    }[kind]
+    return Assumption(frozenset(symbols), draw, description)
+
+
+def _positive_definite(target: Any) -> Assumption:
+    if not isinstance(target, sympy.MatrixBase) or not target.is_square:
+        raise InvalidProblemError(
+            f"assumption 'positive definite' needs a square sympy Matrix of symbols, got {target!r}"
+        )
+    if target != target.T:
+        raise InvalidProblemError(
+            f"assumption 'positive definite' needs a symmetric matrix (entry ij the same symbol "
+            f"as entry ji), got {target!r}"
+        )
+    size = target.rows
+
+    def draw(rng: random.Random) -> dict[Any, Any]:
+        value = positive_definite(rng, size)
+        return {
+            target[i, j]: value[i, j]
+            for i in range(size)
+            for j in range(size)
+            if isinstance(target[i, j], sympy.Symbol)
+        }
+
+    symbols = _symbols_of(target, "the target of assumption 'positive definite'")
+    return Assumption(frozenset(symbols), draw, f"{target.tolist()} positive definite")
+
+
+def _distribution(symbols: list[sympy.Symbol]) -> Assumption:
+    def draw(rng: random.Random) -> dict[Any, Any]:
+        weights = [rng.randint(1, 9) for _ in symbols]
+        total = sum(weights)
+        return {s: sympy.Rational(w, total) for s, w in zip(symbols, weights, strict=True)}
+
+    names = ", ".join(map(str, symbols))
+    return Assumption(frozenset(symbols), draw, f"({names}) a distribution with positive entries")
+
+
+def combine(assumptions: Any) -> list[Assumption]:
+    """The assumptions ``prove`` is given, as a list: an :class:`Assumption`, a mapping
+    ``{symbol: kind}`` (each item through :func:`assume`), or an iterable of them and of pairs
+    ``(symbol or matrix, kind)`` (a sympy Matrix is not hashable: pair it, or call
+    :func:`assume`).
+    Overlapping domains are refused (a symbol drawn twice would make the point inconsistent)."""
+    if isinstance(assumptions, Assumption):
+        found = [assumptions]
+    elif isinstance(assumptions, Mapping):
+        found = [assume(target, kind) for target, kind in assumptions.items()]
+    elif isinstance(assumptions, Iterable) and not isinstance(assumptions, (str, bytes)):
+        found = []
+        for item in assumptions:
+            if isinstance(item, (Assumption, Mapping)):
+                found += combine(item)
+            elif isinstance(item, tuple) and len(item) == 2:
+                found.append(assume(*item))
+            else:
+                raise InvalidProblemError(
+                    "assumptions: expected Assumption objects (from assume(...) or a problem's "
+                    "or policy's domain()), mappings {symbol: kind} or pairs (target, kind), "
+                    f"got {item!r}"
+                )
+    else:
+        raise InvalidProblemError(
+            "assumptions: expected an Assumption, a mapping {symbol: kind} or a list of them, "
+            f"got {assumptions!r}"
+        )
+    seen: set[Any] = set()
+    for assumption in found:
+        shared = seen & assumption.symbols
+        if shared:
+            raise InvalidProblemError(
+                f"assumptions: {sorted(map(str, shared))} are given a domain twice "
+                f"(again by: {assumption.description})"
+            )
+        seen |= assumption.symbols
+    return found

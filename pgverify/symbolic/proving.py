@@ -1,0 +1,201 @@
+"""``prove(lhs, rhs, assumptions=...)``: a user's identity proved exactly, or refuted by an
+in-domain counterexample.
+
+Tier: **exact**.  The residual ``lhs − rhs`` (a scalar or a matrix of rational expressions) is
+first evaluated exactly at random rational points drawn *inside* the declared domain (0 < γ < 1,
+σ > 0, P ≻ 0, a stabilising K, ...: :mod:`pgverify.symbolic.assumptions`): one non-zero value
+refutes the identity, and that point is the counterexample.  Otherwise the residual must be the
+zero rational function (the numerator expands to 0 in a polynomial ring over QQ), as every
+shipped derivation is proved.  Guide: docs/symbolic-toolkit.md.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from pgverify.errors import CertificationError, InvalidProblemError
+from pgverify.symbolic.assumptions import combine
+from pgverify.symbolic.core import Derivation, Step, _evaluate, _vanishes
+from pgverify.symbolic.rational import NotRational, evaluate_rationally, vanishes_rationally
+
+
+def _as_sympy(value: Any, argument: str) -> Any:
+    if isinstance(value, sympy.MatrixBase):
+        return value
+    try:
+        expression = sympy.sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError, ValueError) as error:
+        raise InvalidProblemError(
+            f"{argument}: expected a sympy expression or a sympy Matrix, got {value!r}"
+        ) from error
+    if isinstance(expression, sympy.MatrixBase):
+        return expression
+    if not isinstance(expression, sympy.Expr):
+        raise InvalidProblemError(
+            f"{argument}: expected a sympy expression or a sympy Matrix, got {value!r}"
+        )
+    return expression
+
+
+def _residual_entries(lhs: Any, rhs: Any) -> list[Any]:
+    left_is_matrix = isinstance(lhs, sympy.MatrixBase)
+    right_is_matrix = isinstance(rhs, sympy.MatrixBase)
+    if left_is_matrix != right_is_matrix or (left_is_matrix and lhs.shape != rhs.shape):
+        shape_of = {True: lambda v: f"a matrix of shape {v.shape}", False: lambda v: "a scalar"}
+        raise InvalidProblemError(
+            f"prove: lhs is {shape_of[left_is_matrix](lhs)} but rhs is "
+            f"{shape_of[right_is_matrix](rhs)}; expected the same shape on both sides"
+        )
+    if left_is_matrix:
+        return [sympy.sympify(entry) for entry in (lhs - rhs)]
+    return [lhs - rhs]
+
+
+def _undeclared(entries: list[Any], declared: set[Any]) -> list[str]:
+    missing = set()
+    for entry in entries:
+        missing |= {symbol for symbol in entry.free_symbols if symbol not in declared}
+        missing |= {
+            applied.func for applied in entry.atoms(AppliedUndef) if applied.func not in declared
+        }
+    return sorted(map(str, missing))
+
+
+def prove(
+    lhs: Any,
+    rhs: Any,
+    assumptions: Any = (),
+    *,
+    name: str = "user-identity",
+    statement: str | None = None,
+    source: str = "",
+    trials: int = 8,
+    seed: int = 0,
+) -> Derivation:
+    """Prove ``lhs = rhs`` (two sympy expressions, or two sympy matrices of one shape) on the
+    domain ``assumptions`` declares, or refute it with a counterexample inside that domain.
+
+    ``assumptions``: :class:`~pgverify.symbolic.assumptions.Assumption` objects (from
+    :func:`assume` or the ``domain()`` of a :class:`SymbolicLQR`, :class:`SymbolicMDP` or a
+    symbolic policy), a mapping ``{symbol or matrix: kind}`` (kinds: ``"real"``,
+    ``"positive"``, ``"discount"``, ``"positive definite"``, ``"distribution"``), or a list
+    of them; every symbol of ``lhs − rhs`` must get a domain.
+
+    1. ``lhs − rhs`` is evaluated exactly at ``trials`` random rational points of the domain,
+       before any simplification; the first non-zero value refutes it: the returned
+       :class:`Derivation` has verdict ``"refuted"``, the point in ``counterexample`` and the
+       value in ``counterexample_value`` (its text prints both, with the domain);
+    2. otherwise each entry of the residual must be the zero rational function: verdict
+       ``"proved"`` (tier exact, every value of the symbols where both sides are defined).
+
+    Raises :class:`InvalidProblemError` for sides of different shapes, an unknown assumption
+    kind, or symbols without a domain; :class:`CertificationError` when the residual vanished
+    at every point drawn but is not the zero function of independent symbols (it may hold only
+    on a relation the domain imposes, such as P = P_K: substitute the solved quantity)."""
+    started = time.perf_counter()
+    lhs, rhs = _as_sympy(lhs, "lhs"), _as_sympy(rhs, "rhs")
+    entries = _residual_entries(lhs, rhs)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise InvalidProblemError(f"trials must be a positive int, got {trials!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidProblemError(f"seed must be an int, got {seed!r}")
+    for argument, text in (("name", name), ("source", source)):
+        if not isinstance(text, str):
+            raise InvalidProblemError(f"{argument} must be a string, got {text!r}")
+    if statement is not None and not isinstance(statement, str):
+        raise InvalidProblemError(f"statement must be a string or None, got {statement!r}")
+    domains = combine(assumptions)
+    declared = set().union(*(assumption.symbols for assumption in domains))
+    missing = _undeclared(entries, declared)
+    if missing:
+        raise InvalidProblemError(
+            f"prove: the symbols {missing} have no domain; declare one, e.g. "
+            f"assumptions={{{missing[0]}: 'real'}}, or pass the domain() of the problem or "
+            "policy they come from"
+        )
+    description = "; ".join(assumption.description for assumption in domains)
+    result = Derivation(
+        name=name,
+        title=name,
+        statement=statement or _default_statement(lhs, rhs),
+        source=source,
+        sizes={},
+        premises=[assumption.description for assumption in domains],
+        covers="every value of the symbols where both sides are defined",
+        domain=description or "no constraint",
+    )
+    result.residuals = entries
+    rng = random.Random(seed)
+    for _ in range(trials):
+        point: dict[Any, Any] = {}
+        for assumption in domains:
+            point.update(assumption.draw(rng))
+        for number, entry in enumerate(entries):
+            value = _value_at(entry, point)
+            if value is not None and value != 0:
+                result.verdict = "refuted"
+                result.refuted_residual = number
+                result.counterexample = {key: point[key] for key in sorted(point, key=str)}
+                result.counterexample_value = value
+                result.steps.append(
+                    Step(
+                        "evaluate lhs - rhs exactly at random rational points of the domain "
+                        "(before any simplification)"
+                    )
+                )
+                result.seconds = time.perf_counter() - started
+                return result
+    result.steps.append(
+        Step(f"lhs - rhs vanished at {trials} random rational points of the domain")
+    )
+    symbols = sorted(set().union(*(entry.free_symbols for entry in entries)), key=str)
+    for number, entry in enumerate(entries):
+        if not _is_zero(entry, symbols):
+            raise CertificationError(
+                f"prove: entry {number} of lhs - rhs vanished at {trials} random points of the "
+                "domain but is not the zero function of independent symbols: the identity may "
+                "hold only on a relation the domain imposes (such as P = P_K; substitute the "
+                "solved quantity, e.g. SymbolicLQR.value_matrix(K)), or only at the points "
+                "drawn (raise trials); nothing is proved"
+            )
+    result.steps.append(Step("each entry of lhs - rhs is the zero rational function"))
+    result.verdict = "proved"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _value_at(entry: Any, point: dict[Any, Any]) -> Any:
+    """The exact value at a point: bottom-up in QQ for rational expressions (fast on large
+    shared trees), else :func:`pgverify.symbolic.core._evaluate`; None at a pole."""
+    if all(isinstance(key, sympy.Symbol) for key in point):
+        try:
+            return evaluate_rationally(entry, point)
+        except NotRational:
+            pass
+    return _evaluate(entry, point)
+
+
+def _is_zero(entry: Any, symbols: list[sympy.Symbol]) -> bool:
+    """The exact zero test: common denominators by exponents (fast on solved P_K, Σ_K and their
+    derivatives), else sympy's fraction field, else ``simplify`` (exp, log, tanh, a generic h)."""
+    verdict = vanishes_rationally(entry, symbols)
+    if verdict is not None:
+        return verdict
+    return _vanishes(entry, symbols) or sympy.simplify(entry) == 0
+
+
+def _default_statement(lhs: Any, rhs: Any, limit: int = 40) -> str:
+    """``"lhs = rhs"`` printed when both are small (printing a large tree takes seconds)."""
+
+    def small(expression: Any) -> bool:
+        nodes = enumerate(sympy.preorder_traversal(expression))
+        return all(count <= limit for count, _ in nodes)
+
+    if small(lhs) and small(rhs):
+        return f"{lhs} = {rhs}"
+    return "lhs = rhs (large expressions: pass statement= to name them)"
