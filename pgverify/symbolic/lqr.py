@@ -37,6 +37,7 @@ from pgverify.symbolic.policies import (
     linear_policy_fisher,
 )
 from pgverify.symbolic.polynomial import PolynomialAlgebra
+from pgverify.symbolic.problems import symbolic_lqr, value_recursion
 
 SEED = "B. Hu, lecture notes on policy-based RL, Lecture 13, eqs. 13.3-13.5"
 FAZEL = "Fazel, Ge, Kakade & Mesbahi (ICML 2018), Lemma 6"
@@ -55,22 +56,13 @@ STABLE = (
 )
 
 
-def _system(n: int, m: int) -> dict[str, sympy.Matrix]:
-    return {
-        "A": generic("a", n, n),
-        "B": generic("b", n, m),
-        "K": generic("k", m, n),
-        "R": symmetric("r", m),
-    }
-
-
 def _gradient_lyapunov(n: int, m: int, variant: str) -> Derivation:
-    s = _system(n, m)
-    A, B, K, R = s["A"], s["B"], s["K"], s["R"]
+    problem = symbolic_lqr(n, m)
+    A, B, K, R = problem.A, problem.B, problem.gain("k"), problem.R
     closed = A - B * K
     P = symmetric("p", n)  # the solution P_K: generic
     dK = generic("dk", m, n)
-    E = (R + B.T * P * B) * K - B.T * P * A
+    E = problem.E(K, P)
     title = {
         "correct": "Gradient of the LQR cost via the Lyapunov equation",
         "no-factor-2": "Refutation: the LQR gradient without the factor 2",
@@ -85,11 +77,10 @@ def _gradient_lyapunov(n: int, m: int, variant: str) -> Derivation:
         premises=[VALUE_RECURSION, STATE_MOMENT, STABLE],
         domain=LQR_DOMAIN,
     )
-    Q = symmetric("q", n)
+    Q = problem.Q
 
     def lyapunov_residual(gain: sympy.Matrix) -> sympy.Matrix:
-        loop = A - B * gain
-        return Q + gain.T * R * gain + loop.T * P * loop - P
+        return problem.value_recursion(gain, P) - P
 
     # Step 1: the total derivative of the Bellman equation with P held fixed (chain rule).
     derivative = directional_derivative(lyapunov_residual, K, dK)
@@ -159,10 +150,10 @@ def _direct_gradient_residual(
 
     Also returns the derived ∇C as a function of exact values of the symbols (evaluated on the
     polynomials, for ``--check``) and the symbolic matrices standing for A, B, K, R, Q, Σ0."""
-    s = _system(n, m)
-    A, B, K, R = s["A"], s["B"], s["K"], s["R"]
-    Q, Sigma0 = symmetric("q", n), symmetric("w", n)
-    gamma, sigma = sympy.Symbol("gamma", positive=True), sympy.Symbol("sigma", positive=True)
+    problem = symbolic_lqr(n, m, discounted=True, noisy=True)  # γ, σ used only if discounted
+    A, B, K, R = problem.A, problem.B, problem.gain("k"), problem.R
+    Q, Sigma0 = problem.Q, problem.Sigma0
+    gamma, sigma = problem.gamma, problem.sigma
     matrices = (A, B, K, R, Q, Sigma0)
     symbols = sorted(set().union(*(M.free_symbols for M in matrices)), key=str)
     if discounted:
@@ -292,9 +283,9 @@ def lqr_value_recursion(
     R: sympy.Matrix,
     P: sympy.Matrix,
 ) -> sympy.Matrix:
-    """The right side of the value recursion ``P = Q + KᵀRK + A_Kᵀ P A_K`` (V^K(x) = xᵀPx)."""
-    closed = A - B * K
-    return Q + K.T * R * K + closed.T * P * closed
+    """The right side of the value recursion ``P = Q + KᵀRK + A_Kᵀ P A_K`` (V^K(x) = xᵀPx):
+    :func:`pgverify.symbolic.problems.value_recursion` undiscounted, the default premise."""
+    return value_recursion(A, B, K, Q, R, P)
 
 
 def derived_gradient(
@@ -340,12 +331,12 @@ def _natural_gradient(
     value_recursion: ValueRecursion = lqr_value_recursion,
     log_density: LogDensity = gaussian_log_density,
 ) -> Derivation:
-    s = _system(n, m)
-    A, B, K, R = s["A"], s["B"], s["K"], s["R"]
-    Q, P, Sigma = symmetric("q", n), symmetric("p", n), symmetric("s", n)
+    problem = symbolic_lqr(n, m)
+    A, B, K, R = problem.A, problem.B, problem.gain("k"), problem.R
+    Q, P, Sigma = problem.Q, symmetric("p", n), symmetric("s", n)
     root = sympy.Symbol("varsigma", positive=True)  # sqrt(sigma)
-    curvature = R + B.T * P * B
-    E = curvature * K - B.T * P * A  # the right-hand side's E_K, used only in the claims
+    curvature = problem.curvature(K, P)
+    E = problem.E(K, P)  # the right-hand side's E_K, used only in the claims
     result = Derivation(
         "natural-gradient",
         "Natural gradient (Sigma_K^-1 and Fisher forms), Gauss-Newton with alpha = 1/2 and "
@@ -392,8 +383,7 @@ def _natural_gradient(
         )
     )
     x, u = vector("x", n), vector("u", m)
-    following = A * x + B * u
-    q_function = (x.T * Q * x + u.T * R * u + following.T * P * following)[0, 0]
+    q_function = problem.q_function(x, u, P)
     z = sympy.Matrix.vstack(x, u)
     half_hessian = sympy.hessian(q_function, list(z)) / 2
     H_uu, H_ux = half_hessian[n:, n:], half_hessian[n:, :n]
@@ -459,9 +449,9 @@ def natural_gradient(n: int, m: int) -> Derivation:
     m=2,
 )
 def cost_difference(n: int, m: int) -> Derivation:
-    s = _system(n, m)
-    A, B, K, R = s["A"], s["B"], s["K"], s["R"]
-    K2 = generic("l", m, n)
+    problem = symbolic_lqr(n, m)
+    A, B, K, R = problem.A, problem.B, problem.gain("k"), problem.R
+    K2 = problem.gain("l")
     P = symmetric("p", n)  # P_K generic; Q := P − KᵀRK − A_KᵀPA_K
     closed, closed2 = A - B * K, A - B * K2
     Q = P - K.T * R * K - closed.T * P * closed
@@ -481,8 +471,8 @@ def cost_difference(n: int, m: int) -> Derivation:
     cost_K = trace(P * Sigma0)
     cost_K2 = trace((Q + K2.T * R * K2) * Sigma2)
     step = K2 - K
-    E = (R + B.T * P * B) * K - B.T * P * A
-    lemma = trace(Sigma2 * (step.T * (R + B.T * P * B) * step + 2 * step.T * E))
+    E = problem.E(K, P)
+    lemma = trace(Sigma2 * (step.T * problem.curvature(K, P) * step + 2 * step.T * E))
     result.steps.append(Step("C(K') - C(K) - tr(Sigma_K' [...]) expands to 0"))
     result.derived = {
         "cost_difference": cost_K2 - cost_K,
@@ -509,12 +499,12 @@ def discounted_sum(
 def _relative_performance(
     n: int, m: int, *, bellman: Bellman = bellman_target, visiting: str = "new"
 ) -> Derivation:
-    s = _system(n, m)
-    A, B, K, R = s["A"], s["B"], s["K"], s["R"]
-    K2 = generic("l", m, n)
-    gamma = sympy.Symbol("gamma", positive=True)
+    problem = symbolic_lqr(n, m, discounted=True)
+    A, B, K, R = problem.A, problem.B, problem.gain("k"), problem.R
+    K2 = problem.gain("l")
+    gamma = problem.gamma
     scale = sympy.Symbol("varsigma", positive=True)  # σ = ς², the exploration variance
-    P, Q = symmetric("p", n), symmetric("q", n)
+    P, Q = symmetric("p", n), problem.Q
     v0 = sympy.Symbol("v_0")
     x = vector("x", n)
     z = [sympy.Symbol(f"z_{i + 1}") for i in range(m)]
@@ -576,8 +566,8 @@ def _relative_performance(
     result.steps.append(
         Step("E_{u ~ pi_K'} A^K(x, u): exact Gaussian moments over u = -K'x + sqrt(sigma) z")
     )
-    curvature = R + gamma * B.T * P * B
-    E = curvature * K - gamma * B.T * P * A
+    curvature = problem.curvature(K, P)
+    E = problem.E(K, P)
     step = K2 - K
     M = step.T * curvature * step + step.T * E + E.T * step
     first_half = sympy.expand(advantage) - (x.T * M * x)[0, 0]

@@ -11,15 +11,14 @@ policy performance identity of the lecture notes).  Evaluated in closed form: ``
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import sympy
 from sympy.polys.matrices import DomainMatrix
 
 from pgverify.symbolic.core import Derivation, Sampler, Step, conclude, derivation
 from pgverify.symbolic.definitions import Bellman, bellman_target
-from pgverify.symbolic.domain import discount, distribution, rational
 from pgverify.symbolic.polynomial import PolynomialAlgebra
+from pgverify.symbolic.problems import symbolic_mdp
 
 SOURCE = "Hu, lecture notes on policy-based RL (relative policy performance identity); Kakade & Langford (ICML 2002), Lemma 6.1"
 
@@ -71,24 +70,12 @@ def _identity_terms(
     return difference, visitation_form, visitation, expected_advantage
 
 
-def _symbolic_distribution(name: str, size: int) -> list[sympy.Expr]:
-    """A generic distribution: free symbols for all but the last entry, which closes the sum."""
-    head = [sympy.Symbol(f"{name}_{i + 1}", positive=True) for i in range(size - 1)]
-    return [*head, 1 - sum(head)]
-
-
 def _symbolic_tables(states: int, actions: int):
-    """Generic tables: transition rows, costs, the two policies, rho and gamma (symbols)."""
-    transition = [
-        [_symbolic_distribution(f"p{s + 1}{a + 1}", states) for a in range(actions)]
-        for s in range(states)
-    ]
-    cost = [[sympy.Symbol(f"c_{s + 1}{a + 1}") for a in range(actions)] for s in range(states)]
-    policy = [_symbolic_distribution(f"pi{s + 1}", actions) for s in range(states)]
-    old_policy = [_symbolic_distribution(f"mu{s + 1}", actions) for s in range(states)]
-    initial = _symbolic_distribution("rho", states)
-    gamma = sympy.Symbol("gamma", positive=True)
-    return transition, cost, policy, old_policy, initial, gamma
+    """Generic tables: transition rows, costs, the two policies, rho and gamma (symbols), from
+    :func:`pgverify.symbolic.problems.symbolic_mdp`."""
+    mdp = symbolic_mdp(states, actions)
+    policy, old_policy = mdp.policy("pi"), mdp.policy("mu")
+    return mdp.transition, mdp.cost, policy, old_policy, mdp.initial, mdp.gamma
 
 
 MDP_DOMAIN = (
@@ -98,28 +85,10 @@ MDP_DOMAIN = (
 
 
 def _mdp_domain(states: int, actions: int) -> Sampler:
-    """Draws the free symbols of :func:`_symbolic_tables` inside the domain: each distribution's
-    head entries from a random positive distribution (so its last entry is positive too)."""
-
-    def sample(rng: random.Random) -> dict[Any, Any]:
-        point: dict[Any, Any] = {}
-
-        def head(name: str, size: int) -> None:
-            values = distribution(rng, size)
-            for i in range(size - 1):
-                point[sympy.Symbol(f"{name}_{i + 1}", positive=True)] = values[i]
-
-        for s in range(states):
-            for a in range(actions):
-                head(f"p{s + 1}{a + 1}", states)
-                point[sympy.Symbol(f"c_{s + 1}{a + 1}")] = rational(rng)
-            head(f"pi{s + 1}", actions)
-            head(f"mu{s + 1}", actions)
-        head("rho", states)
-        point[sympy.Symbol("gamma", positive=True)] = discount(rng)
-        return point
-
-    return sample
+    """Draws the free symbols of :func:`_symbolic_tables` inside the domain (the public
+    :meth:`SymbolicMDP.domain` of the MDP and its two policies)."""
+    mdp = symbolic_mdp(states, actions)
+    return mdp.domain(mdp.policy("pi"), mdp.policy("mu")).draw
 
 
 def _seeded_instance(seed: int, states: int, actions: int, gamma: sympy.Rational):

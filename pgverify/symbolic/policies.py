@@ -8,7 +8,6 @@ differentiated symbolically; expectations over u ~ N(μ, σI) are exact Gaussian
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
 import sympy
@@ -18,32 +17,23 @@ from pgverify.symbolic.matrices import (
     generic,
     gradient_matrix,
     kron,
-    second_moment_expectation,
     solve_by_adjugate,
     standard_gaussian_expectation,
     symmetric,
     vec,
     vector,
 )
+from pgverify.symbolic.policy_models import (
+    ACTIVATION,
+    LogDensity,
+    gaussian_log_density,
+    linear_gaussian_policy,
+    linear_policy_fisher,
+    standard_normals,
+    two_layer_gaussian_policy,
+)
 
 SEED = "Hu, lecture notes on policy-based RL (Gaussian policy and neural network policy score functions)"
-
-
-LogDensity = Callable[[sympy.Matrix, sympy.Matrix, Any], sympy.Expr]
-
-
-def gaussian_log_density(u: sympy.Matrix, mean: sympy.Matrix, variance: Any) -> sympy.Expr:
-    """log N(u; mean, variance · I): the policy density every score and Fisher matrix here is
-    differentiated from (σ is a variance: docs/mathematics.md §Conventions)."""
-    m = u.rows
-    gap = u - mean
-    return -(gap.T * gap)[0, 0] / (2 * variance) - sympy.Rational(m, 2) * sympy.log(
-        2 * sympy.pi * variance
-    )
-
-
-def _noise(m: int) -> list[sympy.Symbol]:
-    return [sympy.Symbol(f"z_{i + 1}") for i in range(m)]
 
 
 GAUSSIAN_POLICY = (
@@ -53,28 +43,6 @@ FISHER_DEFINITION = (
     "Fisher matrix F = sum_t E[vec(score) vec(score)^T], x_t from the state distribution "
     "(its second moment S = sum_t E x_t x_t^T is all that enters), u ~ pi(.|x_t)"
 )
-
-
-def linear_policy_fisher(
-    K: sympy.Matrix,
-    moment: sympy.Matrix,
-    root: sympy.Symbol,
-    log_density: LogDensity = gaussian_log_density,
-) -> tuple[sympy.Matrix, sympy.Matrix]:
-    """(score, Fisher matrix) of the policy u ~ N(−Kx, ς² I), both *derived*: the score is the
-    gradient of ``log_density`` in K (vec, column-major); the Fisher matrix is
-    ``E_x E_u[vec(score) vec(score)ᵀ]`` with exact Gaussian moments (u = −Kx + ς z) and the state
-    expectation taken through the second moment ``E[x xᵀ] = moment``."""
-    m, n = K.shape
-    x, u = vector("x", n), vector("u", m)
-    z = _noise(m)
-    score = vec(gradient_matrix(log_density(u, -K * x, root**2), K))
-    sample = dict(zip(u, -K * x + root * sympy.Matrix(z), strict=True))
-    at_sample = score.xreplace(sample).applyfunc(sympy.cancel)
-    outer = at_sample * at_sample.T
-    per_state = outer.applyfunc(lambda e: standard_gaussian_expectation(e, z))
-    fisher = per_state.applyfunc(lambda e: second_moment_expectation(e, x, moment))
-    return score, fisher
 
 
 @derivation(
@@ -96,20 +64,17 @@ def score_linear(n: int, m: int) -> Derivation:
     return conclude(result, [score - (-(u + K * x) * x.T / sigma)], positive=[sigma])
 
 
-ACTIVATION = sympy.Function("h")
-
-
 def _two_layer(n: int, m: int, hidden: int, activation: str):
-    W0, W1 = generic("v", hidden, n), generic("w", m, hidden)
-    x, u = vector("x", n), vector("u", m)
-    sigma = sympy.Symbol("sigma", positive=True)
+    policy = two_layer_gaussian_policy(n, m, hidden, activation=activation)
+    W0, W1, x, u = policy.W0, policy.W1, policy.x, policy.u
+    sigma = sympy.Symbol("sigma", positive=True)  # the variance itself, for the score claims
     h = sympy.tanh if activation == "tanh" else ACTIVATION
     pre = W0 * x
-    features = pre.applyfunc(h)
+    features = policy.features()
     dummy = sympy.Symbol("y")
     derivative = sympy.diff(h(dummy), dummy)  # h'(y): tanh → 1 − tanh², generic → Derivative
     slopes = pre.applyfunc(lambda y: derivative.subs(dummy, y))
-    mean = W1 * features
+    mean = policy.mean()
     return W0, W1, x, u, sigma, features, slopes, mean
 
 
@@ -200,10 +165,10 @@ def refute_score_two_layer_without_slope(n: int, m: int, hidden: int) -> Derivat
     m=2,
 )
 def fisher_linear(n: int, m: int) -> Derivation:
-    K, x, u = generic("k", m, n), vector("x", n), vector("u", m)
-    root = sympy.Symbol("varsigma", positive=True)  # √σ
-    z = _noise(m)
-    score = vec(gradient_matrix(gaussian_log_density(u, -K * x, root**2), K))
+    policy = linear_gaussian_policy(n, m)
+    K, x, u, root = policy.K, policy.x, policy.u, policy.varsigma  # σ = ς²
+    z = standard_normals(m)
+    score = vec(policy.score())
     sample = dict(zip(u, -K * x + root * sympy.Matrix(z), strict=True))
     at_sample = score.xreplace(sample).applyfunc(sympy.cancel)
     outer = at_sample * at_sample.T
@@ -230,17 +195,10 @@ def fisher_linear(n: int, m: int) -> Derivation:
     hidden=2,
 )
 def fisher_two_layer(n: int, m: int, hidden: int) -> Derivation:
-    W0, W1, _, u, sigma, _, _, mean = _two_layer(n, m, hidden, "tanh")
-    root = sympy.Symbol("varsigma", positive=True)
-    z = _noise(m)
-    parameters = list(vec(W1)) + list(vec(W0))
-    log_density = gaussian_log_density(u, mean, root**2)
-    score = sympy.Matrix([sympy.diff(log_density, p) for p in parameters])
-    sample = {u[i]: mean[i] + root * z[i] for i in range(m)}
-    score = score.xreplace(sample)
-    outer = score * score.T
-    fisher = outer.applyfunc(lambda e: standard_gaussian_expectation(sympy.expand(e), z))
-    jacobian = mean.jacobian(parameters)
+    policy = two_layer_gaussian_policy(n, m, hidden)
+    root = policy.varsigma
+    fisher = policy.fisher()  # E_u[score score^T], exact Gaussian moments
+    jacobian = policy.mean().jacobian(policy.parameters())
     claimed = jacobian.T * jacobian / root**2
     result = Derivation(
         "fisher-two-layer",
@@ -250,7 +208,6 @@ def fisher_two_layer(n: int, m: int, hidden: int) -> Derivation:
         {"n": n, "m": m, "hidden": hidden},
     )
     result.steps.append(Step("score by symbolic differentiation; exact Gaussian moments"))
-    del sigma
     return conclude(result, [(fisher - claimed).applyfunc(sympy.simplify)], positive=[root])
 
 

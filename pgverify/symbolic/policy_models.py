@@ -11,6 +11,7 @@ Fisher matrices: ``E[vec(score) vec(score)ᵀ]`` (Kakade 2001).  Guide: docs/sym
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +23,56 @@ from pgverify.symbolic.domain import positive_rational, rational
 from pgverify.symbolic.matrices import (
     generic,
     gradient_matrix,
+    second_moment_expectation,
     standard_gaussian_expectation,
     vec,
     vector,
 )
-from pgverify.symbolic.policies import ACTIVATION, gaussian_log_density, linear_policy_fisher
 from pgverify.symbolic.problems import _matrix, _size
+
+LogDensity = Callable[[sympy.Matrix, sympy.Matrix, Any], sympy.Expr]
+
+
+def gaussian_log_density(u: sympy.Matrix, mean: sympy.Matrix, variance: Any) -> sympy.Expr:
+    """log N(u; mean, variance · I): the policy density every score and Fisher matrix here is
+    differentiated from (σ is a variance: docs/mathematics.md §Conventions)."""
+    m = u.rows
+    gap = u - mean
+    return -(gap.T * gap)[0, 0] / (2 * variance) - sympy.Rational(m, 2) * sympy.log(
+        2 * sympy.pi * variance
+    )
+
+
+def standard_normals(m: int) -> list[sympy.Symbol]:
+    """The standard normal variables ``z_1 … z_m`` of a Gaussian action ``u = μ + ς z``."""
+    return [sympy.Symbol(f"z_{i + 1}") for i in range(m)]
+
+
+ACTIVATION = sympy.Function("h")
+"""The generic activation h of the two-layer policy (any differentiable function)."""
+
+
+def linear_policy_fisher(
+    K: sympy.Matrix,
+    moment: sympy.Matrix,
+    root: sympy.Symbol,
+    log_density: LogDensity = gaussian_log_density,
+) -> tuple[sympy.Matrix, sympy.Matrix]:
+    """(score, Fisher matrix) of the policy u ~ N(−Kx, ς² I), both *derived*: the score is the
+    gradient of ``log_density`` in K (vec, column-major); the Fisher matrix is
+    ``E_x E_u[vec(score) vec(score)ᵀ]`` with exact Gaussian moments (u = −Kx + ς z) and the state
+    expectation taken through the second moment ``E[x xᵀ] = moment``."""
+    m, n = K.shape
+    x, u = vector("x", n), vector("u", m)
+    z = standard_normals(m)
+    score = vec(gradient_matrix(log_density(u, -K * x, root**2), K))
+    sample = dict(zip(u, -K * x + root * sympy.Matrix(z), strict=True))
+    at_sample = score.xreplace(sample).applyfunc(sympy.cancel)
+    outer = at_sample * at_sample.T
+    per_state = outer.applyfunc(lambda e: standard_gaussian_expectation(e, z))
+    fisher = per_state.applyfunc(lambda e: second_moment_expectation(e, x, moment))
+    return score, fisher
+
 
 VARSIGMA = sympy.Symbol("varsigma", positive=True)
 """ς, the square root of the exploration variance σ = ς²."""
@@ -145,7 +190,7 @@ class TwoLayerGaussianPolicy:
         """``E_u[∇_θ log π ∇_θ log πᵀ]`` at the state x, θ = (vec W1, vec W0) (P, P with
         P = m·hidden + hidden·n), derived with exact Gaussian moments; it equals
         ``σ⁻¹ JᵀJ`` with J = ∂μ/∂θ (Amari 1998; Kakade 2001)."""
-        z = [sympy.Symbol(f"z_{i + 1}") for i in range(self.m)]
+        z = standard_normals(self.m)
         log_density = self.log_density()
         score = sympy.Matrix([sympy.diff(log_density, p) for p in self.parameters()])
         mean = self.mean()

@@ -20,7 +20,7 @@ normalised discounted visitation ``d_π = (1 − γ) ρ (I − γP_π)⁻¹``.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
@@ -66,6 +66,21 @@ def solve_symmetric_stein(closed: sympy.Matrix, forcing: sympy.Matrix, weight: A
     return unknown.xreplace(values)
 
 
+def value_recursion(
+    A: sympy.Matrix,
+    B: sympy.Matrix,
+    K: sympy.Matrix,
+    Q: sympy.Matrix,
+    R: sympy.Matrix,
+    P: sympy.Matrix,
+    gamma: Any = 1,
+) -> sympy.Matrix:
+    """The right side of the value recursion ``Q + KᵀRK + γ A_Kᵀ P A_K``, A_K = A − BK (its
+    fixed point is P_K, ``V^K(x) = xᵀP_K x``; Fazel et al. 2018, §2)."""
+    closed = A - B * K
+    return Q + K.T * R * K + gamma * closed.T * P * closed
+
+
 @dataclass(frozen=True)
 class SymbolicLQR:
     """An LQR problem with generic symbolic entries (build it with :func:`symbolic_lqr`).
@@ -104,9 +119,8 @@ class SymbolicLQR:
     def value_recursion(self, K: sympy.Matrix, P: sympy.Matrix) -> sympy.Matrix:
         """The right side of the value recursion, ``Q + KᵀRK + γ A_Kᵀ P A_K`` (n, n): P_K is its
         fixed point (Fazel et al. 2018, §2)."""
-        closed = self.closed_loop(K)
-        P = _matrix(P, (self.n, self.n), "P")
-        return self.Q + K.T * self.R * K + self.gamma * closed.T * P * closed
+        K, P = self._gain(K), _matrix(P, (self.n, self.n), "P")
+        return value_recursion(self.A, self.B, K, self.Q, self.R, P, self.gamma)
 
     def effective_initial_covariance(self) -> sympy.Matrix:
         """``Σ0 + γσ BBᵀ/(1 − γ)`` (n, n): the exploration noise folded into the initial
@@ -307,7 +321,6 @@ class SymbolicMDP:
     cost: list[list[Any]]
     initial: list[Any]
     gamma: Any
-    _heads: list[list[sympy.Symbol]] = field(default_factory=list, repr=False)
 
     def policy(self, name: str = "pi") -> list[list[Any]]:
         """A generic tabular policy: row s is a generic distribution ``name{s}_1, …``."""
@@ -387,29 +400,35 @@ class SymbolicMDP:
 
     def domain(self, *policies: Any) -> Assumption:
         """Every transition row, ρ and each given policy's rows distributions with positive
-        entries; 0 < γ < 1; costs any rationals."""
-        heads = list(self._heads)
-        for policy in policies:
-            rows = self._policy(policy)
-            for row in rows:
-                head = [p for p in row[:-1]]
-                if not all(isinstance(p, sympy.Symbol) for p in head):
-                    raise InvalidProblemError(
-                        "domain: each policy must be a generic policy from SymbolicMDP.policy, "
-                        f"got the row {row!r}"
-                    )
-                heads.append(head)
+        entries; 0 < γ < 1; costs any rationals.  (The policies must be generic ones, from
+        :meth:`policy`.)"""
+        rows = [self._policy(policy) for policy in policies]
+        for row in (row for policy in rows for row in policy):
+            if not all(isinstance(p, sympy.Symbol) for p in row[:-1]):
+                raise InvalidProblemError(
+                    "domain: each policy must be a generic policy from SymbolicMDP.policy, "
+                    f"got the row {row!r}"
+                )
         costs = [c for row in self.cost for c in row]
+
+        def head(point: dict[Any, Any], rng: random.Random, row: list[Any]) -> None:
+            values = distribution(rng, len(row))
+            point.update(zip(row[:-1], values, strict=False))
 
         def draw(rng: random.Random) -> dict[Any, Any]:
             point: dict[Any, Any] = {}
-            for head in heads:
-                values = distribution(rng, len(head) + 1)
-                point.update(zip(head, values, strict=False))
-            point.update({c: rational(rng) for c in costs})
+            for s in range(self.states):
+                for a in range(self.actions):
+                    head(point, rng, self.transition[s][a])
+                    point[self.cost[s][a]] = rational(rng)
+                for policy in rows:
+                    head(point, rng, policy[s])
+            head(point, rng, self.initial)
             point[self.gamma] = discount(rng)
             return point
 
+        heads = [row[:-1] for by_state in self.transition for row in by_state]
+        heads += [row[:-1] for policy in rows for row in policy] + [self.initial[:-1]]
         symbols = frozenset({*costs, self.gamma, *(p for head in heads for p in head)})
         description = (
             "every transition row, rho and policy row a distribution with positive entries; "
@@ -431,6 +450,5 @@ def symbolic_mdp(states: int, actions: int) -> SymbolicMDP:
     ]
     cost = [[sympy.Symbol(f"c_{s + 1}{a + 1}") for a in range(actions)] for s in range(states)]
     initial = symbolic_distribution("rho", states)
-    heads = [row[:-1] for by_state in transition for row in by_state] + [initial[:-1]]
     gamma = sympy.Symbol("gamma", positive=True)
-    return SymbolicMDP(states, actions, transition, cost, initial, gamma, heads)
+    return SymbolicMDP(states, actions, transition, cost, initial, gamma)
