@@ -215,6 +215,10 @@ class SymbolicLQR:
                     f"domain: the gain {first.tolist()} must not involve the problem's own "
                     "symbols (A is drawn around the gain's value)"
                 )
+        elif data_symbols & first.free_symbols:
+            raise InvalidProblemError(
+                f"domain: the gain {first.tolist()} must not involve the problem's own symbols"
+            )
         else:
             fields["K"] = first
         if len(gains) == 2:
