@@ -145,7 +145,8 @@ def test_q_function_minimiser_is_the_policy_iteration_gain():
     """∂Q/∂u = 0 at u = −(R + γBᵀPB)⁻¹ γBᵀPA x (Bradtke et al. 1994; Hewer 1971)."""
     lqr = symbolic_lqr(1, 1, discounted=True)
     K = lqr.gain()
-    x, u, P = sympy.Matrix([sympy.Symbol("x")]), sympy.Matrix([sympy.Symbol("u")]), lqr.value_matrix(K)
+    x, u = sympy.Matrix([sympy.Symbol("x")]), sympy.Matrix([sympy.Symbol("u")])
+    P = lqr.value_matrix(K)
     slope = sympy.diff(lqr.q_function(x, u, P), u[0])
     greedy = -(lqr.curvature(K).inv() * lqr.gamma * lqr.B.T * P * lqr.A * x)[0]
     domain = [lqr.domain(K), {x[0]: "real"}]
