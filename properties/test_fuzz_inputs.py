@@ -1,8 +1,8 @@
 """Fuzz: malformed input to every public function of pgverify, pgverify.mdp, pgverify.strategies,
 pgverify.estimators, pgverify.trpo, pgverify.expectation, pgverify.lqr.iterations,
-pgverify.lqr.lspi and pgverify.checks (whose options are refused before the implementation is
-first called) raises a PgverifyError whose message names the argument — never a number
-returned, never a raw TypeError / IndexError / ZeroDivisionError.
+pgverify.lqr.lspi, pgverify.checks (whose options are refused before the implementation is
+first called) and pgverify.symbolic raises a PgverifyError whose message names the argument —
+never a number returned, never a raw TypeError / IndexError / ZeroDivisionError.
 
 The public functions are enumerated from ``__all__`` (methods of exported classes included), and
 each parameter of each must appear in :data:`REGISTRY` — fuzzed with a strategy of malformed
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy
 from flint import arb_mat
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
@@ -41,6 +42,7 @@ import pgverify.lqr.iterations
 import pgverify.lqr.lspi
 import pgverify.mdp
 import pgverify.strategies
+import pgverify.symbolic
 import pgverify.trpo
 from pgverify import LQR, Certified, Enclosure, PgverifyError
 from pgverify.checks._driver import DEFAULTS as CHECK_DEFAULTS
@@ -1860,6 +1862,261 @@ def restoring_defaults(setter: Callable[..., Any]) -> Callable[..., Any]:
 # -- result records and their methods -----------------------------------------------------------
 
 
+# -- pgverify.symbolic: the symbolic toolkit ------------------------------------------------------
+
+SYMBOLIC_X = sympy.Symbol("x")
+
+
+def bad_symbolic_matrix(rows: int, cols: int) -> st.SearchStrategy[Any]:
+    """Not a sympy Matrix of shape (rows, cols): other shapes, numpy arrays, lists, junk (None
+    is left out: it means "solve it" where a matrix is optional)."""
+    return st.sampled_from(
+        [
+            sympy.zeros(rows + 1, cols),
+            sympy.zeros(rows, cols + 1),
+            sympy.zeros(cols + 2, rows),
+            np.zeros((rows, cols)),
+            [[0] * cols] * rows,
+            *[junk for junk in JUNK_OBJECTS if junk is not None],
+        ]
+    )
+
+
+def bad_symbolic_scalar() -> st.SearchStrategy[Any]:
+    return st.sampled_from(
+        [None, "abc", b"xy", True, object(), [1], float("nan"), float("inf"), sympy.I, {}]
+    )
+
+
+def bad_identifier() -> st.SearchStrategy[Any]:
+    return st.sampled_from([None, 1, "1k", "k l", "", b"k", ["k"], True, object()])
+
+
+def bad_policy_table(states: int, actions: int) -> st.SearchStrategy[Any]:
+    return st.sampled_from(
+        [
+            [[HALF] * actions] * (states + 1),
+            [[1] * (actions + 1)] * states,
+            [[None] * actions] * states,
+            [["a"] * actions] * states,
+            [[object()] * actions] * states,
+            np.full((states, actions), HALF),
+            *JUNK_OBJECTS,
+        ]
+    )
+
+
+def symbolic_entries() -> dict[str, Entry]:
+    sy = pgverify.symbolic
+    lqr = sy.symbolic_lqr(2, 1, discounted=True, noisy=True)
+    gain = lqr.gain()
+    matrix_2x2, gain_fuzz = bad_symbolic_matrix(2, 2), bad_symbolic_matrix(1, 2)
+    mdp = sy.symbolic_mdp(2, 2)
+    policy = mdp.policy()
+    values = sympy.Matrix([sympy.Symbol("V_1"), sympy.Symbol("V_2")])
+    linear = sy.linear_gaussian_policy(2, 1)
+    two_layer = sy.two_layer_gaussian_policy(1, 1, 1)
+    softmax = sy.softmax_policy(2, 2)
+    x, u = sympy.Matrix(sympy.symbols("x_1 x_2")), sympy.Matrix([sympy.Symbol("u_1")])
+    sizes = bad_int(0, -1)
+    flag = bad_flag().filter(lambda value: value is not None)
+    lqr_name, mdp_name = "pgverify.symbolic.SymbolicLQR", "pgverify.symbolic.SymbolicMDP"
+
+    def on_gain(method: str, **extra: st.SearchStrategy[Any]) -> Entry:
+        defaults = {name: None for name in extra}
+        return Entry(
+            lambda K, **rest: getattr(lqr, method)(K, **rest),
+            {"K": gain, **defaults},
+            {"K": gain_fuzz, **extra},
+        )
+
+    def on_policy(method: str) -> Entry:
+        return Entry(
+            lambda policy: getattr(mdp, method)(policy),
+            {"policy": policy},
+            {"policy": bad_policy_table(2, 2)},
+        )
+
+    def no_arguments(call: Callable[[], Any]) -> Entry:
+        return Entry(call, {}, {})
+
+    entries = {
+        "pgverify.symbolic.available": no_arguments(sy.available),
+        "pgverify.symbolic.derive": Entry(
+            lambda name, sizes: sy.derive(name, **sizes),
+            {"name": "score-linear", "sizes": {"n": 1, "m": 1}},
+            {
+                "name": misspelt("score_linear", "Score-linear"),
+                "sizes": st.sampled_from([{"n": 0}, {"n": 1.5}, {"q": 1}, {"n": "2"}, {"m": True}]),
+            },
+            mentions={"name": "derivation", "sizes": "size"},
+        ),
+        "pgverify.symbolic.Derivation.to_text": Entry(
+            lambda with_time: sy.prove(SYMBOLIC_X, SYMBOLIC_X, {SYMBOLIC_X: "real"}).to_text(
+                with_time=with_time
+            ),
+            {"with_time": True},
+            {"with_time": flag},
+        ),
+        "pgverify.symbolic.Derivation.to_latex": no_arguments(
+            lambda: sy.prove(SYMBOLIC_X, SYMBOLIC_X, {SYMBOLIC_X: "real"}).to_latex()
+        ),
+        "pgverify.symbolic.prove": Entry(
+            sy.prove,
+            {
+                "lhs": SYMBOLIC_X**2 - 1,
+                "rhs": (SYMBOLIC_X - 1) * (SYMBOLIC_X + 1),
+                "assumptions": {SYMBOLIC_X: "real"},
+                "name": "difference-of-squares",
+                "statement": None,
+                "source": "",
+                "trials": 2,
+                "seed": 0,
+            },
+            {
+                "lhs": bad_symbolic_scalar(),
+                "rhs": st.one_of(bad_symbolic_scalar(), st.just(sympy.Matrix([SYMBOLIC_X]))),
+                "assumptions": st.sampled_from(
+                    [*JUNK_OBJECTS, {SYMBOLIC_X: "stable"}, [{SYMBOLIC_X: "Real"}], "real", {}]
+                ),
+                "name": junk("").filter(lambda value: not isinstance(value, str)),
+                "statement": st.sampled_from([1, b"xy", True, object(), ["a"]]),
+                "source": junk().filter(lambda value: not isinstance(value, str)),
+                "trials": bad_int(0, -1),
+                "seed": bad_int(),
+            },
+            mentions={"assumptions": "assumption"},
+        ),
+        "pgverify.symbolic.assume": Entry(
+            sy.assume,
+            {"target": SYMBOLIC_X, "kind": "positive"},
+            {
+                "target": st.sampled_from([*JUNK_OBJECTS, [SYMBOLIC_X + 1], sympy.Matrix([2])]),
+                "kind": misspelt("Positive", "positive-definite", "stable"),
+            },
+        ),
+        "pgverify.symbolic.symbolic_lqr": Entry(
+            sy.symbolic_lqr,
+            {"n": 1, "m": 1, "discounted": True, "noisy": True},
+            {"n": sizes, "m": sizes, "discounted": flag, "noisy": flag},
+        ),
+        "pgverify.symbolic.symbolic_mdp": Entry(
+            sy.symbolic_mdp, {"states": 2, "actions": 1}, {"states": sizes, "actions": sizes}
+        ),
+        "pgverify.symbolic.linear_gaussian_policy": Entry(
+            sy.linear_gaussian_policy, {"n": 1, "m": 1}, {"n": sizes, "m": sizes}
+        ),
+        "pgverify.symbolic.two_layer_gaussian_policy": Entry(
+            sy.two_layer_gaussian_policy,
+            {"n": 1, "m": 1, "hidden": 1, "activation": "tanh"},
+            {
+                "n": sizes,
+                "m": sizes,
+                "hidden": sizes,
+                "activation": misspelt("relu", "Tanh"),
+            },
+        ),
+        "pgverify.symbolic.softmax_policy": Entry(
+            sy.softmax_policy, {"states": 1, "actions": 2}, {"states": sizes, "actions": sizes}
+        ),
+        f"{lqr_name}.gain": Entry(lqr.gain, {"name": "k"}, {"name": bad_identifier()}),
+        f"{lqr_name}.closed_loop": on_gain("closed_loop"),
+        f"{lqr_name}.value_matrix": on_gain("value_matrix"),
+        f"{lqr_name}.state_covariance": on_gain("state_covariance"),
+        f"{lqr_name}.cost": on_gain("cost", P=matrix_2x2),
+        f"{lqr_name}.curvature": on_gain("curvature", P=matrix_2x2),
+        f"{lqr_name}.E": on_gain("E", P=matrix_2x2),
+        f"{lqr_name}.gradient": on_gain("gradient", P=matrix_2x2, Sigma=matrix_2x2),
+        f"{lqr_name}.value_recursion": Entry(
+            lqr.value_recursion,
+            {"K": gain, "P": sympy.eye(2)},
+            {"K": gain_fuzz, "P": matrix_2x2},
+        ),
+        f"{lqr_name}.moment_recursion": Entry(
+            lqr.moment_recursion,
+            {"K": gain, "Sigma": sympy.eye(2)},
+            {"K": gain_fuzz, "Sigma": matrix_2x2},
+        ),
+        f"{lqr_name}.effective_initial_covariance": no_arguments(lqr.effective_initial_covariance),
+        f"{lqr_name}.q_function": Entry(
+            lqr.q_function,
+            {"x": x, "u": u, "P": sympy.eye(2), "constant": 0},
+            {
+                "x": bad_symbolic_matrix(2, 1),
+                "u": bad_symbolic_matrix(1, 1),
+                "P": matrix_2x2,
+                "constant": bad_symbolic_scalar(),
+            },
+        ),
+        f"{lqr_name}.domain": Entry(
+            lambda gains, P, Sigma: lqr.domain(*gains, P=P, Sigma=Sigma),
+            {"gains": (gain,), "P": None, "Sigma": None},
+            {
+                "gains": st.sampled_from(
+                    [(), (gain, gain, gain), (None,), (sympy.zeros(2, 1),), (lqr.B.T,)]
+                ),
+                "P": st.sampled_from([sympy.eye(2), sympy.zeros(3, 3), "P", np.eye(2)]),
+                "Sigma": st.sampled_from([sympy.eye(2), sympy.zeros(1, 1), 1.0]),
+            },
+            mentions={"gains": "gain"},
+        ),
+        f"{mdp_name}.policy": Entry(mdp.policy, {"name": "pi"}, {"name": bad_identifier()}),
+        f"{mdp_name}.transition_matrix": on_policy("transition_matrix"),
+        f"{mdp_name}.expected_cost": on_policy("expected_cost"),
+        f"{mdp_name}.resolvent": on_policy("resolvent"),
+        f"{mdp_name}.values": on_policy("values"),
+        f"{mdp_name}.visitation": on_policy("visitation"),
+        f"{mdp_name}.cost_of": on_policy("cost_of"),
+        f"{mdp_name}.q_values": Entry(
+            mdp.q_values,
+            {"policy": policy, "values": values},
+            {"policy": bad_policy_table(2, 2), "values": bad_symbolic_matrix(2, 1)},
+        ),
+        f"{mdp_name}.advantages": Entry(
+            mdp.advantages,
+            {"policy": policy, "values": values},
+            {"policy": bad_policy_table(2, 2), "values": bad_symbolic_matrix(2, 1)},
+        ),
+        f"{mdp_name}.domain": Entry(
+            lambda policies: mdp.domain(*policies),
+            {"policies": (policy,)},
+            {
+                "policies": st.sampled_from(
+                    [([[HALF, HALF], [1, 0]],), (None,), ([[1, 0, 0]] * 2,), ("pi",)]
+                )
+            },
+            mentions={"policies": "polic"},
+        ),
+        "pgverify.symbolic.LinearGaussianPolicy.log_density": no_arguments(linear.log_density),
+        "pgverify.symbolic.LinearGaussianPolicy.score": no_arguments(linear.score),
+        "pgverify.symbolic.LinearGaussianPolicy.fisher": Entry(
+            linear.fisher, {"moment": sympy.eye(2)}, {"moment": matrix_2x2}
+        ),
+        "pgverify.symbolic.LinearGaussianPolicy.domain": no_arguments(linear.domain),
+        "pgverify.symbolic.SoftmaxPolicy.probabilities": no_arguments(softmax.probabilities),
+        "pgverify.symbolic.SoftmaxPolicy.score": Entry(
+            softmax.score,
+            {"state": 0, "action": 1},
+            {"state": bad_int(-1, 2, 5), "action": bad_int(-1, 2)},
+        ),
+        "pgverify.symbolic.SoftmaxPolicy.fisher": Entry(
+            softmax.fisher,
+            {"state_weights": [HALF, HALF]},
+            {
+                "state_weights": st.sampled_from(
+                    [[1], [1, 1, 1], [None, 1], ["a", 1], [object(), 1], *JUNK_OBJECTS]
+                )
+            },
+        ),
+        "pgverify.symbolic.SoftmaxPolicy.domain": no_arguments(softmax.domain),
+    }
+    for method in ("features", "mean", "log_density", "score", "parameters", "fisher", "domain"):
+        entries[f"pgverify.symbolic.TwoLayerGaussianPolicy.{method}"] = no_arguments(
+            getattr(two_layer, method)
+        )
+    return entries
+
+
 def record_entries(public: dict[str, Any]) -> dict[str, Entry]:
     """The result records (dataclasses the library returns) are not fuzzed: their constructors
     do not validate, by design; their methods are, on a record the library built."""
@@ -1960,8 +2217,8 @@ def public_callables() -> dict[str, Any]:
     """Every public callable by its qualified name: the functions and classes in ``__all__`` of
     pgverify.mdp (with its submodule trpo), pgverify, pgverify.strategies, pgverify.lqr.iterations
     and pgverify.lqr.lspi (which have no ``__all__``: their functions), pgverify.estimators,
-    pgverify.trpo, pgverify.expectation and pgverify.checks, and the public methods of each
-    class; exceptions excluded."""
+    pgverify.trpo, pgverify.expectation, pgverify.checks and pgverify.symbolic, and the public
+    methods of each class; exceptions excluded."""
     found: dict[str, Any] = {}
     seen: set[int] = set()
 
@@ -2004,6 +2261,7 @@ def public_callables() -> dict[str, Any]:
     visit(pgverify.lqr.iterations, "pgverify.lqr.iterations")
     visit(pgverify.lqr.lspi, "pgverify.lqr.lspi")
     visit(pgverify.checks, "pgverify.checks")
+    visit(pgverify.symbolic, "pgverify.symbolic")
     return found
 
 
@@ -2024,6 +2282,7 @@ REGISTRY: dict[str, Entry] = {
     **iteration_entries(),
     **lspi_entries(),
     **check_entries(),
+    **symbolic_entries(),
     **record_entries(public_callables()),
     **record_method_entries(),
 }

@@ -72,6 +72,9 @@ class Derivation:
         return self.verdict == "proved"
 
     def to_text(self, *, with_time: bool = True) -> str:
+        """The derivation as plain text (premises, steps, verdict; the time if ``with_time``)."""
+        if not isinstance(with_time, bool):
+            raise InvalidProblemError(f"with_time must be True or False, got {with_time!r}")
         sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
         label = f"{self.name}; {sizes}" if sizes else self.name
         lines = [f"{self.title} [{label}]", f"  statement: {self.statement}"]
@@ -333,7 +336,7 @@ def derivation(
 def derive(name: str, **sizes: int) -> Derivation:
     """Run the derivation ``name`` at the given sizes (defaults otherwise), timed."""
     _load_all()
-    if name not in REGISTRY:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise InvalidProblemError(
             f"unknown derivation {name!r}; expected one of {sorted(REGISTRY)}"
         )
@@ -346,7 +349,7 @@ def derive(name: str, **sizes: int) -> Derivation:
             raise InvalidProblemError(
                 f"derivation {name!r} takes sizes {list(entry.size_options)}, got {key!r}"
             )
-        if not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidProblemError(f"size {key} must be a positive int, got {value!r}")
         arguments[key] = value
     start = time.perf_counter()

@@ -28,7 +28,7 @@ from pgverify.symbolic.matrices import (
     vec,
     vector,
 )
-from pgverify.symbolic.problems import _matrix, _size
+from pgverify.symbolic.problems import _matrix, _scalar, _size
 
 LogDensity = Callable[[sympy.Matrix, sympy.Matrix, Any], sympy.Expr]
 
@@ -291,13 +291,14 @@ class SoftmaxPolicy:
             raise InvalidProblemError(
                 f"state_weights must be {self.states} expressions, got {state_weights!r}"
             )
+        weights = [_scalar(weight, "state_weights entry") for weight in state_weights]
         pi = self.probabilities()
         size = self.states * self.actions
         total = sympy.zeros(size, size)
         for s in range(self.states):
             for a in range(self.actions):
                 flat = vec(self.score(s, a))
-                total += state_weights[s] * pi[s][a] * flat * flat.T
+                total += weights[s] * pi[s][a] * flat * flat.T
         return total
 
     def domain(self) -> Assumption:

@@ -19,8 +19,10 @@ normalised discounted visitation ``d_π = (1 − γ) ρ (I − γP_π)⁻¹``.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import sympy
@@ -49,6 +51,20 @@ def _matrix(value: Any, shape: tuple[int, int], argument: str) -> sympy.Matrix:
         seen = value.shape if isinstance(value, sympy.MatrixBase) else repr(value)
         raise InvalidProblemError(f"{argument} must be a sympy Matrix of shape {shape}, got {seen}")
     return value
+
+
+def _scalar(value: Any, argument: str) -> Any:
+    """A real sympy scalar: an int, a Fraction, a finite float or a sympy expression (no str,
+    bool or None — sympify would read a string as a symbol)."""
+    if isinstance(value, sympy.Expr) and not value.has(sympy.I, sympy.nan, sympy.zoo, sympy.oo):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        raise InvalidProblemError(
+            f"{argument} must be a real number or a sympy expression, got {value!r}"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidProblemError(f"{argument} must be finite, got {value!r}")
+    return sympy.sympify(value)
 
 
 def solve_symmetric_stein(closed: sympy.Matrix, forcing: sympy.Matrix, weight: Any) -> sympy.Matrix:
@@ -186,6 +202,7 @@ class SymbolicLQR:
         (scalar; x (n, 1), u (m, 1))."""
         x, u = _matrix(x, (self.n, 1), "x"), _matrix(u, (self.m, 1), "u")
         P = _matrix(P, (self.n, self.n), "P")
+        constant = _scalar(constant, "constant")
         following = self.A * x + self.B * u
         stage = (x.T * self.Q * x + u.T * self.R * u)[0, 0]
         return bellman_target(stage, (following.T * P * following)[0, 0] + constant, self.gamma)
@@ -342,7 +359,7 @@ class SymbolicMDP:
             raise InvalidProblemError(
                 f"policy must be {self.states} rows of {self.actions} probabilities, got {policy!r}"
             )
-        return [[sympy.sympify(p) for p in row] for row in policy]
+        return [[_scalar(p, "policy entry") for p in row] for row in policy]
 
     def transition_matrix(self, policy: Any) -> sympy.Matrix:
         """``P_π(s, t) = Σ_a π(a|s) P(t|s, a)`` (S, S)."""
@@ -374,6 +391,7 @@ class SymbolicMDP:
 
     def q_values(self, policy: Any, values: sympy.Matrix | None = None) -> sympy.Matrix:
         """``Q^π(s, a) = c(s, a) + γ Σ_t P(t|s, a) V(t)`` (S, A), V = V^π unless given."""
+        self._policy(policy)
         V = self.values(policy) if values is None else _matrix(values, (self.states, 1), "values")
         return sympy.Matrix(
             self.states,
@@ -387,6 +405,7 @@ class SymbolicMDP:
 
     def advantages(self, policy: Any, values: sympy.Matrix | None = None) -> sympy.Matrix:
         """``A^π(s, a) = Q^π(s, a) − V^π(s)`` (S, A), V = V^π unless given."""
+        self._policy(policy)
         V = self.values(policy) if values is None else _matrix(values, (self.states, 1), "values")
         q = self.q_values(policy, V)
         return sympy.Matrix(self.states, self.actions, lambda s, a: q[s, a] - V[s])

@@ -23,8 +23,20 @@ from pgverify.symbolic.assumptions import combine
 from pgverify.symbolic.core import Derivation, Step, _evaluate, _vanishes
 from pgverify.symbolic.rational import NotRational, evaluate_rationally, vanishes_rationally
 
+NOT_REAL = (sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
+"""Atoms that make an expression other than a real number wherever it is defined."""
+
 
 def _as_sympy(value: Any, argument: str) -> Any:
+    expression = _sympified(value, argument)
+    if expression.has(*NOT_REAL):
+        raise InvalidProblemError(
+            f"{argument}: expected a real expression, got {value!r} (it holds I, nan or oo)"
+        )
+    return expression
+
+
+def _sympified(value: Any, argument: str) -> Any:
     if isinstance(value, sympy.MatrixBase):
         return value
     try:
