@@ -427,6 +427,12 @@ def test_prove_refuses_bad_options(argument, bad):
         prove(x, x, {x: "real"}, **{argument: bad})
 
 
+def test_prove_refuses_a_division_by_an_identically_zero_polynomial():
+    vanishing = sympy.Add((x + 1) ** 2, -(x**2), -2 * x, -1, evaluate=False)
+    with pytest.raises(InvalidProblemError, match="identically zero"):
+        prove(1 / vanishing, 0, {x: "real"})
+
+
 def test_prove_refuses_a_side_that_is_no_expression():
     with pytest.raises(InvalidProblemError, match="lhs"):
         prove(object(), x, {x: "real"})

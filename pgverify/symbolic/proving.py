@@ -167,7 +167,14 @@ def prove(
     )
     symbols = sorted(set().union(*(entry.free_symbols for entry in entries)), key=str)
     for number, entry in enumerate(entries):
-        if not _is_zero(entry, symbols):
+        try:
+            zero = _is_zero(entry, symbols)
+        except ZeroDivisionError as error:
+            raise InvalidProblemError(
+                f"prove: entry {number} of lhs - rhs divides by an expression that is "
+                "identically zero; nothing can be proved about it"
+            ) from error
+        if not zero:
             raise CertificationError(
                 f"prove: entry {number} of lhs - rhs vanished at {trials} random points of the "
                 "domain but is not the zero function of independent symbols: the identity may "

@@ -101,7 +101,8 @@ def _merge(left: dict[PolyElement, int], right: dict[PolyElement, int]) -> dict[
 
 def vanishes_rationally(entry: Any, symbols: Sequence[sympy.Symbol]) -> bool | None:
     """True/False when ``entry`` is a rational expression in ``symbols`` (zero or not), None
-    when it holds anything else (functions, non-integer powers)."""
+    when it holds anything else (functions, non-integer powers).  Raises ZeroDivisionError
+    when it divides by the zero polynomial."""
     try:
         return RationalZeroTest(symbols).is_zero(entry)
     except NotRational:
