@@ -88,7 +88,8 @@ def render(rows) -> str:
     ]
     for n, m, noisy, built, verdict, proved, refuted, refuting, rational, field in rows:
         shown = "yes" if noisy else "no"
-        field_text = f"> {FRACTION_FIELD_TIMEOUT:.0f} (stopped)" if field is None else f"{field:.2f}"
+        stopped = f"> {FRACTION_FIELD_TIMEOUT:.0f} (stopped)"
+        field_text = stopped if field is None else f"{field:.2f}"
         lines.append(
             f"| {n}, {m} | {shown} | {built:.2f} | {proved:.2f} ({verdict}) | "
             f"{refuting:.2f} ({refuted}) | {rational:.2f} | {field_text} |"
