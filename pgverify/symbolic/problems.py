@@ -210,9 +210,10 @@ class SymbolicLQR:
     def domain(self, *gains: sympy.Matrix, P: Any = None, Sigma: Any = None) -> Assumption:
         """The domain of the problem's symbols and of one or two gains: Q, R, Σ0 ≻ 0; the first
         gain K with ‖A − BK‖_∞ ≤ 1/2 (a matrix of symbols, or an expression such as θ K0 whose
-        symbols are drawn as rationals and A built around its value) and a second K' with ‖A − BK'‖_∞ ≤ 3/4 (both stabilising);
-        0 < γ < 1 and σ > 0 when symbolic.  Optional generic matrices ``P`` and ``Sigma`` are
-        drawn as the exact P_K and Σ_K of the first gain (a relation, not an independent
+        symbols are drawn as rationals and A built around its value) and a second K' (symbols)
+        with ‖A − BK'‖_∞ ≤ 3/4, both stabilising; 0 < γ < 1 and σ > 0 when symbolic (drawn by
+        :func:`pgverify.symbolic.domain.sample_lqr`).  Optional generic matrices ``P`` and
+        ``Sigma`` are drawn as the exact P_K and Σ_K of the first gain (a relation, not an independent
         domain: an identity true only on it cannot be proved by ``prove``'s zero test, which
         then says so)."""
         if not 1 <= len(gains) <= 2:
