@@ -213,9 +213,9 @@ class SymbolicLQR:
         symbols are drawn as rationals and A built around its value) and a second K' (symbols)
         with ‖A − BK'‖_∞ ≤ 3/4, both stabilising; 0 < γ < 1 and σ > 0 when symbolic (drawn by
         :func:`pgverify.symbolic.domain.sample_lqr`).  Optional generic matrices ``P`` and
-        ``Sigma`` are drawn as the exact P_K and Σ_K of the first gain (a relation, not an independent
-        domain: an identity true only on it cannot be proved by ``prove``'s zero test, which
-        then says so)."""
+        ``Sigma`` are drawn as the exact P_K and Σ_K of the first gain (a relation, not an
+        independent domain: an identity true only on it cannot be proved by ``prove``'s zero
+        test, which then says so)."""
         if not 1 <= len(gains) <= 2:
             raise InvalidProblemError(
                 f"domain needs one or two gains (K, and optionally K'), got {len(gains)}"
