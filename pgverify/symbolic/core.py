@@ -69,6 +69,7 @@ class Derivation:
 
     @property
     def proved(self) -> bool:
+        """Whether the verdict is ``"proved"``."""
         return self.verdict == "proved"
 
     def to_text(self, *, with_time: bool = True) -> str:
