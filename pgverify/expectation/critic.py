@@ -1,0 +1,142 @@
+"""The exact finite-horizon critic of a policy, evaluated along a batch of trajectories.
+
+What the critic-based estimators (:mod:`pgverify.estimators.critic_gradient`) read: at horizon T
+with discount γ, ``V_t(x) = E[Σ_{k=t}^{T−1} γ^{k−t} c_k | x_t = x]``, ``V_T = 0``, and
+``Q_t(x, u) = c(x, u) + γ E[V_{t+1}(x') | x, u]``.
+
+* LQR, ``u ~ N(−Kx, σI)`` (σ a variance), ``x' = Ax + Bu``: the values are quadratics
+  ``V_t(x) = xᵀP_t x + p_t`` with ``P_T = 0``, ``p_T = 0``,
+  ``P_t = Q + KᵀRK + γ(A − BK)ᵀP_{t+1}(A − BK)``, ``p_t = σ tr R + γ(σ tr(BᵀP_{t+1}B) + p_{t+1})``
+  (``E[uᵀRu | x] = xᵀKᵀRKx + σ tr R``, ``E[x'ᵀPx' | x] = xᵀ(A − BK)ᵀP(A − BK)x + σ tr(BᵀPB)``),
+  and ``Q_t(x, u) = xᵀQx + uᵀRu + γ V_{t+1}(Ax + Bu)`` — the backward recursion of
+  ``LQR.finite_horizon_gradient`` (docs/mathematics.md) with the noise constants added. Computed
+  in exact rational arithmetic from the float64 data (every float64 is a rational).
+* Finite MDPs: ``Q_t`` by :func:`pgverify.mdp.finite_horizon_q` (exact Fractions),
+  ``V_t(s) = Σ_a π(a|s) Q_t(s, a)``.
+
+Both evaluate, for states (M, T+1[, n]) and actions (M, T[, m]), ``values`` (M, T+1) —
+``V_t(x_t)`` for t < T and, in column T, ``V_0(x_T)``: the value the last state would have at the
+start of an episode, as a rollout buffer's bootstrap value would hold it; the horizon terminates
+every episode at step T − 1, so a right estimator does not read it — and ``q_values`` (M, T).
+Exact (Fractions) for exact inputs, float64 for float64 inputs (the tables rounded once).
+See docs/estimators.md, section 7.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from pgverify.estimators.arrays import is_exact, numeric_array
+
+
+def _exact(matrix: Any, name: str) -> np.ndarray:
+    return numeric_array(matrix, name, np.shape(matrix), exact=True)
+
+
+def _quadratic(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``xᵀ M x`` over the leading axes of ``points`` (..., n)."""
+    return ((points @ matrix) * points).sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class LQRCritic:
+    """``V_t(x) = xᵀP_t x + p_t`` (t = 0 … T) and ``Q_t`` of a linear Gaussian policy on LQR."""
+
+    A: np.ndarray
+    B: np.ndarray
+    Q: np.ndarray
+    R: np.ndarray
+    gamma: Fraction
+    matrices: tuple[np.ndarray, ...]  # P_0 … P_T
+    offsets: tuple[Fraction, ...]  # p_0 … p_T
+
+    @property
+    def steps(self) -> int:
+        return len(self.matrices) - 1
+
+    def arrays(self, states: Any, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(values (M, T+1), q_values (M, T)) along states (M, T+1, n), actions (M, T, m)."""
+        exact = is_exact(states, actions)
+
+        def cast(array: Any) -> Any:
+            return array if exact else np.asarray(array, dtype=float)
+
+        x, u = np.asarray(states), np.asarray(actions)
+        T = self.steps
+        A, B, Q, R = (cast(matrix) for matrix in (self.A, self.B, self.Q, self.R))
+        P = [cast(matrix) for matrix in self.matrices]
+        p = [offset if exact else float(offset) for offset in self.offsets]
+        gamma = self.gamma if exact else float(self.gamma)
+        columns = [_quadratic(x[:, t], P[t]) + p[t] for t in range(T)]
+        columns.append(_quadratic(x[:, T], P[0]) + p[0])  # V_0(x_T): never read at the horizon
+        q_columns = []
+        for t in range(T):
+            following = x[:, t] @ A.T + u[:, t] @ B.T
+            stage = _quadratic(x[:, t], Q) + _quadratic(u[:, t], R)
+            q_columns.append(stage + gamma * (_quadratic(following, P[t + 1]) + p[t + 1]))
+        return np.stack(columns, axis=1), np.stack(q_columns, axis=1)
+
+
+def lqr_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: Any) -> LQRCritic:
+    """The exact critic of ``u ~ N(−Kx, σI)`` on ``problem`` (its A, B, Q, R) at horizon
+    ``steps`` with discount ``gamma`` (σ and γ given: the problem's own are not read)."""
+    A, B = _exact(problem.A, "A"), _exact(problem.B, "B")
+    Q, R = _exact(problem.Q, "Q"), _exact(problem.R, "R")
+    gain = numeric_array(K, "K", (problem.m, problem.n), exact=True)
+    noise, discount = Fraction(sigma), Fraction(gamma)
+    closed = A - B @ gain
+    stage = Q + gain.T @ R @ gain
+    P = np.empty((problem.n, problem.n), dtype=object)
+    P[:] = Fraction(0)
+    p = Fraction(0)
+    matrices, offsets = [P], [p]
+    for _ in range(steps):
+        p = noise * np.trace(R) + discount * (noise * np.trace(B.T @ P @ B) + p)
+        P = stage + discount * closed.T @ P @ closed
+        matrices.append(P)
+        offsets.append(p)
+    return LQRCritic(A, B, Q, R, discount, tuple(matrices[::-1]), tuple(offsets[::-1]))
+
+
+@dataclass(frozen=True)
+class MDPCritic:
+    """``Q_t(s, a)`` (t < T) and ``V_t(s)`` (t ≤ T, ``V_T = 0``) of a tabular policy."""
+
+    q_tables: np.ndarray  # (T, S, A) Fractions
+    v_tables: np.ndarray  # (T+1, S) Fractions
+
+    def arrays(
+        self, states: np.ndarray, actions: np.ndarray, last_states: np.ndarray, *, exact: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(values (M, T+1), q_values (M, T)) along states, actions (M, T) and the states
+        ``last_states`` (M,) reached after step T − 1 (column T holds ``V_0(x_T)``)."""
+        T = self.q_tables.shape[0]
+        steps = np.arange(T)
+        values = np.concatenate(
+            [self.v_tables[steps, states], self.v_tables[0][last_states][:, None]], axis=1
+        )
+        q_values = self.q_tables[steps, states, actions]
+        if exact:
+            return values, q_values
+        return values.astype(float), q_values.astype(float)
+
+
+def mdp_critic(mdp: Any, policy: Any, steps: int) -> MDPCritic:
+    """The exact critic of the tabular ``policy`` on ``mdp`` at horizon ``steps`` (its γ)."""
+    from pgverify.mdp.finite_horizon import finite_horizon_q
+    from pgverify.mdp.model import tabular_policy
+
+    table = tabular_policy(mdp, policy)
+    q = finite_horizon_q(mdp, table, steps - 1)
+    q_tables = np.empty((steps, mdp.states, mdp.actions), dtype=object)
+    q_tables[...] = q
+    pi = np.empty((mdp.states, mdp.actions), dtype=object)
+    pi[...] = table
+    v_tables = np.empty((steps + 1, mdp.states), dtype=object)
+    v_tables[:steps] = (q_tables * pi).sum(axis=2)
+    v_tables[steps] = Fraction(0)
+    return MDPCritic(q_tables, v_tables)
