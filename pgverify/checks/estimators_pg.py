@@ -24,16 +24,24 @@ from typing import Any
 
 import numpy as np
 
+from pgverify.checks._critic_kinds import (
+    Call,
+    biased_critic_message,
+    critic_keywords,
+    first_disagreement,
+    kind_mismatch_message,
+)
 from pgverify.errors import InvalidProblemError, OracleMismatch
+from pgverify.estimators.critic_gradient import CRITIC_KINDS
 from pgverify.estimators.policy_gradient import (
     gaussian_reinforce,
     gaussian_scores,
     score_function_estimate,
 )
 from pgverify.expectation import lqr_expectation
+from pgverify.expectation.critic import lqr_critic
 
-SUPPORTED_KINDS = ("v0", "reinforce", "baselined")
-ISSUE_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
+SUPPORTED_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
 
 
 @dataclass(frozen=True)
@@ -254,12 +262,8 @@ def widened(tolerance: Fraction, dtype: Any, seen: set[str]) -> Fraction:
 
 
 def unsupported_kind(kind: Any) -> str:
-    """The message refusing a kind the references do not support."""
-    missing = ", ".join(k for k in ISSUE_KINDS if k not in SUPPORTED_KINDS)
-    return (
-        f"kind = {kind!r} is not supported; supported kinds: {', '.join(SUPPORTED_KINDS)} "
-        f"(the kinds {missing} need a critic reference pgverify does not have yet)"
-    )
+    """The message refusing a kind the checks do not know."""
+    return f"kind = {kind!r} is not supported; supported kinds: {', '.join(SUPPORTED_KINDS)}"
 
 
 @cache
@@ -281,17 +285,40 @@ def _within(mean: np.ndarray, other: np.ndarray, tolerance: Fraction) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(mean.ravel(), other.ravel(), strict=True))
 
 
+@cache
+def _critic(index: int) -> Any:
+    """The exact finite-horizon critic of scenario ``index``'s policy."""
+    scenario = SCENARIOS[index]
+    return lqr_critic(
+        scenario.problem(), np.array(scenario.K), scenario.steps, scenario.sigma, scenario.gamma
+    )
+
+
 def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, Any]:
-    """Check ``fn(states, actions, costs, K, sigma, gamma) -> (m, n)``, a batch estimate of
-    ``∇_K E Σ_{t<T} γ^t c_t`` for ``u ~ N(−Kx, σI)`` on LQR, by its exact expectation.
+    """Check ``fn(states, actions, costs, K, sigma, gamma, **critic) -> (m, n)``, a batch
+    estimate of ``∇_K E Σ_{t<T} γ^t c_t`` for ``u ~ N(−Kx, σI)`` on LQR, by its exact
+    expectation.
 
     ``kind``: ``"v0"`` (``(Σ_t γ^t c_t)(Σ_t s_t)``), ``"reinforce"`` (``Σ_t γ^t G_t s_t``) or
     ``"baselined"`` (``Σ_t γ^t (G_t − b_t) s_t`` with any baseline that does not see ``u_t,
     u_{t+1}, …`` of its own rollout: a constant, a state-dependent ``b(x_t)`` of degree ≤ 2, the
     leave-one-out batch mean), each averaged over the batch; ``s_t = −σ⁻¹(u_t + Kx_t)x_tᵀ``.
-    Every kind is unbiased, so each is judged against the exact expected gradient. Kinds of the
-    issue not supported yet (``"q"``, ``"advantage"``, ``"td"``, ``"gae"``: they need a critic
-    reference) are refused.
+    Every kind is unbiased, so each is judged against the exact expected gradient.
+
+    Critic kinds ``Σ_t γ^t Ψ_t s_t`` (Sutton et al. 2000; Schulman et al. 2016): ``"q"``
+    (``Ψ_t = Q_t(x_t, u_t)``), ``"advantage"`` (``Q_t − V_t``), ``"td"`` (``δ_t = c_t + γ(1 −
+    d_t)V_{t+1}(x_{t+1}) − V_t(x_t)``), ``"gae"`` (``Σ_l (γλ)^l δ_{t+l}``, no trace past a
+    terminal step) with the policy's exact finite-horizon critic, which the check computes
+    (:mod:`pgverify.expectation.critic`) and passes as keyword arguments, float64 arrays — per
+    kind: ``"q"``: ``q_values``; ``"advantage"``: ``q_values``, ``values``; ``"td"``:
+    ``values``, ``terminated``; ``"gae"``: ``values``, ``terminated``, ``lam`` (0.75). Shapes:
+    ``q_values`` (M, T) = ``Q_t(x_t, u_t)``; ``values`` (M, T+1) = ``V_t(x_t)`` for t < T and, in
+    column T, ``V_0(x_T)`` (the value x_T would have at the start of an episode, as a rollout
+    buffer's bootstrap value holds it); ``terminated`` (M, T) bools, set at t = T − 1 only: the
+    horizon ends every episode, so no bootstrap from column T (``V_T = 0``). Each critic kind is
+    unbiased; besides the expectation the check compares the estimate with the kind's reference
+    at every node (Ψ_t is then a fixed function of the batch): an unbiased estimate of another
+    form (Q for the advantage, a GAE trace decaying by λ instead of γλ) fails as a kind mismatch.
 
     Tier: exact expectation of the user's float64 function at the rule's nodes (the weighted
     sum is exact), with the rounding tolerance of :func:`pgverify.expectation.lqr_expectation`
@@ -312,6 +339,8 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
     for index, scenario in enumerate(SCENARIOS):
         K, sigma, gamma = np.array(scenario.K), scenario.sigma, scenario.gamma
         shape = K.shape
+        calls: list[Call] = []
+        critic = _critic(index) if kind in CRITIC_KINDS else None
 
         def user(
             states: Any,
@@ -321,14 +350,24 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
             sigma: float = sigma,
             gamma: float = gamma,
             shape: tuple[int, ...] = shape,
+            critic: Any = critic,
+            calls: list[Call] = calls,
         ) -> Any:
+            keywords: dict[str, Any] = {}
+            if critic is not None:
+                keywords = critic_keywords(kind, *critic.arrays(states, actions))
+            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
             output = read_estimate(
-                fn(states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma), seen
+                fn(states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma, **given),
+                seen,
             )
             if output.shape != shape:
                 raise InvalidProblemError(
                     f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
                 )
+            if critic is not None:
+                scores = gaussian_scores(states, actions, K, sigma)
+                calls.append(Call(scores, costs, gamma, keywords, output))
             return output
 
         try:
@@ -352,19 +391,58 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
         tolerance = widened(Fraction(result.rounding_tolerance), dtype, seen) + Fraction(
             1e-12
         ) * max((abs(v) for v in target.ravel()), default=Fraction(0))
-        if _within(result.mean, target, tolerance):
-            report[scenario.label] = {
-                "expected_gradient": np.asarray(target, dtype=float),
-                "nodes": result.nodes,
-            }
-            continue
-        raise OracleMismatch(_message(kind, index, result, target, tolerance))
+        node_error = relative_error if dtype is not None or "float32" not in seen else 1e-5
+        if not _within(result.mean, target, tolerance):
+            raise OracleMismatch(
+                _message(kind, index, result, target, tolerance, calls, node_error)
+            )
+        if calls:
+            disagreement = first_disagreement(kind, calls, node_error)
+            if disagreement is not None:
+                raise OracleMismatch(
+                    kind_mismatch_message(
+                        "check_pg_estimator",
+                        kind,
+                        scenario.label,
+                        scenario.as_python(),
+                        calls,
+                        disagreement,
+                        gamma,
+                        node_error,
+                    )
+                )
+        report[scenario.label] = {
+            "expected_gradient": np.asarray(target, dtype=float),
+            "nodes": result.nodes,
+        }
     return report
 
 
-def _message(kind: str, index: int, result: Any, target: np.ndarray, tolerance: Fraction) -> str:
+def _message(
+    kind: str,
+    index: int,
+    result: Any,
+    target: np.ndarray,
+    tolerance: Fraction,
+    calls: list[Call],
+    node_error: float,
+) -> str:
     scenario = SCENARIOS[index]
     bias = result.mean - target
+    if kind in CRITIC_KINDS:
+        return biased_critic_message(
+            "check_pg_estimator",
+            kind,
+            scenario.label,
+            scenario.as_python(),
+            target,
+            result.mean,
+            tolerance,
+            f"exact, {result.nodes} cubature nodes",
+            calls,
+            scenario.gamma,
+            node_error,
+        )
     found = []
     for slip, (description, _, applies) in enumerate(SLIPS):
         if not applies(scenario):

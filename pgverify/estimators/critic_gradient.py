@@ -122,18 +122,33 @@ def critic_advantages(
         return q_array - numeric_array(values, "values", (M, T + 1), exact=exact)[:, :T]
     value_array = numeric_array(values, "values", (M, T + 1), exact=exact)
     continues = ~_terminal_flags(terminated, (M, T))
-    # (1 − d_t) V_{t+1}: a terminated step adds no bootstrap, whatever column t+1 holds
-    following = np.where(continues, value_array[:, 1:], 0 * value_array[:, 1:])
-    deltas = cost_array + discount * following - value_array[:, :T]
+    deltas = td_residuals_with_flags(cost_array, value_array, continues, discount)
     if kind == "td":
         return deltas
     trace = scalar(lam, "lam", exact=exact)
     if not 0 <= trace <= 1:
         raise InvalidProblemError(f"lam = {lam!r} is outside [0, 1]")
+    return discounted_trace(deltas, continues, discount * trace)
+
+
+def td_residuals_with_flags(
+    costs: np.ndarray, values: np.ndarray, continues: np.ndarray, gamma: Any
+) -> np.ndarray:
+    """``δ_t = c_t + γ (1 − d_t) V_{t+1} − V_t`` for validated arrays costs (M, T), values
+    (M, T+1) and ``continues = 1 − d`` (M, T) bools."""
+    following = values[:, 1:]
+    # a terminated step adds no bootstrap, whatever column t+1 holds
+    following = np.where(continues, following, 0 * following)
+    return costs + gamma * following - values[:, :-1]
+
+
+def discounted_trace(deltas: np.ndarray, continues: np.ndarray, factor: Any) -> np.ndarray:
+    """``A_t = δ_t + factor · (1 − d_t) A_{t+1}``, ``A_T = 0`` (GAE: factor = γλ); a backward
+    recursion over the T steps, vectorised over the batch."""
     advantages = deltas.copy()
-    for t in range(T - 2, -1, -1):  # A_t = δ_t + γλ(1 − d_t) A_{t+1}: vectorised over the batch
+    for t in range(deltas.shape[1] - 2, -1, -1):
         carried = np.where(continues[:, t], advantages[:, t + 1], 0 * advantages[:, t + 1])
-        advantages[:, t] = deltas[:, t] + discount * trace * carried
+        advantages[:, t] = deltas[:, t] + factor * carried
     return advantages
 
 

@@ -1,0 +1,312 @@
+"""The critic kinds of the policy-gradient checks ("q", "advantage", "td", "gae"): which critic
+arrays the user's estimator receives, the reference Ψ_t it must compute, and the slips named
+when it does not (shared by :func:`check_pg_estimator` and :func:`check_softmax_pg_estimator`).
+
+With the exact critic, Ψ_t is a fixed function of the batch and the critic arrays, so besides the
+exact expectation the check compares the user's estimate with the reference of the claimed kind
+at every node it evaluated: an estimator that is unbiased but computes another Ψ_t (Q for the
+advantage, a trace decaying by λ instead of γλ) is a *kind mismatch*, and every slip is named by
+the node-by-node agreement of the user's outputs with the slip's (docs/checks.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pgverify.estimators.critic_gradient import (
+    CRITIC_KINDS,
+    critic_advantages,
+    discounted_trace,
+    td_residuals_with_flags,
+)
+
+GAE_LAMBDA = 0.75
+"""The λ the checks pass to a "gae" estimator (a float64; γλ ≠ λ whenever γ ≠ 1)."""
+
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "q": ("q_values",),
+    "advantage": ("q_values", "values"),
+    "td": ("values", "terminated"),
+    "gae": ("values", "terminated", "lam"),
+}
+"""The keyword arguments the check passes to the user's estimator, per kind."""
+
+
+def critic_keywords(kind: str, values: Any, q_values: Any) -> dict[str, Any]:
+    """The keyword arguments of ``kind`` for one batch: float64 copies of the critic arrays,
+    ``terminated`` (M, T) with only the horizon's step T − 1 set, and ``lam``."""
+    M, T = np.shape(q_values)
+    terminated = np.zeros((M, T), dtype=bool)
+    terminated[:, -1] = True
+    available = {
+        "values": np.array(values, dtype=float),
+        "q_values": np.array(q_values, dtype=float),
+        "terminated": terminated,
+        "lam": GAE_LAMBDA,
+    }
+    return {name: available[name] for name in KEYWORDS[kind]}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One evaluation of the user's estimator: its float inputs (scores computed from them) and
+    its output."""
+
+    scores: np.ndarray  # (M, T, *P)
+    costs: np.ndarray  # (M, T)
+    gamma: float
+    keywords: dict[str, Any]
+    output: np.ndarray
+
+
+def _mean_weighted(call: Call, psi: np.ndarray, discounted: bool = True) -> np.ndarray:
+    M, T = psi.shape
+    weights = call.gamma ** np.arange(T) if discounted else np.ones(T)
+    weighted = (psi * weights).reshape((M, T) + (1,) * (call.scores.ndim - 2))
+    return (weighted * call.scores).sum(axis=(0, 1)) / M
+
+
+def reference(kind: str, call: Call) -> np.ndarray:
+    """``mean_i Σ_t γ^t Ψ_t s_t`` of ``kind`` on the call's inputs (float64)."""
+    return _mean_weighted(call, critic_advantages(kind, call.costs, call.gamma, **call.keywords))
+
+
+def _parts(call: Call) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    values = call.keywords["values"]
+    continues = ~call.keywords["terminated"]
+    return call.costs, values, continues
+
+
+def _bootstrap_through_terminal(kind: str, call: Call) -> np.ndarray:
+    keywords = {**call.keywords, "terminated": np.zeros_like(call.keywords["terminated"])}
+    return _mean_weighted(call, critic_advantages(kind, call.costs, call.gamma, **keywords))
+
+
+def _q_for_advantage(kind: str, call: Call) -> np.ndarray:
+    return _mean_weighted(call, call.keywords["q_values"])
+
+
+def _wrong_sign(kind: str, call: Call) -> np.ndarray:
+    return -reference(kind, call)
+
+
+def _td_without_gamma(kind: str, call: Call) -> np.ndarray:
+    costs, values, continues = _parts(call)
+    deltas = td_residuals_with_flags(costs, values, continues, 1.0)
+    if kind == "gae":
+        deltas = discounted_trace(deltas, continues, call.gamma * call.keywords["lam"])
+    return _mean_weighted(call, deltas)
+
+
+def _trace_by_lambda(kind: str, call: Call) -> np.ndarray:
+    costs, values, continues = _parts(call)
+    deltas = td_residuals_with_flags(costs, values, continues, call.gamma)
+    return _mean_weighted(call, discounted_trace(deltas, continues, call.keywords["lam"]))
+
+
+def _lambda_ignored(trace: float) -> Callable[[str, Call], np.ndarray]:
+    def slip(kind: str, call: Call) -> np.ndarray:
+        costs, values, continues = _parts(call)
+        deltas = td_residuals_with_flags(costs, values, continues, call.gamma)
+        return _mean_weighted(call, discounted_trace(deltas, continues, call.gamma * trace))
+
+    return slip
+
+
+def _no_discount_weight(kind: str, call: Call) -> np.ndarray:
+    psi = critic_advantages(kind, call.costs, call.gamma, **call.keywords)
+    return _mean_weighted(call, psi, discounted=False)
+
+
+@dataclass(frozen=True)
+class CriticSlip:
+    description: str
+    kinds: tuple[str, ...]
+    estimate: Callable[[str, Call], np.ndarray]
+    needs_discount: bool = False  # indistinguishable from the right estimator at γ = 1
+
+
+SLIPS = (
+    CriticSlip(
+        "bootstrapping through the terminal step: γ·values[:, T] added at the horizon, where the "
+        "episode terminated (V_T = 0)",
+        ("td", "gae"),
+        _bootstrap_through_terminal,
+    ),
+    CriticSlip(
+        "the advantage taken as Q (V_t(x_t) not subtracted): unbiased, but Ψ_t of kind 'q'",
+        ("advantage",),
+        _q_for_advantage,
+    ),
+    CriticSlip(
+        "the TD residual with the wrong sign: V(x_t) − c_t − γV(x_{t+1})",
+        ("td", "gae"),
+        _wrong_sign,
+    ),
+    CriticSlip(
+        "the TD residual without γ: c_t + V(x_{t+1}) − V(x_t)",
+        ("td", "gae"),
+        _td_without_gamma,
+        needs_discount=True,
+    ),
+    CriticSlip(
+        "GAE's trace decaying by λ instead of γλ: unbiased, but not GAE(γ, λ)",
+        ("gae",),
+        _trace_by_lambda,
+        needs_discount=True,
+    ),
+    CriticSlip(
+        "GAE with λ ignored (λ = 0: the TD residual): unbiased, but not GAE(γ, λ)",
+        ("gae",),
+        _lambda_ignored(0.0),
+    ),
+    CriticSlip(
+        "GAE with λ = 1 (the Monte-Carlo advantage G_t − V_t): unbiased, but not GAE(γ, λ)",
+        ("gae",),
+        _lambda_ignored(1.0),
+    ),
+    CriticSlip(
+        "no γ^t weight of step t: Σ_t Ψ_t s_t",
+        CRITIC_KINDS,
+        _no_discount_weight,
+        needs_discount=True,
+    ),
+)
+
+
+def node_tolerance(expected: np.ndarray, relative_error: float) -> float:
+    """The allowed difference at one node: 1000 × the assumed relative error of an evaluation
+    (1e-6 for float64, 1e-2 for float32) of the largest entry, the reference's own rounding
+    included; the slips differ from the reference by O(1) of it."""
+    return 1e3 * relative_error * max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+
+
+def agrees(kind: str, calls: list[Call], estimate: Callable[[str, Call], np.ndarray], error: float):
+    """Whether the user's outputs equal ``estimate`` at every recorded node (within tolerance)."""
+    for call in calls:
+        expected = estimate(kind, call)
+        if expected.shape != call.output.shape:
+            return False
+        if np.max(np.abs(call.output - expected), initial=0.0) > node_tolerance(expected, error):
+            return False
+    return True
+
+
+def first_disagreement(
+    kind: str, calls: list[Call], error: float
+) -> tuple[Call, np.ndarray] | None:
+    """The first node where the user's output is not the reference of ``kind``, with the
+    reference's value there."""
+    for call in calls:
+        expected = reference(kind, call)
+        difference = np.max(np.abs(call.output - expected), initial=0.0)
+        if difference > node_tolerance(expected, error):
+            return call, expected
+    return None
+
+
+def matching_slips(kind: str, calls: list[Call], gamma: float, error: float) -> list[str]:
+    """The descriptions of the slips of ``kind`` that the user's outputs equal at every node
+    (and that differ from the reference somewhere)."""
+    if agrees(kind, calls, reference, error):
+        return []
+    return [
+        slip.description
+        for slip in SLIPS
+        if kind in slip.kinds
+        and not (slip.needs_discount and gamma == 1)
+        and agrees(kind, calls, slip.estimate, error)
+    ]
+
+
+def slip_names(kind: str) -> str:
+    return "; ".join(slip.description for slip in SLIPS if kind in slip.kinds)
+
+
+def keywords_doc() -> str:
+    return ", ".join(f"{kind!r}: {', '.join(names)}" for kind, names in KEYWORDS.items())
+
+
+def _diagnosis(kind: str, calls: list[Call], gamma: float, error: float) -> str:
+    found = matching_slips(kind, calls, gamma, error)
+    if found:
+        return (
+            "Diagnosis: at every node your estimate equals that of "
+            + (found[0] if len(found) == 1 else "each of: " + "; ".join(found))
+            + "."
+        )
+    return (
+        "Diagnosis: the estimate matches none of the known slips at every node (checked: "
+        + slip_names(kind)
+        + ")."
+    )
+
+
+def biased_critic_message(
+    check: str,
+    kind: str,
+    label: str,
+    scenario: str,
+    target: np.ndarray,
+    mean: np.ndarray,
+    tolerance: Any,
+    how: str,
+    calls: list[Call],
+    gamma: float,
+    error: float,
+) -> str:
+    """The failure of a critic kind whose exact expectation is not the gradient."""
+    return "\n".join(
+        [
+            f"{check}(kind={kind!r}): the exact expectation of the implementation is not the "
+            f"gradient of E Σ_{{t<T}} γ^t c_t ({how}).",
+            "",
+            f"Scenario: {label}:",
+            f"    {scenario}",
+            "",
+            f"expected E[estimate]: {np.asarray(target, dtype=float).tolist()}",
+            f"your E[estimate]: {np.asarray(mean, dtype=float).tolist()}",
+            f"exact bias: {np.asarray(mean - target, dtype=float).tolist()} "
+            f"(tolerance {float(tolerance):.3g} for the rounding of your float evaluations)",
+            "",
+            _diagnosis(kind, calls, gamma, error),
+        ]
+    )
+
+
+def kind_mismatch_message(
+    check: str,
+    kind: str,
+    label: str,
+    scenario: str,
+    calls: list[Call],
+    disagreement: tuple[Call, np.ndarray],
+    gamma: float,
+    error: float,
+) -> str:
+    """The failure of a critic kind that is unbiased but computes another Ψ_t."""
+    call, expected = disagreement
+    return "\n".join(
+        [
+            f"{check}(kind={kind!r}): kind mismatch — the exact expectation is right (the "
+            f"estimator is unbiased), but the estimate is not Σ_t γ^t Ψ_t s_t with Ψ_t of kind "
+            f"{kind!r} for the critic the check passed.",
+            "",
+            f"Scenario: {label}:",
+            f"    {scenario}",
+            "",
+            "At one node: costs = "
+            f"{np.asarray(call.costs, dtype=float).tolist()}, critic = "
+            + ", ".join(
+                f"{name} = {np.asarray(value).tolist()}" for name, value in call.keywords.items()
+            ),
+            f"expected estimate: {expected.tolist()}",
+            f"your estimate: {call.output.tolist()}",
+            "",
+            _diagnosis(kind, calls, gamma, error),
+        ]
+    )
