@@ -279,9 +279,9 @@ def test_biased_estimator_fails_with_its_exact_bias_and_slip_named(slip, words):
     assert words in message
 
 
-def test_pg_estimator_kinds_without_a_reference_are_refused_with_the_supported_list():
+def test_an_unknown_pg_estimator_kind_is_refused_with_the_supported_list():
     with pytest.raises(InvalidProblemError, match="supported kinds: v0, reinforce, baselined"):
-        check_pg_estimator(pg_with(None), "gae")
+        check_pg_estimator(pg_with(None), "actor_critic")
 
 
 # ----- check_zeroth_order_estimator: exact expectation over supplied directions ----------------
@@ -372,9 +372,9 @@ def test_biased_softmax_estimator_fails_with_its_slip_named(slip, words):
     assert words in str(failure.value)
 
 
-def test_softmax_pg_estimator_refuses_critic_kinds():
+def test_softmax_pg_estimator_refuses_an_unknown_kind():
     with pytest.raises(InvalidProblemError, match="supported kinds"):
-        check_softmax_pg_estimator(loop_softmax_reinforce, "advantage")
+        check_softmax_pg_estimator(loop_softmax_reinforce, "advantages")
 
 
 def test_a_float32_estimator_is_judged_at_float32_precision_without_being_told():

@@ -24,8 +24,9 @@ from pgverify.estimators.critic_gradient import (
     td_residuals_with_flags,
 )
 
-GAE_LAMBDA = 0.75
-"""The λ the checks pass to a "gae" estimator (a float64; γλ ≠ λ whenever γ ≠ 1)."""
+GAE_LAMBDA = 0.625
+"""The λ the checks pass to a "gae" estimator: a float64 different from every scenario's γ,
+so that the traces γλ, λ and γ·1 differ whenever γ ≠ 1."""
 
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "q": ("q_values",),

@@ -311,7 +311,7 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
     terminal step) with the policy's exact finite-horizon critic, which the check computes
     (:mod:`pgverify.expectation.critic`) and passes as keyword arguments, float64 arrays — per
     kind: ``"q"``: ``q_values``; ``"advantage"``: ``q_values``, ``values``; ``"td"``:
-    ``values``, ``terminated``; ``"gae"``: ``values``, ``terminated``, ``lam`` (0.75). Shapes:
+    ``values``, ``terminated``; ``"gae"``: ``values``, ``terminated``, ``lam`` (0.625). Shapes:
     ``q_values`` (M, T) = ``Q_t(x_t, u_t)``; ``values`` (M, T+1) = ``V_t(x_t)`` for t < T and, in
     column T, ``V_0(x_T)`` (the value x_T would have at the start of an episode, as a rollout
     buffer's bootstrap value holds it); ``terminated`` (M, T) bools, set at t = T − 1 only: the

@@ -15,6 +15,7 @@ dyadic probabilities, so the exact target is :func:`pgverify.expectation.softmax
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from pgverify.checks._critic_kinds import (
+    KEYWORDS,
+    Call,
+    biased_critic_message,
+    critic_keywords,
+    first_disagreement,
+    kind_mismatch_message,
+)
 from pgverify.checks.estimators_pg import (
     SUPPORTED_KINDS,
     read_estimate,
@@ -31,8 +40,14 @@ from pgverify.checks.estimators_pg import (
     widened,
 )
 from pgverify.errors import InvalidProblemError, OracleMismatch
-from pgverify.estimators.policy_gradient import score_function_estimate, softmax_scores
+from pgverify.estimators.critic_gradient import CRITIC_KINDS
+from pgverify.estimators.policy_gradient import (
+    _logit_scores,
+    score_function_estimate,
+    softmax_scores,
+)
 from pgverify.expectation import mdp_expectation, softmax_gradient_target
+from pgverify.expectation.critic import mdp_critic
 
 
 @dataclass(frozen=True)
@@ -161,11 +176,42 @@ def _within(mean: np.ndarray, other: np.ndarray, tolerance: Fraction) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(mean.ravel(), other.ravel(), strict=True))
 
 
+@cache
+def _critic(index: int) -> Any:
+    scenario = SCENARIOS[index]
+    return mdp_critic(scenario.mdp(), scenario.table(), scenario.steps)
+
+
+@cache
+def _transitions(index: int) -> Any:
+    return SCENARIOS[index].mdp().transitions
+
+
+def _last_states(index: int, states: np.ndarray, actions: np.ndarray) -> list[tuple[Any, Any]]:
+    """Every (x_T of each rollout, probability) given the batch's last states and actions."""
+    transitions = _transitions(index)
+    per_rollout = [
+        [(y, p) for y, p in enumerate(transitions[row[-1]][action[-1]]) if p > 0]
+        for row, action in zip(states.tolist(), actions.tolist(), strict=True)
+    ]
+    outcomes = []
+    for combination in itertools.product(*per_rollout):
+        probability = Fraction(1)
+        for _, p in combination:
+            probability *= p
+        outcomes.append((np.array([y for y, _ in combination]), probability))
+    return outcomes
+
+
 def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, Any]:
-    """Check ``fn(states, actions, costs, logits, gamma) -> (S, A)``, a batch estimate of
-    ``∂/∂θ E Σ_{t<T} γ^t c_t`` for the tabular softmax policy, by its exact expectation over every
-    trajectory batch. ``kind`` and the verdict as :func:`pgverify.checks.check_pg_estimator`
-    (``"v0"``, ``"reinforce"``, ``"baselined"``; scores ``s_t = e_{x_t}(e_{u_t} − π(·|x_t))ᵀ``).
+    """Check ``fn(states, actions, costs, logits, gamma, **critic) -> (S, A)``, a batch estimate
+    of ``∂/∂θ E Σ_{t<T} γ^t c_t`` for the tabular softmax policy, by its exact expectation over
+    every trajectory batch. ``kind``, the critic keyword arrays and the verdict as
+    :func:`pgverify.checks.check_pg_estimator` (``"v0"``, ``"reinforce"``, ``"baselined"``,
+    ``"q"``, ``"advantage"``, ``"td"``, ``"gae"``; scores ``s_t = e_{x_t}(e_{u_t} − π(·|x_t))ᵀ``).
+    The critic is the exact finite-horizon ``Q_t``, ``V_t`` of the policy; column T of ``values``
+    is ``V_0(x_T)`` of the state reached after the last step, which the check enumerates with its
+    exact probability (it is not in ``states``).
 
     Returns a dict (scenario label → exact expected gradient, cases enumerated); raises
     :class:`pgverify.OracleMismatch` with the exact bias and a diagnosis."""
@@ -181,19 +227,21 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
         logits, gamma = scenario.logits(), scenario.gamma
         shape = logits.shape
         largest = [0.0]
+        calls: list[Call] = []
+        critic = _critic(index) if kind in CRITIC_KINDS else None
 
-        def user(
+        def evaluate(
             states: Any,
             actions: Any,
             costs: Any,
+            keywords: dict[str, Any],
             logits: Any = logits,
             gamma: float = gamma,
             shape: tuple[int, ...] = shape,
             largest: list[float] = largest,
-        ) -> Any:
-            output = read_estimate(
-                fn(states, actions, costs.astype(float), logits.copy(), gamma), seen
-            )
+        ) -> np.ndarray:
+            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
+            output = read_estimate(fn(states, actions, costs, logits.copy(), gamma, **given), seen)
             if output.shape != shape:
                 raise InvalidProblemError(
                     f"fn returned shape {output.shape}; expected the logits' shape {shape} (S, A)"
@@ -201,9 +249,37 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
             if not np.all(np.isfinite(output)):
                 raise InvalidProblemError("fn returned a non-finite estimate")
             largest[0] = max(largest[0], float(np.max(np.abs(output), initial=0.0)))
-            exact = np.empty(shape, dtype=object)
-            exact.ravel()[:] = [Fraction(v) for v in output.ravel()]  # a float is a dyadic
-            return exact
+            return output
+
+        def user(
+            states: Any,
+            actions: Any,
+            costs: Any,
+            index: int = index,
+            logits: Any = logits,
+            gamma: float = gamma,
+            critic: Any = critic,
+            calls: list[Call] = calls,
+        ) -> Any:
+            float_costs = costs.astype(float)
+            if critic is None:
+                output = evaluate(states, actions, float_costs, {})
+                return _exact_array(output)
+            # the state after the last step is not in the batch: enumerate it (when read)
+            outcomes = (
+                _last_states(index, states, actions)
+                if "values" in KEYWORDS[kind]
+                else [(states[:, -1], Fraction(1))]
+            )
+            scores = _logit_scores(states, actions, logits)
+            total: Any = 0
+            for last, probability in outcomes:
+                arrays = critic.arrays(states, actions, last, exact=False)
+                keywords = critic_keywords(kind, *arrays)
+                output = evaluate(states, actions, float_costs, keywords)
+                calls.append(Call(scores, float_costs, gamma, keywords, output))
+                total = total + probability * _exact_array(output)
+            return total
 
         try:
             result = mdp_expectation(
@@ -217,14 +293,50 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
         target = _target(index)
         # the probabilities sum to 1: the weighted rounding is at most the largest one
         tolerance = widened(Fraction(relative_error) * Fraction(largest[0]), dtype, seen)
-        if _within(result.mean, target, tolerance):
-            report[scenario.label] = {
-                "expected_gradient": np.asarray(target, dtype=float),
-                "cases": result.nodes,
-            }
-            continue
-        raise OracleMismatch(_message(kind, index, result.mean, target, tolerance))
+        node_error = relative_error if dtype is not None or "float32" not in seen else 1e-5
+        if not _within(result.mean, target, tolerance):
+            if calls:
+                raise OracleMismatch(
+                    biased_critic_message(
+                        "check_softmax_pg_estimator",
+                        kind,
+                        scenario.label,
+                        scenario.as_python(),
+                        target,
+                        result.mean,
+                        tolerance,
+                        "exact enumeration",
+                        calls,
+                        gamma,
+                        node_error,
+                    )
+                )
+            raise OracleMismatch(_message(kind, index, result.mean, target, tolerance))
+        disagreement = first_disagreement(kind, calls, node_error) if calls else None
+        if disagreement is not None:
+            raise OracleMismatch(
+                kind_mismatch_message(
+                    "check_softmax_pg_estimator",
+                    kind,
+                    scenario.label,
+                    scenario.as_python(),
+                    calls,
+                    disagreement,
+                    gamma,
+                    node_error,
+                )
+            )
+        report[scenario.label] = {
+            "expected_gradient": np.asarray(target, dtype=float),
+            "cases": result.nodes,
+        }
     return report
+
+
+def _exact_array(output: np.ndarray) -> np.ndarray:
+    exact = np.empty(output.shape, dtype=object)
+    exact.ravel()[:] = [Fraction(v) for v in output.ravel()]  # a float is a dyadic
+    return exact
 
 
 def _message(kind: str, index: int, mean: Any, target: Any, tolerance: Fraction) -> str:

@@ -7,6 +7,8 @@
 * :func:`lambda_returns` — the λ-returns (value targets) consistent with :func:`gae`;
 * score-function estimators (:mod:`pgverify.estimators.policy_gradient`): V0, REINFORCE and its
   baselines for the LQR Gaussian policy and the tabular softmax policy;
+* critic-based estimators (:mod:`pgverify.estimators.critic_gradient`): Ψ_t = Q, A, TD residual,
+  GAE, given the critic evaluated along the batch;
 * zeroth-order estimators (:func:`zeroth_order_estimate`): Gaussian, shifted, antithetic, sphere.
 
 Vectorised float64 references (tier: float), checked against exact rational implementations by
@@ -14,6 +16,12 @@ the property tests; the score-function and zeroth-order ones also compute exactl
 inputs. See docs/estimators.md.
 """
 
+from pgverify.estimators.critic_gradient import (
+    critic_advantages,
+    critic_estimate,
+    gaussian_critic_pg,
+    softmax_critic_pg,
+)
 from pgverify.estimators.policy_gradient import (
     gaussian_reinforce,
     gaussian_scores,
@@ -28,14 +36,18 @@ from pgverify.estimators.returns import discounted_returns, gae, lambda_returns,
 from pgverify.estimators.zeroth_order import quadratic_cost, zeroth_order_estimate
 
 __all__ = [
+    "critic_advantages",
+    "critic_estimate",
     "discounted_returns",
     "gae",
+    "gaussian_critic_pg",
     "gaussian_reinforce",
     "gaussian_scores",
     "gaussian_v0",
     "lambda_returns",
     "quadratic_cost",
     "score_function_estimate",
+    "softmax_critic_pg",
     "softmax_policy_table",
     "softmax_reinforce",
     "softmax_scores",

@@ -1,0 +1,203 @@
+"""check_pg_estimator and check_softmax_pg_estimator on the critic kinds ("q", "advantage",
+"td", "gae"): right implementations (pgverify's references and independent loops written here)
+pass; each deliberately wrong loop fails and its slip is named — by the exact bias when the slip
+is biased, as a kind mismatch when it is unbiased but computes another Ψ_t."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from pgverify import InvalidProblemError, OracleMismatch
+from pgverify.checks import check_pg_estimator, check_softmax_pg_estimator
+from pgverify.estimators import gaussian_critic_pg, softmax_critic_pg
+
+KINDS = ("q", "advantage", "td", "gae")
+
+
+def loop_psi(costs, kind, gamma, slip, values, q_values, terminated, lam, i):
+    """Ψ_t of rollout i by plain loops, with one slip."""
+    steps = costs.shape[1]
+    if kind == "q":
+        return list(q_values[i])
+    if kind == "advantage":
+        return [q_values[i, t] - (0.0 if slip == "Q for A" else values[i, t]) for t in range(steps)]
+    deltas = []
+    for t in range(steps):
+        ends = terminated[i, t] and slip != "bootstrap through the end"
+        bootstrap = 0.0 if ends else values[i, t + 1]
+        delta = costs[i, t] + (1.0 if slip == "TD without gamma" else gamma) * bootstrap
+        delta -= values[i, t]
+        deltas.append(-delta if slip == "TD wrong sign" else delta)
+    if kind == "td":
+        return deltas
+    factor = lam if slip == "trace by lambda" else gamma * lam
+    psi, carried = [0.0] * steps, 0.0
+    for t in reversed(range(steps)):
+        carried = deltas[t] + (0.0 if terminated[i, t] else factor * carried)
+        psi[t] = carried
+    return psi
+
+
+def loop_gaussian(
+    states, actions, costs, K, sigma, gamma, *, kind, slip=None, values=None, q_values=None,
+    terminated=None, lam=None,
+):  # fmt: skip
+    batch, steps = costs.shape
+    estimate = np.zeros(K.shape)
+    for i in range(batch):
+        psi = loop_psi(costs, kind, gamma, slip, values, q_values, terminated, lam, i)
+        for t in range(steps):
+            x, u = states[i, t], actions[i, t]
+            score = -np.outer(u + K @ x, x) / sigma
+            weight = 1.0 if slip == "no gamma^t" else gamma**t
+            estimate += weight * psi[t] * score
+    return estimate / batch
+
+
+def loop_softmax(
+    states, actions, costs, logits, gamma, *, kind, slip=None, values=None, q_values=None,
+    terminated=None, lam=None,
+):  # fmt: skip
+    policy = np.exp(logits - logits.max(axis=1, keepdims=True))
+    policy /= policy.sum(axis=1, keepdims=True)
+    batch, steps = costs.shape
+    estimate = np.zeros_like(policy)
+    for i in range(batch):
+        psi = loop_psi(costs, kind, gamma, slip, values, q_values, terminated, lam, i)
+        for t in range(steps):
+            s, a = states[i, t], actions[i, t]
+            score = np.zeros_like(policy)
+            score[s] = -policy[s]
+            score[s, a] += 1.0
+            weight = 1.0 if slip == "no gamma^t" else gamma**t
+            estimate += weight * psi[t] * score
+    return estimate / batch
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_reference_critic_estimators_pass_on_lqr(kind):
+    report = check_pg_estimator(partial(gaussian_critic_pg, kind=kind), kind)
+    assert all(entry["nodes"] > 0 for entry in report.values())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_right_loop_critic_estimators_pass_on_lqr(kind):
+    check_pg_estimator(partial(loop_gaussian, kind=kind), kind)
+
+
+def test_a_float32_critic_estimator_passes_at_float32_precision():
+    def single(*arguments, **critic):
+        return loop_gaussian(*arguments, kind="gae", **critic).astype(np.float32)
+
+    check_pg_estimator(single, "gae")
+
+
+BIASED = [
+    ("td", "bootstrap through the end", "bootstrapping through the terminal step"),
+    ("gae", "bootstrap through the end", "bootstrapping through the terminal step"),
+    ("td", "TD wrong sign", "the TD residual with the wrong sign"),
+    ("gae", "TD wrong sign", "the TD residual with the wrong sign"),
+    ("td", "TD without gamma", "the TD residual without γ"),
+    ("gae", "TD without gamma", "the TD residual without γ"),
+    ("q", "no gamma^t", "no γ^t weight of step t"),
+    ("advantage", "no gamma^t", "no γ^t weight of step t"),
+    ("gae", "no gamma^t", "no γ^t weight of step t"),
+]
+UNBIASED_BUT_ANOTHER_KIND = [
+    ("advantage", "Q for A", "the advantage taken as Q"),
+    ("gae", "trace by lambda", "GAE's trace decaying by λ instead of γλ"),
+]
+
+
+@pytest.mark.parametrize(("kind", "slip", "words"), BIASED)
+def test_biased_critic_estimator_fails_on_lqr_with_its_exact_bias_and_slip_named(kind, slip, words):
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(partial(loop_gaussian, kind=kind, slip=slip), kind)
+    message = str(failure.value)
+    assert "exact bias" in message
+    assert f"equals that of {words}" in message
+
+
+@pytest.mark.parametrize(("kind", "slip", "words"), UNBIASED_BUT_ANOTHER_KIND)
+def test_unbiased_estimator_of_another_form_fails_on_lqr_as_a_kind_mismatch_named(
+    kind, slip, words
+):
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(partial(loop_gaussian, kind=kind, slip=slip), kind)
+    message = str(failure.value)
+    assert "kind mismatch" in message and "exact bias" not in message
+    assert f"equals that of {words}" in message
+
+
+def test_a_critic_estimator_matching_no_slip_is_said_to_match_none():
+    def doubled(*arguments, **critic):
+        return 2 * loop_gaussian(*arguments, kind="q", **critic)
+
+    with pytest.raises(OracleMismatch, match="matches none of the known slips"):
+        check_pg_estimator(doubled, "q")
+
+
+def test_the_check_passes_each_kind_only_the_critic_arrays_it_reads():
+    seen = {}
+
+    def record(kind):
+        def fn(states, actions, costs, K, sigma, gamma, **critic):
+            seen[kind] = sorted(critic)
+            M, T = costs.shape
+            if "values" in critic:
+                assert critic["values"].shape == (M, T + 1)
+            if "q_values" in critic:
+                assert critic["q_values"].shape == (M, T)
+            if "terminated" in critic:
+                assert critic["terminated"][:, -1].all() and not critic["terminated"][:, :-1].any()
+            return gaussian_critic_pg(states, actions, costs, K, sigma, gamma, kind=kind, **critic)
+
+        return fn
+
+    for kind in KINDS:
+        check_pg_estimator(record(kind), kind)
+    assert seen == {
+        "q": ["q_values"],
+        "advantage": ["q_values", "values"],
+        "td": ["terminated", "values"],
+        "gae": ["lam", "terminated", "values"],
+    }
+
+
+def test_an_unknown_kind_is_refused_with_the_supported_list():
+    with pytest.raises(InvalidProblemError, match="supported kinds: v0, reinforce, baselined, q"):
+        check_pg_estimator(partial(loop_gaussian, kind="q"), "critic")
+
+
+def test_reference_gae_passes_on_finite_mdps():
+    report = check_softmax_pg_estimator(partial(softmax_critic_pg, kind="gae"), "gae")
+    assert all(entry["cases"] > 0 for entry in report.values())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_right_loop_critic_estimators_pass_on_finite_mdps(kind):
+    check_softmax_pg_estimator(partial(loop_softmax, kind=kind), kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "slip", "words"),
+    [
+        ("td", "bootstrap through the end", "bootstrapping through the terminal step"),
+        ("gae", "TD without gamma", "the TD residual without γ"),
+        ("q", "no gamma^t", "no γ^t weight of step t"),
+    ],
+)
+def test_biased_softmax_critic_estimator_fails_with_its_slip_named(kind, slip, words):
+    with pytest.raises(OracleMismatch, match="exact bias") as failure:
+        check_softmax_pg_estimator(partial(loop_softmax, kind=kind, slip=slip), kind)
+    assert f"equals that of {words}" in str(failure.value)
+
+
+@pytest.mark.parametrize(("kind", "slip", "words"), UNBIASED_BUT_ANOTHER_KIND)
+def test_softmax_estimator_of_another_form_fails_as_a_kind_mismatch_named(kind, slip, words):
+    with pytest.raises(OracleMismatch, match="kind mismatch") as failure:
+        check_softmax_pg_estimator(partial(loop_softmax, kind=kind, slip=slip), kind)
+    assert f"equals that of {words}" in str(failure.value)
