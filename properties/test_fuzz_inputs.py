@@ -897,6 +897,8 @@ PG_STATES = np.arange(18, dtype=float).reshape(2, 3, 3) / 8
 PG_ACTIONS = np.arange(8, dtype=float).reshape(2, 2, 2) / 4 - 1
 PG_COSTS = np.array([[1.0, 2.0], [0.5, 3.0]])
 PG_SCORES = np.ones((2, 2, 2, 3))
+PG_CRITIC_VALUES = np.array([[2.0, 1.0, 4.0], [3.0, 1.5, 0.5]])  # (M, T+1)
+PG_TERMINATED = np.array([[False, True], [True, True]])
 TABULAR_STATES = np.array([[0, 1], [1, 0]])  # every row of the (2, 3) tables is visited
 TABULAR_ACTIONS = np.array([[2, 0], [1, 1]])  # and the last column
 DIRECTIONS = np.ones((2, 2, 3)) / np.sqrt(6.0)  # unit vectors: valid for every kind
@@ -944,6 +946,17 @@ def malformed_indices(valid: np.ndarray) -> st.SearchStrategy[Any]:
         ),
         st.sampled_from([valid.astype(str), valid.astype(complex), valid[..., None]]),
         junk(),
+    )
+
+
+def malformed_flags(valid: np.ndarray) -> st.SearchStrategy[Any]:
+    """Not (M, T) flags like ``valid``: another shape, values other than 0/1, non-numbers."""
+    halves = valid.astype(float)
+    halves.flat[0] = 0.5
+    return st.one_of(
+        st.sampled_from([valid[:, :-1], valid.reshape(-1), valid[:0], valid[..., None]]),
+        st.sampled_from([halves, valid * 2 + 1, valid.astype(complex), valid.astype(str)]),
+        junk().filter(lambda value: value is not None),
     )
 
 
@@ -1011,6 +1024,21 @@ def policy_gradient_entries() -> dict[str, Entry]:
         "kind": misspelt("V0", "v1", "REINFORCE"),
     }
 
+    # every critic array is given (and validated whatever the kind reads); GAE reads most
+    critic = {
+        "values": PG_CRITIC_VALUES,
+        "q_values": PG_COSTS,
+        "terminated": PG_TERMINATED,
+        "lam": 0.5,
+    }
+    critic_fuzz = {
+        "values": malformed_array(PG_CRITIC_VALUES),
+        "q_values": malformed_array(PG_COSTS).filter(lambda value: value is not None),
+        "terminated": malformed_flags(PG_TERMINATED),
+        "lam": bad_real(-0.5, 1.5),
+    }
+    critic_kind = misspelt("Q", "GAE", "td ", "advantages", "reinforce")
+
     def zeroth_order(cost, K, directions, smoothing, kind):
         return e.zeroth_order_estimate(cost, K, directions, smoothing, kind)
 
@@ -1060,6 +1088,31 @@ def policy_gradient_entries() -> dict[str, Entry]:
             {**scores, "kind": "reinforce", "baseline": None, "states": None},
             {**scores_fuzz, "baseline": bad_baseline()},
             exempt={"states": "read only by a callable baseline (fuzzed through baseline)"},
+        ),
+        "pgverify.estimators.critic_advantages": Entry(
+            e.critic_advantages,
+            {"kind": "gae", "costs": PG_COSTS, "gamma": 0.9, **critic},
+            {
+                "kind": critic_kind,
+                "costs": malformed_array(PG_COSTS),
+                "gamma": bad_real(-0.5, 1.5, 0.0),
+                **critic_fuzz,
+            },
+        ),
+        "pgverify.estimators.critic_estimate": Entry(
+            e.critic_estimate,
+            {**scores, "kind": "gae", **critic},
+            {**scores_fuzz, "kind": critic_kind, **critic_fuzz},
+        ),
+        "pgverify.estimators.gaussian_critic_pg": Entry(
+            e.gaussian_critic_pg,
+            {**gaussian, "kind": "gae", **critic},
+            {**gaussian_fuzz, "kind": critic_kind, **critic_fuzz},
+        ),
+        "pgverify.estimators.softmax_critic_pg": Entry(
+            e.softmax_critic_pg,
+            {**tabular, "kind": "gae", **critic},
+            {**tabular_fuzz, "kind": critic_kind, **critic_fuzz},
         ),
         "pgverify.estimators.zeroth_order_estimate": Entry(
             zeroth_order,

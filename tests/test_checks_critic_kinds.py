@@ -77,9 +77,8 @@ def loop_softmax(
     return estimate / batch
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_reference_critic_estimators_pass_on_lqr(kind):
-    report = check_pg_estimator(partial(gaussian_critic_pg, kind=kind), kind)
+def test_reference_gae_passes_on_lqr():
+    report = check_pg_estimator(partial(gaussian_critic_pg, kind="gae"), "gae")
     assert all(entry["nodes"] > 0 for entry in report.values())
 
 
@@ -140,25 +139,28 @@ def test_a_critic_estimator_matching_no_slip_is_said_to_match_none():
         check_pg_estimator(doubled, "q")
 
 
+class Seen(Exception):
+    """Raised by a recording estimator after its first call (the check need not run on)."""
+
+
 def test_the_check_passes_each_kind_only_the_critic_arrays_it_reads():
     seen = {}
 
     def record(kind):
         def fn(states, actions, costs, K, sigma, gamma, **critic):
-            seen[kind] = sorted(critic)
             M, T = costs.shape
-            if "values" in critic:
-                assert critic["values"].shape == (M, T + 1)
-            if "q_values" in critic:
-                assert critic["q_values"].shape == (M, T)
-            if "terminated" in critic:
+            shapes = {"values": (M, T + 1), "q_values": (M, T), "terminated": (M, T), "lam": ()}
+            assert all(np.shape(value) == shapes[name] for name, value in critic.items())
+            if "terminated" in critic:  # the horizon ends every episode, nothing before it
                 assert critic["terminated"][:, -1].all() and not critic["terminated"][:, :-1].any()
-            return gaussian_critic_pg(states, actions, costs, K, sigma, gamma, kind=kind, **critic)
+            seen[kind] = sorted(critic)
+            raise Seen
 
         return fn
 
     for kind in KINDS:
-        check_pg_estimator(record(kind), kind)
+        with pytest.raises(Seen):
+            check_pg_estimator(record(kind), kind)
     assert seen == {
         "q": ["q_values"],
         "advantage": ["q_values", "values"],

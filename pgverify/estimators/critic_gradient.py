@@ -80,11 +80,31 @@ def _terminal_flags(terminated: Any, shape: tuple[int, int]) -> np.ndarray:
         raise InvalidProblemError(
             f"terminated must hold flags, got dtype {array.dtype}; expected bool or 0/1"
         )
-    if np.iscomplexobj(array) or np.any((array != 0) & (array != 1)):
+    if np.iscomplexobj(array):
+        raise InvalidProblemError("terminated has complex entries; expected bool or 0/1 flags")
+    not_a_flag = (array != 0) & (array != 1)  # NaN is neither
+    if np.any(not_a_flag):
+        index = tuple(int(i) for i in np.argwhere(not_a_flag)[0])
         raise InvalidProblemError(
-            f"terminated has an entry other than 0/1 ({array.ravel()[0]!r}, ...); expected flags"
+            f"terminated has the value {array[index].item()!r} at index {index}; expected a "
+            f"flag: True/False or 1/0"
         )
     return array == 1
+
+
+def _critic_array(value: Any, name: str, shape: tuple[int, int], exact: bool) -> Any:
+    """A critic array of ``shape`` (set by the costs), or None when not given."""
+    if value is None:
+        return None
+    try:
+        return numeric_array(value, name, shape, exact=exact)
+    except InvalidProblemError as error:
+        if "has shape" not in str(error):
+            raise
+        raise InvalidProblemError(
+            f"{error} (M = {shape[0]} rollouts and T = {shape[1] - (name == 'values')} steps, "
+            f"read from the shape of costs)"
+        ) from None
 
 
 def critic_advantages(
@@ -115,19 +135,20 @@ def critic_advantages(
     if M < 1 or T < 1:
         raise InvalidProblemError(f"costs has shape {cost_array.shape}; expected M, T >= 1")
     discount = discount_factor(gamma, exact=exact)
-    if kind in ("q", "advantage"):
-        q_array = numeric_array(q_values, "q_values", (M, T), exact=exact)
-        if kind == "q":
-            return q_array
-        return q_array - numeric_array(values, "values", (M, T + 1), exact=exact)[:, :T]
-    value_array = numeric_array(values, "values", (M, T + 1), exact=exact)
+    # every array given is validated, read by this kind or not: a malformed one is a mistake
+    q_array = _critic_array(q_values, "q_values", (M, T), exact)
+    value_array = _critic_array(values, "values", (M, T + 1), exact)
     continues = ~_terminal_flags(terminated, (M, T))
+    trace = None if lam is None else scalar(lam, "lam", exact=exact)
+    if trace is not None and not 0 <= trace <= 1:
+        raise InvalidProblemError(f"lam = {lam!r} is outside [0, 1]")
+    if kind == "q":
+        return q_array
+    if kind == "advantage":
+        return q_array - value_array[:, :T]
     deltas = td_residuals_with_flags(cost_array, value_array, continues, discount)
     if kind == "td":
         return deltas
-    trace = scalar(lam, "lam", exact=exact)
-    if not 0 <= trace <= 1:
-        raise InvalidProblemError(f"lam = {lam!r} is outside [0, 1]")
     return discounted_trace(deltas, continues, discount * trace)
 
 
