@@ -1,6 +1,7 @@
 """Cost of the exact expectation on LQR (issue #10): nodes and time for REINFORCE over horizons
 T = 2–6 and batches M = 1–3 (leave-one-out baseline for M ≥ 2), exact rational arithmetic and the
-float tier; and the exact variance of V0, REINFORCE and baselined REINFORCE on one problem.
+float tier; the same for the critic kinds (Ψ = Q, A, TD, GAE with the exact critic); and the
+exact variance of V0, REINFORCE, baselined REINFORCE and the critic kinds on one problem.
 
 Run:  python benchmarks/bench_expectation.py [--write]   (--write updates RESULTS.md)
 """
@@ -15,6 +16,7 @@ from bench_certified_gradient import machine
 from results_file import main
 
 from pgverify import LQR
+from pgverify.estimators.critic_gradient import CRITIC_KINDS, gaussian_critic_pg
 from pgverify.estimators.policy_gradient import gaussian_reinforce, gaussian_v0
 from pgverify.expectation import (
     CubatureTooLarge,
@@ -23,6 +25,7 @@ from pgverify.expectation import (
     lqr_gradient_target,
     mdp_expectation,
 )
+from pgverify.expectation.critic import lqr_critic
 from pgverify.mdp import FiniteMDP
 
 SECTION = "## Exact expectations of estimators on LQR: cost and variance (issue #10)"
@@ -40,6 +43,51 @@ def estimator(baseline):
 
 def v0(states, actions, costs):
     return gaussian_v0(states, actions, costs, K, SIGMA, GAMMA)
+
+
+def critic_estimator(kind, steps, lam=Fraction(1, 2)):
+    critic = lqr_critic(PROBLEM, K, steps, SIGMA, GAMMA)
+
+    def estimate(states, actions, costs):
+        values, q_values = critic.arrays(states, actions)
+        return gaussian_critic_pg(
+            states,
+            actions,
+            costs,
+            K,
+            SIGMA,
+            GAMMA,
+            kind=kind,
+            values=values,
+            q_values=q_values,
+            lam=lam,
+        )
+
+    return estimate
+
+
+def critic_rows():
+    rows = []
+    for steps in range(2, 7):
+        target = lqr_gradient_target(PROBLEM, K, steps)
+        for batch in (1, 2):
+            for kind in CRITIC_KINDS:
+                start = time.perf_counter()
+                result = lqr_expectation(
+                    PROBLEM, K, steps, critic_estimator(kind, steps), 4, batch=batch
+                )
+                seconds = time.perf_counter() - start
+                row = (
+                    steps,
+                    batch,
+                    kind,
+                    result.nodes,
+                    seconds,
+                    bool(target.contains(result.mean)),
+                )
+                print(row, flush=True)
+                rows.append(row)
+    return rows
 
 
 def cost_rows():
@@ -86,6 +134,11 @@ def variance_rows():
         ("REINFORCE, state baseline b(x) = x'P_K x", estimator(value_baseline), 1),
         ("REINFORCE, M = 2 (batch mean)", estimator(None), 2),
         ("REINFORCE, M = 2, leave-one-out", estimator("leave_one_out"), 2),
+        ("Ψ = Q (exact critic)", critic_estimator("q", 3), 1),
+        ("Ψ = A = Q − V (exact critic)", critic_estimator("advantage", 3), 1),
+        ("Ψ = δ, TD residual (exact critic)", critic_estimator("td", 3), 1),
+        ("Ψ = GAE, λ = 1/2 (exact critic)", critic_estimator("gae", 3), 1),
+        ("Ψ = GAE, λ = 1 (exact critic)", critic_estimator("gae", 3, Fraction(1)), 1),
     ]
     rows = []
     for name, function, batch in cases:
@@ -132,11 +185,11 @@ def mdp_rows():
 
 
 def run():
-    return cost_rows(), variance_rows(), mdp_rows()
+    return cost_rows(), critic_rows(), variance_rows(), mdp_rows()
 
 
 def render(results) -> str:
-    costs, variances, mdps = results
+    costs, critics, variances, mdps = results
     lines = [
         SECTION,
         "",
@@ -164,6 +217,20 @@ def render(results) -> str:
             f"| {steps} | {batch} | {arithmetic} | {dimension} | {nodes:,} | {seconds:.3f} | "
             f"{mark} |"
         )
+    lines += [
+        "",
+        "Critic kinds (`gaussian_critic_pg` with the exact finite-horizon critic of "
+        "`pgverify.expectation.critic`, GAE at λ = 1/2), exact arithmetic, same problem: the "
+        "estimators stay of degree 4 (Q_t and V_t are quadratics), so the rule and its node "
+        "count are those of REINFORCE; every exact mean was checked against the certified "
+        "target.",
+        "",
+        "| T | M | kind | nodes | seconds | mean ∈ target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for steps, batch, kind, nodes, seconds, verdict in critics:
+        mark = "yes" if verdict else "**NO**"
+        lines.append(f"| {steps} | {batch} | {kind} | {nodes:,} | {seconds:.3f} | {mark} |")
     lines += [
         "",
         "Exact variance (sum over the entries of the (1, 2) estimate) at T = 3, degree-8 rule "
