@@ -29,6 +29,7 @@ from pgverify import (
     OracleMismatch,
     checks,
 )
+from tests.test_checks_critic_kinds import loop_gaussian, loop_softmax
 from tests.test_checks_estimators import (
     loop_gae,
     loop_lambda_returns,
@@ -232,6 +233,27 @@ ESTIMATOR_RUNS = [
         "no γᵗ",
     ),
     (
+        'check_pg_estimator(kind="gae")',
+        partial(checks.check_pg_estimator, kind="gae"),
+        partial(loop_gaussian, kind="gae"),
+        partial(loop_gaussian, kind="gae", slip="bootstrap through the end"),
+        "bootstrap through the terminal step",
+    ),
+    (
+        'check_pg_estimator(kind="advantage")',
+        partial(checks.check_pg_estimator, kind="advantage"),
+        partial(loop_gaussian, kind="advantage"),
+        partial(loop_gaussian, kind="advantage", slip="Q for A"),
+        "Q for A: kind mismatch",
+    ),
+    (
+        'check_softmax_pg_estimator(kind="gae")',
+        partial(checks.check_softmax_pg_estimator, kind="gae"),
+        partial(loop_softmax, kind="gae"),
+        partial(loop_softmax, kind="gae", slip="trace by lambda"),
+        "λ for γλ: kind mismatch",
+    ),
+    (
         'check_zeroth_order_estimator(kind="antithetic")',
         partial(checks.check_zeroth_order_estimator, kind="antithetic"),
         partial(loop_zeroth_order, kind="antithetic"),
@@ -272,12 +294,14 @@ def run_estimators() -> str:
             f"Machine: {machine()}; OPENBLAS_NUM_THREADS {threads}.  Recorded {date.today()} by "
             "`python benchmarks/bench_checks.py --estimators --write` (passing run: best of 3; "
             "failing run: one run, to the message with its diagnosis).  Implementations: the "
-            "loops of tests/test_checks_estimators.py.  The returns/GAE checks run 3 fixed + 40 "
+            "loops of tests/test_checks_estimators.py and tests/test_checks_critic_kinds.py.  The "
+            "returns/GAE checks run 3 fixed + 40 "
             "generated cases; the estimator checks weigh the user's function at every node of "
             "their cubature rules (3 LQR scenarios; 2 quadratic scenarios) or on every "
             "trajectory batch (2 finite MDPs: 64 and 1 296 batches); their exact targets "
             "and slip expectations are computed once per process and cached (the first "
-            "check_pg_estimator run of a process takes about 0.1 s more).",
+            "check_pg_estimator run of a process takes about 0.1 s more); for the critic kinds "
+            "on MDPs the state after the last step is enumerated too (up to 4× the batches).",
             "",
             "| check | passing run [s] | failing run [s] (slip) |",
             "|---|---|---|",
