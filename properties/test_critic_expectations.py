@@ -29,7 +29,7 @@ from pgverify.expectation import (
     mdp_expectation,
     softmax_gradient_target,
 )
-from pgverify.expectation.critic import lqr_critic, mdp_critic
+from pgverify.expectation.critic import lqr_critic, lqr_discounted_critic, mdp_critic
 from pgverify.strategies import lqr_problems_with_gains, mdps_with_policies
 
 SMALL = st.integers(1, 2)
@@ -225,3 +225,58 @@ def test_mdp_critic_is_the_conditional_expected_cost_to_go(case, steps):
     mean = mdp_expectation(mdp, policy, steps, residuals).mean
     # Q: zero per (s, a); V: zero per s after summing the actions
     assert np.all(mean[..., 1] == 0) and np.all(mean[..., 0].sum(axis=2) == 0)
+
+
+# ----- the discounted infinite-horizon (stationary) critic over truncated rollouts -------------
+
+
+def truncated_gradient(problem, K, steps):
+    """2E_K Σ_{t<T} γ^t E[x_t x_tᵀ] in Fractions, with P_K from the certified oracle's midpoint
+    replaced by the exact critic's P (checked against the oracle's enclosure separately)."""
+    gamma, sigma = Fraction(problem.gamma), Fraction(problem.noise)
+    A, B, R, Sigma0 = (exact(m) for m in (problem.A, problem.B, problem.R, problem.Sigma0))
+    gain = exact(K)
+    P = lqr_discounted_critic(problem, K, steps, sigma, gamma).matrices[0]
+    E = (R + gamma * B.T @ P @ B) @ gain - gamma * B.T @ P @ A
+    closed = A - B @ gain
+    moment, total = Sigma0, 0 * Sigma0
+    for t in range(steps):
+        total = total + gamma**t * moment
+        moment = closed @ moment @ closed.T + sigma * B @ B.T
+    return 2 * E @ total
+
+
+@settings(max_examples=6)
+@given(case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True))
+def test_discounted_critic_value_matrix_is_the_oracles(case):
+    problem, K = case
+    critic = lqr_discounted_critic(problem, K, 1, Fraction(problem.noise), Fraction(problem.gamma))
+    assert problem.value_matrix(K, precision="certified").contains(critic.matrices[0])
+
+
+@pytest.mark.parametrize("kind", CRITIC_KINDS)
+@settings(max_examples=6)
+@given(
+    case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True),
+    steps=st.integers(1, 3),
+    lam=LAMBDAS,
+)
+def test_stationary_critic_estimator_on_truncated_rollouts_has_the_truncated_theorem_mean(
+    kind, case, steps, lam
+):
+    # a time limit cuts the rollout (no episode ends): TD and GAE bootstrap from V(x_T)
+    problem, K = case
+    sigma, gamma = Fraction(problem.noise), Fraction(problem.gamma)
+    critic = lqr_discounted_critic(problem, K, steps, sigma, gamma)
+    gain = exact(K)
+
+    def estimator(states, actions, costs):
+        values, q_values = critic.arrays(states, actions)
+        truncated = np.zeros(costs.shape, dtype=bool)
+        return gaussian_critic_pg(
+            states, actions, costs, gain, sigma, gamma, kind=kind, values=values,
+            q_values=q_values, terminated=truncated, lam=lam,
+        )  # fmt: skip
+
+    mean = lqr_expectation(problem, K, steps, estimator, degree=4).mean
+    assert np.all(mean == truncated_gradient(problem, K, steps))

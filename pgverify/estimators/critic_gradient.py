@@ -17,7 +17,10 @@ trace across it. With the policy's exact critic — at a finite horizon T the ti
 ``V_t(x) = E[Σ_{k=t}^{T−1} γ^{k−t} c_k | x_t = x]``, ``Q_t(x, u) = c(x, u) + γ E V_{t+1}(x')``,
 ``V_T = 0`` — every kind is unbiased for ``∇C_{T−1}``, the gradient of ``E Σ_{t<T} γ^t c_t``:
 ``V_t`` is a baseline, ``E[δ_t | x_t, u_t] = Q_t − V_t``, and for l ≥ 1 ``E[δ_{t+l} | x_t, u_t]
-= E[A_{t+l}] = 0``, so GAE is unbiased for every λ (docs/estimators.md, section 7).
+= E[A_{t+l}] = 0``, so GAE is unbiased for every λ (docs/estimators.md, section 7). With the
+stationary critic of the discounted infinite-horizon cost over rollouts cut by a time limit
+(``terminated`` all False: bootstrap from ``V(x_T)``), every kind has the expectation
+``Σ_{t<T} γ^t E[A(x_t, u_t) s_t]``, the policy-gradient theorem's sum cut at T.
 
 Arrays (the critic evaluated along the batch):
 

@@ -11,6 +11,14 @@ with discount γ, ``V_t(x) = E[Σ_{k=t}^{T−1} γ^{k−t} c_k | x_t = x]``, ``V
   and ``Q_t(x, u) = xᵀQx + uᵀRu + γ V_{t+1}(Ax + Bu)`` — the backward recursion of
   ``LQR.finite_horizon_gradient`` (docs/mathematics.md) with the noise constants added. Computed
   in exact rational arithmetic from the float64 data (every float64 is a rational).
+* LQR, discounted infinite horizon (γ < 1, K with ``√γ ρ(A − BK) < 1``): the stationary
+  ``V(x) = xᵀP_K x + p`` with ``P_K = Q + KᵀRK + γ(A − BK)ᵀP_K(A − BK)`` (solved exactly as a
+  linear system in Fractions) and ``p = σ(tr R + γ tr(BᵀP_K B)) / (1 − γ)``, ``Q(x, u) = xᵀQx +
+  uᵀRu + γV(Ax + Bu)`` (:func:`lqr_discounted_critic`). Over T-step rollouts *truncated* by a
+  time limit (no episode ends: bootstrap from ``V(x_T)``) every critic kind then has expectation
+  ``Σ_{t<T} γ^t E[A(x_t, u_t) s_t] = 2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]``, ``E_K = (R + γBᵀP_K B)K −
+  γBᵀP_K A`` — the policy-gradient theorem's sum cut at T, whose limit is ``∇C(K) = 2E_KΣ_K``
+  (Fazel, Ge, Kakade & Mesbahi 2018, with the noise in Σ_K).
 * Finite MDPs: ``Q_t`` by :func:`pgverify.mdp.finite_horizon_q` (exact Fractions),
   ``V_t(s) = Σ_a π(a|s) Q_t(s, a)``.
 
@@ -100,6 +108,67 @@ def lqr_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: Any) -> LQRC
         matrices.append(P)
         offsets.append(p)
     return LQRCritic(A, B, Q, R, discount, tuple(matrices[::-1]), tuple(offsets[::-1]))
+
+
+def lqr_discounted_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: Any) -> LQRCritic:
+    """The exact stationary critic of ``u ~ N(−Kx, σI)`` for the discounted infinite-horizon
+    cost (γ < 1), as an :class:`LQRCritic` with the same V at every one of the ``steps`` + 1
+    times (so column T of ``values`` is ``V(x_T)``, the bootstrap value of a truncation).
+
+    Raises InvalidProblemError when γ ≥ 1 or when ``P = Q + KᵀRK + γA_KᵀPA_K`` has no positive
+    semi-definite solution (K does not stabilise the discounted closed loop)."""
+    from flint import fmpq, fmpq_mat
+
+    from pgverify.errors import InvalidProblemError
+
+    A, B = _exact(problem.A, "A"), _exact(problem.B, "B")
+    Q, R = _exact(problem.Q, "Q"), _exact(problem.R, "R")
+    gain = numeric_array(K, "K", (problem.m, problem.n), exact=True)
+    noise, discount = Fraction(sigma), Fraction(gamma)
+    if not 0 < discount < 1:
+        raise InvalidProblemError(f"gamma = {gamma!r}; the discounted critic needs 0 < gamma < 1")
+    n = problem.n
+    closed = A - B @ gain
+    stage = Q + gain.T @ R @ gain
+    # vec(P) − γ (A_Kᵀ ⊗ A_Kᵀ) vec(P) = vec(stage), row-major vec
+    kron = np.kron(closed.T, closed.T)
+
+    def rational(value: Fraction) -> Any:
+        return fmpq(value.numerator, value.denominator)
+
+    system = fmpq_mat(
+        [
+            [rational((1 if i == j else 0) - discount * kron[i, j]) for j in range(n * n)]
+            for i in range(n * n)
+        ]
+    )
+    right = fmpq_mat([[rational(v)] for v in stage.reshape(-1)])
+    try:
+        solution = system.solve(right)
+    except ZeroDivisionError:  # singular: γ·λ_i λ_j = 1 for eigenvalues of A_K
+        solution = None
+    values = (
+        None
+        if solution is None
+        else [Fraction(int(solution[i, 0].p), int(solution[i, 0].q)) for i in range(n * n)]
+    )
+    P = np.empty((n, n), dtype=object)
+    if values is not None:
+        P.ravel()[:] = values
+    if values is None or not _is_stabilising(closed, discount):
+        raise InvalidProblemError(
+            "K does not stabilise the discounted closed loop (√γ ρ(A − BK) >= 1): the "
+            "discounted critic is infinite"
+        )
+    p = noise * (np.trace(R) + discount * np.trace(B.T @ P @ B)) / (1 - discount)
+    return LQRCritic(A, B, Q, R, discount, (P,) * (steps + 1), (p,) * (steps + 1))
+
+
+def _is_stabilising(closed: np.ndarray, discount: Fraction) -> bool:
+    """√γ ρ(A_K) < 1, decided in float64 with a margin (the oracles certify it; a critic for a
+    gain near the boundary is refused rather than trusted)."""
+    radius = max(abs(np.linalg.eigvals(np.asarray(closed, dtype=float))), default=0.0)
+    return float(discount) ** 0.5 * radius < 1 - 1e-9
 
 
 @dataclass(frozen=True)
