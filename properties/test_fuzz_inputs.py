@@ -1552,6 +1552,34 @@ def expectation_entries() -> dict[str, Entry]:
                 "precision": bad_precision(),
             },
         ),
+        "pgverify.expectation.lqr_critic": Entry(
+            e.lqr_critic,
+            {"problem": PROBLEM, "K": K, "steps": 2, "sigma": 0.5, "gamma": 0.9},
+            {
+                "problem": st.one_of(junk(), st.sampled_from([MDP, A])),
+                "K": lqr_matrix("K"),
+                "steps": steps,
+                "sigma": bad_real(-1.0),
+                "gamma": bad_real(-0.5, 1.5, 0.0),
+            },
+        ),
+        "pgverify.expectation.lqr_discounted_critic": Entry(
+            e.lqr_discounted_critic,
+            {"problem": PROBLEM, "K": K, "steps": 2, "sigma": 0.5, "gamma": 0.9},
+            {
+                "problem": st.one_of(junk(), st.sampled_from([MDP, A])),
+                # a gain that does not stabilise is refused too (K = 0: √0.9 · 1.1 > 1)
+                "K": st.one_of(lqr_matrix("K"), st.just(np.zeros_like(K))),
+                "steps": steps,
+                "sigma": bad_real(-1.0),
+                "gamma": bad_real(-0.5, 1.5, 0.0, 1.0),
+            },
+        ),
+        "pgverify.expectation.mdp_critic": Entry(
+            e.mdp_critic,
+            {"mdp": MDP, "policy": POLICY, "steps": 2},
+            {"mdp": mdp_argument(), "policy": malformed_policy(), "steps": steps},
+        ),
         "pgverify.expectation.softmax_gradient_target": Entry(
             e.softmax_gradient_target,
             {"mdp": MDP, "policy": POLICY, "steps": 2},

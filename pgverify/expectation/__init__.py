@@ -9,12 +9,15 @@
   :func:`additive_moments` — mean and variance of additive statistics by dynamic programming;
 * targets — :func:`lqr_gradient_target`, :func:`softmax_gradient_target`,
   :func:`batch_mean_baseline_expectation`, :func:`quadratic_gradient`;
+* the exact critic of a policy — :func:`lqr_critic` (finite horizon), :func:`lqr_discounted_critic`
+  (discounted, stationary), :func:`mdp_critic` — for the critic-based estimators;
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
   smallest detectable bias, for estimators that cannot be weighed exactly.
 
 See docs/estimators.md, section 6.
 """
 
+from pgverify.expectation.critic import lqr_critic, lqr_discounted_critic, mdp_critic
 from pgverify.expectation.lqr import lqr_expectation
 from pgverify.expectation.mdp import additive_moments, mdp_expectation
 from pgverify.expectation.result import Expectation
@@ -36,8 +39,11 @@ __all__ = [
     "batch_mean_baseline_expectation",
     "cubature",
     "directions_expectation",
+    "lqr_critic",
+    "lqr_discounted_critic",
     "lqr_expectation",
     "lqr_gradient_target",
+    "mdp_critic",
     "mdp_expectation",
     "quadratic_gradient",
     "softmax_gradient_target",

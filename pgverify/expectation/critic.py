@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from pgverify.estimators.arrays import is_exact, numeric_array
+from pgverify.errors import InvalidProblemError
+from pgverify.estimators.arrays import discount_factor, is_exact, numeric_array, scalar
 
 
 def _exact(matrix: Any, name: str) -> np.ndarray:
@@ -89,13 +90,29 @@ class LQRCritic:
         return np.stack(columns, axis=1), np.stack(q_columns, axis=1)
 
 
+def _lqr_data(problem: Any, K: Any, steps: Any, sigma: Any, gamma: Any) -> tuple:
+    """The problem's matrices, the gain, σ and γ as exact rationals (InvalidProblemError naming
+    a bad argument)."""
+    from pgverify.expectation.lqr import _positive_int
+    from pgverify.lqr import LQR  # here: pgverify.lqr imports much of the package
+
+    if not isinstance(problem, LQR):
+        raise InvalidProblemError(f"problem must be a pgverify.LQR, got {type(problem).__name__}")
+    _positive_int(steps, "steps")
+    gain = numeric_array(K, "K", (problem.m, problem.n), exact=True)
+    noise = scalar(sigma, "sigma (the exploration variance)", exact=True)
+    if noise < 0:
+        raise InvalidProblemError(f"sigma must be >= 0, got {sigma!r}")
+    discount = discount_factor(gamma, exact=True)
+    A, B = _exact(problem.A, "A"), _exact(problem.B, "B")
+    Q, R = _exact(problem.Q, "Q"), _exact(problem.R, "R")
+    return A, B, Q, R, gain, noise, discount
+
+
 def lqr_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: Any) -> LQRCritic:
     """The exact critic of ``u ~ N(−Kx, σI)`` on ``problem`` (its A, B, Q, R) at horizon
     ``steps`` with discount ``gamma`` (σ and γ given: the problem's own are not read)."""
-    A, B = _exact(problem.A, "A"), _exact(problem.B, "B")
-    Q, R = _exact(problem.Q, "Q"), _exact(problem.R, "R")
-    gain = numeric_array(K, "K", (problem.m, problem.n), exact=True)
-    noise, discount = Fraction(sigma), Fraction(gamma)
+    A, B, Q, R, gain, noise, discount = _lqr_data(problem, K, steps, sigma, gamma)
     closed = A - B @ gain
     stage = Q + gain.T @ R @ gain
     P = np.empty((problem.n, problem.n), dtype=object)
@@ -119,12 +136,7 @@ def lqr_discounted_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: A
     semi-definite solution (K does not stabilise the discounted closed loop)."""
     from flint import fmpq, fmpq_mat
 
-    from pgverify.errors import InvalidProblemError
-
-    A, B = _exact(problem.A, "A"), _exact(problem.B, "B")
-    Q, R = _exact(problem.Q, "Q"), _exact(problem.R, "R")
-    gain = numeric_array(K, "K", (problem.m, problem.n), exact=True)
-    noise, discount = Fraction(sigma), Fraction(gamma)
+    A, B, Q, R, gain, noise, discount = _lqr_data(problem, K, steps, sigma, gamma)
     if not 0 < discount < 1:
         raise InvalidProblemError(f"gamma = {gamma!r}; the discounted critic needs 0 < gamma < 1")
     n = problem.n
@@ -196,9 +208,11 @@ class MDPCritic:
 
 def mdp_critic(mdp: Any, policy: Any, steps: int) -> MDPCritic:
     """The exact critic of the tabular ``policy`` on ``mdp`` at horizon ``steps`` (its γ)."""
+    from pgverify.expectation.lqr import _positive_int
     from pgverify.mdp.finite_horizon import finite_horizon_q
     from pgverify.mdp.model import tabular_policy
 
+    steps = _positive_int(steps, "steps")
     table = tabular_policy(mdp, policy)
     q = finite_horizon_q(mdp, table, steps - 1)
     q_tables = np.empty((steps, mdp.states, mdp.actions), dtype=object)
