@@ -11,7 +11,10 @@ exact expectation of pgverify's reference (rational arithmetic; equal to ``∇C_
 gradient of ``E Σ_{t<T} γ^t c_t``: Williams 1992; Sutton, McAllester, Singh & Mansour 2000).
 On a disagreement it reports the exact bias and names the slip whose exact expectation matches.
 The verdict is about the expectation only: two unbiased estimators (V0 and REINFORCE, or two
-baselines) are both accepted.
+baselines) are both accepted. The critic kinds ("q", "advantage", "td", "gae") receive the
+policy's exact finite-horizon critic as keyword arrays (:mod:`pgverify.checks._critic_kinds`);
+their estimates stay of degree 4 (Q_t and V_t are quadratics), and since Ψ_t is then fixed by the
+batch, the check also compares the estimate with the kind's reference at every node.
 """
 
 from __future__ import annotations

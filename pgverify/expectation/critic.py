@@ -110,8 +110,11 @@ def _lqr_data(problem: Any, K: Any, steps: Any, sigma: Any, gamma: Any) -> tuple
 
 
 def lqr_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: Any) -> LQRCritic:
-    """The exact critic of ``u ~ N(−Kx, σI)`` on ``problem`` (its A, B, Q, R) at horizon
-    ``steps`` with discount ``gamma`` (σ and γ given: the problem's own are not read)."""
+    """The exact finite-horizon critic of ``u ~ N(−Kx, σI)`` (σ a variance) on ``problem`` (its
+    A, B, Q, R) at horizon T = ``steps`` with discount ``gamma`` (σ and γ given: the problem's
+    own are not read): ``V_t(x) = xᵀP_t x + p_t`` by the backward recursion of the module
+    docstring, P_t (n, n) and p_t exact Fractions for t = 0 … T; any K. Tier exact
+    (docs/estimators.md, section 7; Sutton et al. 2000)."""
     A, B, Q, R, gain, noise, discount = _lqr_data(problem, K, steps, sigma, gamma)
     closed = A - B @ gain
     stage = Q + gain.T @ R @ gain
@@ -132,7 +135,8 @@ def lqr_discounted_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: A
     cost (γ < 1), as an :class:`LQRCritic` with the same V at every one of the ``steps`` + 1
     times (so column T of ``values`` is ``V(x_T)``, the bootstrap value of a truncation).
 
-    Raises InvalidProblemError when γ ≥ 1 or when ``P = Q + KᵀRK + γA_KᵀPA_K`` has no positive
+    ``P_K`` (n, n) and ``p`` exact Fractions (module docstring); tier exact (docs/estimators.md,
+    section 7; Fazel et al. 2018). Raises InvalidProblemError when γ ≥ 1 or when ``P = Q + KᵀRK + γA_KᵀPA_K`` has no positive
     semi-definite solution (K does not stabilise the discounted closed loop)."""
     from flint import fmpq, fmpq_mat
 
@@ -207,7 +211,10 @@ class MDPCritic:
 
 
 def mdp_critic(mdp: Any, policy: Any, steps: int) -> MDPCritic:
-    """The exact critic of the tabular ``policy`` on ``mdp`` at horizon ``steps`` (its γ)."""
+    """The exact finite-horizon critic of the tabular ``policy`` (S, A) on ``mdp`` at horizon
+    T = ``steps`` with the MDP's γ: ``Q_t(s, a) = c(s, a) + γ Σ_y P(y|s, a) V_{t+1}(y)``,
+    ``V_t(s) = Σ_a π(a|s) Q_t(s, a)``, ``V_T = 0`` — tables (T, S, A) and (T+1, S) of exact
+    Fractions. Tier exact (docs/estimators.md, section 7)."""
     from pgverify.expectation.lqr import _positive_int
     from pgverify.mdp.finite_horizon import finite_horizon_q
     from pgverify.mdp.model import tabular_policy
