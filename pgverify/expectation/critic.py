@@ -136,8 +136,9 @@ def lqr_discounted_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: A
     times (so column T of ``values`` is ``V(x_T)``, the bootstrap value of a truncation).
 
     ``P_K`` (n, n) and ``p`` exact Fractions (module docstring); tier exact (docs/estimators.md,
-    section 7; Fazel et al. 2018). Raises InvalidProblemError when γ ≥ 1 or when ``P = Q + KᵀRK + γA_KᵀPA_K`` has no positive
-    semi-definite solution (K does not stabilise the discounted closed loop)."""
+    section 7; Fazel et al. 2018). Raises InvalidProblemError when γ ≥ 1 or when
+    ``P = Q + KᵀRK + γA_KᵀPA_K`` has no positive semi-definite solution (K does not stabilise
+    the discounted closed loop)."""
     from flint import fmpq, fmpq_mat
 
     A, B, Q, R, gain, noise, discount = _lqr_data(problem, K, steps, sigma, gamma)
