@@ -203,3 +203,11 @@ def test_softmax_estimator_of_another_form_fails_as_a_kind_mismatch_named(kind, 
     with pytest.raises(OracleMismatch, match="kind mismatch") as failure:
         check_softmax_pg_estimator(partial(loop_softmax, kind=kind, slip=slip), kind)
     assert f"equals that of {words}" in str(failure.value)
+
+
+def test_a_rounding_level_error_passes_at_nodes_where_the_estimate_vanishes():
+    # at the rule's centre (x_0 = 0, no noise) every score is 0 and so is the right estimate
+    def with_rounding(*arguments, **critic):
+        return loop_gaussian(*arguments, kind="q", **critic) + 1e-18
+
+    check_pg_estimator(with_rounding, "q")

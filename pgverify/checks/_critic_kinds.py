@@ -179,20 +179,30 @@ SLIPS = (
 )
 
 
-def node_tolerance(expected: np.ndarray, relative_error: float) -> float:
+def node_tolerance(expected: np.ndarray, relative_error: float, floor: float) -> float:
     """The allowed difference at one node: 1000 × the assumed relative error of an evaluation
-    (1e-6 for float64, 1e-2 for float32) of the largest entry, the reference's own rounding
-    included; the slips differ from the reference by O(1) of it."""
-    return 1e3 * relative_error * max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+    (1e-6 for float64, 1e-2 for float32) of the node's largest entry, or of ``floor`` (a
+    millionth of the largest entry over all nodes) where the node's own entries vanish; the
+    reference's own rounding is included, and the slips differ from it by O(1) of it."""
+    return 1e3 * relative_error * max(float(np.max(np.abs(expected), initial=0.0)), floor)
 
 
-def agrees(kind: str, calls: list[Call], estimate: Callable[[str, Call], np.ndarray], error: float):
+def _floor(calls: list[Call]) -> float:
+    largest = max((float(np.max(np.abs(c.output), initial=0.0)) for c in calls), default=0.0)
+    return max(1e-6 * largest, 1e-300)
+
+
+def agrees(
+    kind: str, calls: list[Call], estimate: Callable[[str, Call], np.ndarray], error: float
+) -> bool:
     """Whether the user's outputs equal ``estimate`` at every recorded node (within tolerance)."""
+    floor = _floor(calls)
     for call in calls:
         expected = estimate(kind, call)
         if expected.shape != call.output.shape:
             return False
-        if np.max(np.abs(call.output - expected), initial=0.0) > node_tolerance(expected, error):
+        difference = np.max(np.abs(call.output - expected), initial=0.0)
+        if difference > node_tolerance(expected, error, floor):
             return False
     return True
 
@@ -202,10 +212,11 @@ def first_disagreement(
 ) -> tuple[Call, np.ndarray] | None:
     """The first node where the user's output is not the reference of ``kind``, with the
     reference's value there."""
+    floor = _floor(calls)
     for call in calls:
         expected = reference(kind, call)
         difference = np.max(np.abs(call.output - expected), initial=0.0)
-        if difference > node_tolerance(expected, error):
+        if difference > node_tolerance(expected, error, floor):
             return call, expected
     return None
 
