@@ -29,7 +29,13 @@ from pgverify.expectation import (
     mdp_expectation,
     softmax_gradient_target,
 )
-from pgverify.expectation.critic import lqr_critic, lqr_discounted_critic, mdp_critic
+from pgverify.expectation.critic import (
+    lqr_critic,
+    lqr_discounted_critic,
+    mdp_critic,
+    mdp_discounted_critic,
+)
+from pgverify.mdp import evaluate
 from pgverify.strategies import lqr_problems_with_gains, mdps_with_policies
 
 SMALL = st.integers(1, 2)
@@ -280,3 +286,49 @@ def test_stationary_critic_estimator_on_truncated_rollouts_has_the_truncated_the
 
     mean = lqr_expectation(problem, K, steps, estimator, degree=4).mean
     assert np.all(mean == truncated_gradient(problem, K, steps))
+
+
+@pytest.mark.parametrize("kind", CRITIC_KINDS)
+@settings(max_examples=8)
+@given(
+    case=mdps_with_policies(st.integers(1, 2), st.integers(1, 2), allow_zero=False),
+    steps=st.integers(1, 2),
+    lam=LAMBDAS,
+)
+def test_softmax_stationary_critic_on_truncated_rollouts_has_the_truncated_theorem_mean(
+    kind, case, steps, lam
+):
+    # E[A(x, u) s | x] = e_x ⊗ (π(·|x) A(x, ·)) for the softmax score (Σ_a π A = 0), so the
+    # mean is Σ_{t<T} γ^t P(x_t = s) π(a|s) A(s, a); one more step is enumerated for x_T
+    mdp, policy = case
+    table = exact_table(policy)
+    critic = mdp_discounted_critic(mdp, policy, steps)
+    evaluation = evaluate(mdp, policy)
+
+    def estimator(states, actions, costs):
+        values, q_values = critic.arrays(
+            states[:, :steps], actions[:, :steps], states[:, steps], exact=True
+        )
+        scores = softmax_scores(states[:, :steps], actions[:, :steps], table)
+        truncated = np.zeros((1, steps), dtype=bool)
+        return critic_estimate(
+            scores, costs[:, :steps], mdp.gamma, kind, values=values, q_values=q_values,
+            terminated=truncated, lam=lam,
+        )  # fmt: skip
+
+    mean = mdp_expectation(mdp, policy, steps + 1, estimator).mean
+    law = list(mdp.initial)
+    expected = np.zeros((mdp.states, mdp.actions), dtype=object)
+    for t in range(steps):
+        for s in range(mdp.states):
+            for a in range(mdp.actions):
+                expected[s, a] += mdp.gamma**t * law[s] * table[s, a] * evaluation.advantage(s, a)
+        law = [
+            sum(
+                law[s] * table[s, a] * mdp.transitions[s][a][y]
+                for s in range(mdp.states)
+                for a in range(mdp.actions)
+            )
+            for y in range(mdp.states)
+        ]
+    assert np.all(mean == expected)

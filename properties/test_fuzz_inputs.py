@@ -1580,6 +1580,11 @@ def expectation_entries() -> dict[str, Entry]:
             {"mdp": MDP, "policy": POLICY, "steps": 2},
             {"mdp": mdp_argument(), "policy": malformed_policy(), "steps": steps},
         ),
+        "pgverify.expectation.mdp_discounted_critic": Entry(
+            e.mdp_discounted_critic,
+            {"mdp": MDP, "policy": POLICY, "steps": 2},
+            {"mdp": mdp_argument(), "policy": malformed_policy(), "steps": steps},
+        ),
         "pgverify.expectation.softmax_gradient_target": Entry(
             e.softmax_gradient_target,
             {"mdp": MDP, "policy": POLICY, "steps": 2},

@@ -9,15 +9,21 @@
   :func:`additive_moments` — mean and variance of additive statistics by dynamic programming;
 * targets — :func:`lqr_gradient_target`, :func:`softmax_gradient_target`,
   :func:`batch_mean_baseline_expectation`, :func:`quadratic_gradient`;
-* the exact critic of a policy — :func:`lqr_critic` (finite horizon), :func:`lqr_discounted_critic`
-  (discounted, stationary), :func:`mdp_critic` — for the critic-based estimators;
+* the exact critic of a policy — :func:`lqr_critic`, :func:`mdp_critic` (finite horizon),
+  :func:`lqr_discounted_critic`, :func:`mdp_discounted_critic` (discounted, stationary) — for the
+  critic-based estimators;
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
   smallest detectable bias, for estimators that cannot be weighed exactly.
 
 See docs/estimators.md, section 6.
 """
 
-from pgverify.expectation.critic import lqr_critic, lqr_discounted_critic, mdp_critic
+from pgverify.expectation.critic import (
+    lqr_critic,
+    lqr_discounted_critic,
+    mdp_critic,
+    mdp_discounted_critic,
+)
 from pgverify.expectation.lqr import lqr_expectation
 from pgverify.expectation.mdp import additive_moments, mdp_expectation
 from pgverify.expectation.result import Expectation
@@ -44,6 +50,7 @@ __all__ = [
     "lqr_expectation",
     "lqr_gradient_target",
     "mdp_critic",
+    "mdp_discounted_critic",
     "mdp_expectation",
     "quadratic_gradient",
     "softmax_gradient_target",

@@ -231,3 +231,30 @@ def mdp_critic(mdp: Any, policy: Any, steps: int) -> MDPCritic:
     v_tables[:steps] = (q_tables * pi).sum(axis=2)
     v_tables[steps] = Fraction(0)
     return MDPCritic(q_tables, v_tables)
+
+
+def mdp_discounted_critic(mdp: Any, policy: Any, steps: int) -> MDPCritic:
+    """The exact stationary critic of the tabular ``policy`` for the discounted infinite-horizon
+    cost of ``mdp`` (its γ < 1): ``Q^π(s, a)`` and ``V^π(s)`` of :func:`pgverify.mdp.evaluate`
+    (exact Fractions), repeated at each of the ``steps`` (+ 1) times — so that over rollouts cut
+    by a time limit (``terminated`` all False) TD and GAE bootstrap from ``V^π(x_T)`` in column
+    T. Tier exact (docs/estimators.md, section 7)."""
+    from pgverify.expectation.lqr import _positive_int
+    from pgverify.mdp.evaluation import evaluate
+
+    steps = _positive_int(steps, "steps")
+    evaluation = evaluate(mdp, policy)
+    if not mdp.gamma < 1:
+        raise InvalidProblemError(
+            f"the MDP's gamma = {mdp.gamma}; the discounted critic needs gamma < 1"
+        )
+    S, A = mdp.states, mdp.actions
+    q = np.empty((S, A), dtype=object)
+    q[...] = [[evaluation.q_value(s, a) for a in range(A)] for s in range(S)]
+    v = np.empty(S, dtype=object)
+    v[:] = list(evaluation.value)
+    q_tables = np.empty((steps, S, A), dtype=object)
+    q_tables[...] = q
+    v_tables = np.empty((steps + 1, S), dtype=object)
+    v_tables[...] = v
+    return MDPCritic(q_tables, v_tables)
