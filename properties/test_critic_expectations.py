@@ -71,7 +71,7 @@ def lqr_estimator(problem, K, steps, kind, lam, gamma=None):
 
 
 @pytest.mark.parametrize("kind", CRITIC_KINDS)
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(
     case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True),
     steps=st.integers(1, 3),
@@ -86,7 +86,7 @@ def test_critic_estimator_exact_expectation_is_the_finite_horizon_gradient_on_lq
     assert lqr_gradient_target(problem, K, steps).contains(mean)
 
 
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(
     case=lqr_problems_with_gains(n=1, m=1, noisy=True),
     steps=st.integers(1, 3),
@@ -108,7 +108,7 @@ def test_critic_estimators_at_gamma_one_have_the_exact_mean_of_undiscounted_rein
     assert np.all(mean == lqr_expectation(problem, K, steps, reinforce, degree=4).mean)
 
 
-@settings(max_examples=4)
+@settings(max_examples=2)
 @given(case=lqr_problems_with_gains(n=1, m=1, noisy=True), steps=st.integers(1, 2))
 def test_critic_estimators_have_polynomial_degree_four_in_the_gaussian_variables(case, steps):
     # Q_t and V_t are quadratics in (x, u), as the costs are: the degree stays 4, and the rule
@@ -119,7 +119,7 @@ def test_critic_estimators_have_polynomial_degree_four_in_the_gaussian_variables
         lqr_expectation(problem, K, steps, estimator, degree=4, check_degree=True)
 
 
-@settings(max_examples=6)
+@settings(max_examples=3)
 @given(case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True), steps=st.integers(1, 3))
 def test_on_lqr_the_exact_td_residual_equals_the_exact_advantage_at_every_rollout(case, steps):
     # the dynamics are deterministic given (x_t, u_t): c_t + γV_{t+1}(x_{t+1}) = Q_t(x_t, u_t)
@@ -147,6 +147,7 @@ def exact_table(policy):
 
 
 @pytest.mark.parametrize("kind", CRITIC_KINDS)
+@settings(max_examples=8)
 @given(
     case=mdps_with_policies(st.integers(1, 3), st.integers(1, 2), allow_zero=False),
     steps=st.integers(1, 3),
@@ -182,7 +183,7 @@ def to_go(costs, gamma):
     return result
 
 
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True), steps=st.integers(1, 3))
 def test_lqr_critic_is_the_conditional_expected_cost_to_go(case, steps):
     # E[(G_t − V_t(x_t)) φ(x_t)] = 0 and E[(G_t − Q_t(x_t, u_t)) φ(x_t, u_t)] = 0 for φ = 1 and
@@ -210,6 +211,7 @@ def test_lqr_critic_is_the_conditional_expected_cost_to_go(case, steps):
     assert np.all(mean == 0)
 
 
+@settings(max_examples=8)
 @given(
     case=mdps_with_policies(st.integers(1, 3), st.integers(1, 2), allow_zero=False),
     steps=st.integers(1, 3),
@@ -252,7 +254,7 @@ def truncated_gradient(problem, K, steps):
     return 2 * E @ total
 
 
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True))
 def test_discounted_critic_value_matrix_is_the_oracles(case):
     problem, K = case
@@ -261,7 +263,7 @@ def test_discounted_critic_value_matrix_is_the_oracles(case):
 
 
 @pytest.mark.parametrize("kind", CRITIC_KINDS)
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(
     case=lqr_problems_with_gains(n=SMALL, m=SMALL, noisy=True),
     steps=st.integers(1, 3),
@@ -289,7 +291,7 @@ def test_stationary_critic_estimator_on_truncated_rollouts_has_the_truncated_the
 
 
 @pytest.mark.parametrize("kind", CRITIC_KINDS)
-@settings(max_examples=8)
+@settings(max_examples=6)
 @given(
     case=mdps_with_policies(st.integers(1, 2), st.integers(1, 2), allow_zero=False),
     steps=st.integers(1, 2),
