@@ -1870,7 +1870,7 @@ def bad_check_options(parameters: set[str], callable_name: str = "fn") -> dict[s
             lambda value: value is not None
         ),
         "database": st.sampled_from([1, 1.5, True, object(), [], {}, b"xy"]),
-        "kind": misspelt("V0", "Reinforce", "q", "gae", np.array(["v0"]), ("v0",)),
+        "kind": misspelt("V0", "Reinforce", "Q", "GAE", "td ", np.array(["v0"]), ("v0",)),
         "activation": misspelt("Tanh", "softplus", np.array(["tanh"]), ("tanh",)),
         "samples": bad_int(1, 0, -1),
         "false_alarm": bad_real(0.0, 1.0, -0.5),
