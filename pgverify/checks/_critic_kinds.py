@@ -234,3 +234,84 @@ def matching_slips(kind: str, calls: list[Call], gamma: float, error: float) -> 
 def slip_names(kind: str) -> str:
     """The descriptions of the slips checked for ``kind``, for a message."""
     return "; ".join(slip.description for slip in SLIPS if kind in slip.kinds)
+
+
+def _diagnosis(kind: str, calls: list[Call], gamma: float, error: float) -> str:
+    found = matching_slips(kind, calls, gamma, error)
+    if found:
+        return (
+            "Diagnosis: at every node your estimate equals that of "
+            + (found[0] if len(found) == 1 else "each of: " + "; ".join(found))
+            + "."
+        )
+    return (
+        "Diagnosis: the estimate matches none of the known slips at every node (checked: "
+        + slip_names(kind)
+        + ")."
+    )
+
+
+def biased_critic_message(
+    check: str,
+    kind: str,
+    label: str,
+    scenario: str,
+    target: np.ndarray,
+    mean: np.ndarray,
+    tolerance: Any,
+    how: str,
+    calls: list[Call],
+    gamma: float,
+    error: float,
+) -> str:
+    """The failure of a critic kind whose exact expectation is not the gradient."""
+    return "\n".join(
+        [
+            f"{check}(kind={kind!r}): the exact expectation of the implementation is not the "
+            f"gradient of E Σ_{{t<T}} γ^t c_t ({how}).",
+            "",
+            f"Scenario: {label}:",
+            f"    {scenario}",
+            "",
+            f"expected E[estimate]: {np.asarray(target, dtype=float).tolist()}",
+            f"your E[estimate]: {np.asarray(mean, dtype=float).tolist()}",
+            f"exact bias: {np.asarray(mean - target, dtype=float).tolist()} "
+            f"(tolerance {float(tolerance):.3g} for the rounding of your float evaluations)",
+            "",
+            _diagnosis(kind, calls, gamma, error),
+        ]
+    )
+
+
+def kind_mismatch_message(
+    check: str,
+    kind: str,
+    label: str,
+    scenario: str,
+    calls: list[Call],
+    disagreement: tuple[Call, np.ndarray],
+    gamma: float,
+    error: float,
+) -> str:
+    """The failure of a critic kind that is unbiased but computes another Ψ_t."""
+    call, expected = disagreement
+    return "\n".join(
+        [
+            f"{check}(kind={kind!r}): kind mismatch — the exact expectation is right (the "
+            f"estimator is unbiased), but the estimate is not Σ_t γ^t Ψ_t s_t with Ψ_t of kind "
+            f"{kind!r} for the critic the check passed.",
+            "",
+            f"Scenario: {label}:",
+            f"    {scenario}",
+            "",
+            "At one node: costs = "
+            f"{np.asarray(call.costs, dtype=float).tolist()}, critic = "
+            + ", ".join(
+                f"{name} = {np.asarray(value).tolist()}" for name, value in call.keywords.items()
+            ),
+            f"expected estimate: {expected.tolist()}",
+            f"your estimate: {call.output.tolist()}",
+            "",
+            _diagnosis(kind, calls, gamma, error),
+        ]
+    )
