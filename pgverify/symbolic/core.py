@@ -369,6 +369,7 @@ def available() -> list[Entry]:
 def _load_all() -> None:
     # The modules register their derivations on import.
     from pgverify.symbolic import baselines, lqr, mdp, policies, zeroth_order  # noqa: F401
+    from pgverify.symbolic.dimension_free import lqr as dimension_free_lqr  # noqa: F401
 
 
 def conclude(result: Derivation, residuals: list[Any], **zero_options: Any) -> Derivation:

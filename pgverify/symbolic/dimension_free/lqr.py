@@ -1,0 +1,662 @@
+"""LQR identities proved for every n and m (tier exact), registered as derivations.
+
+Each proof starts from the project's definitions (docs/mathematics.md §LQR, §Discount and
+exploration noise, §Score functions and Fisher matrices) held as a :class:`.rules.Context`,
+applies the rules of :mod:`.rules` step by step (recorded as the derivation's steps) and ends
+by comparing canonical forms (:mod:`.algebra`), which proves equality for all sizes.  When the
+forms differ the claim is evaluated exactly at random problems of the domain
+(:func:`pgverify.symbolic.domain.sample_lqr`, n = 2, m = 2): a non-zero residual refutes it
+with that problem as the counterexample; a zero residual everywhere raises
+:class:`pgverify.CertificationError` (neither proved nor refuted).
+
+The fixed-size polynomial proofs of :mod:`pgverify.symbolic.lqr` stay as independent
+cross-checks of the same identities.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from pgverify.errors import CertificationError
+from pgverify.symbolic.core import Derivation, Step, derivation
+from pgverify.symbolic.dimension_free.algebra import (
+    Letter,
+    Lyapunov,
+    Matrix,
+    MatrixSymbol,
+    Scalar,
+    trace,
+)
+from pgverify.symbolic.dimension_free.evaluate import Evaluator
+from pgverify.symbolic.dimension_free.rules import (
+    Context,
+    LyapunovDefinition,
+    duality,
+    expectation,
+    gradient,
+    product_of_numbers,
+    replace_factor,
+    scalar_differential,
+)
+from pgverify.symbolic.domain import LQR_DOMAIN, random_matrix, sample_lqr
+
+FAZEL = "Fazel, Ge, Kakade & Mesbahi (ICML 2018), Lemmas 1 and 6"
+HU = "B. Hu, lecture notes on policy-based RL, Lecture 13, eqs. 13.3-13.5"
+COVERS = (
+    "every n, m >= 1 (dimension-free: matrix words, traces and Lyapunov operators, rules "
+    "proved at n, m in {1, 2, 3})"
+)
+SIZES = "all n, m"
+
+GAMMA = sympy.Symbol("gamma", positive=True)
+SIGMA = sympy.Symbol("sigma", positive=True)
+
+
+def _symbol(name: str, rows: str, cols: str, *, symmetric: bool = False, **extra: Any) -> Any:
+    return MatrixSymbol(name, rows, cols, symmetric=symmetric, **extra)
+
+
+# the problem's symbols: sizes are letters, so every statement holds for all n, m
+A = _symbol("A", "n", "n")
+B = _symbol("B", "n", "m")
+K = _symbol("K", "m", "n")
+K_NEW = _symbol("K'", "m", "n")
+R = _symbol("R", "m", "m", symmetric=True)
+Q = _symbol("Q", "n", "n", symmetric=True)
+SIGMA0 = _symbol("Sigma0", "n", "n", symmetric=True)
+SIGMA0_EFF = _symbol("Sigma0_eff", "n", "n", symmetric=True)
+CLOSED = _symbol("A_K", "n", "n")
+CLOSED_NEW = _symbol("A_K'", "n", "n")
+P = _symbol("P", "n", "n", symmetric=True)
+P_NEW = _symbol("P'", "n", "n", symmetric=True)
+SIGMA_K = _symbol("Sigma", "n", "n", symmetric=True)
+SIGMA_NEW = _symbol("Sigma'", "n", "n", symmetric=True)
+CURVATURE = _symbol("N", "m", "m", symmetric=True)
+CURVATURE_INVERSE = _symbol("N^-1", "m", "m", symmetric=True, inverse_of="N")
+SIGMA_INVERSE = _symbol("Sigma^-1", "n", "n", symmetric=True, inverse_of="Sigma")
+E = _symbol("E", "m", "n")
+DK = _symbol("dK", "m", "n")
+X_DIR = _symbol("X", "m", "n")
+Y_DIR = _symbol("Y", "m", "n")
+STATE = _symbol("x", "n", "1")
+ACTION = _symbol("u", "m", "1")
+NOISE = _symbol("z", "m", "1")
+
+a, b, k, k_new, r, q = (Matrix.of(s) for s in (A, B, K, K_NEW, R, Q))
+p, p_new, s_k, s_new = (Matrix.of(s) for s in (P, P_NEW, SIGMA_K, SIGMA_NEW))
+
+
+@dataclass
+class Premises:
+    """The definitions a proof starts from (replace one to watch the proof fail)."""
+
+    discounted: bool = True
+    noisy: bool = True
+    value_recursion_stage: Callable[[Matrix], Matrix] = lambda gain: q + gain.T * r * gain
+    gradient_residual: Callable[[Any], Matrix] | None = None  # E_K's definition (gamma given)
+    curvature: Callable[[Any], Matrix] | None = None  # N = R + gamma B^T P B
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gamma(self) -> Any:
+        return GAMMA if self.discounted else sympy.Integer(1)
+
+    @property
+    def sigma(self) -> Any:
+        return SIGMA if self.noisy else sympy.Integer(0)
+
+
+def correct_gradient_residual(gamma: Any) -> Matrix:
+    """E_K = (R + γBᵀP_KB)K − γBᵀP_KA (docs/mathematics.md §Discount and exploration noise)."""
+    return (r + b.T * p * b * gamma) * k - b.T * p * a * gamma
+
+
+def correct_curvature(gamma: Any) -> Matrix:
+    """W_K = R + γBᵀP_KB."""
+    return r + b.T * p * b * gamma
+
+
+def context(premises: Premises) -> Context:
+    """The definitions as a context: A_K, A_K', Σ0_eff, E, N (polynomial); P_K, Σ_K, P_K',
+    Σ_K' (Lyapunov solutions); the variable K with direction dK."""
+    gamma, sigma = premises.gamma, premises.sigma
+    effective = Matrix.of(SIGMA0)
+    if premises.noisy:
+        effective = effective + (b * b.T).scale(gamma * sigma / (1 - gamma))
+    stage = premises.value_recursion_stage
+    residual = premises.gradient_residual or correct_gradient_residual
+    curvature = premises.curvature or correct_curvature
+    return Context(
+        gamma=gamma,
+        closed_loops={"K": CLOSED, "K'": CLOSED_NEW},
+        definitions={
+            "A_K": a - b * k,
+            "A_K'": a - b * k_new,
+            "Sigma0_eff": effective,
+            "E": residual(gamma),
+            "N": curvature(gamma),
+        },
+        lyapunov_definitions={
+            "P": LyapunovDefinition(P, True, "K", stage(k)),
+            "Sigma": LyapunovDefinition(SIGMA_K, False, "K", Matrix.of(SIGMA0_EFF)),
+            "P'": LyapunovDefinition(P_NEW, True, "K'", stage(k_new)),
+            "Sigma'": LyapunovDefinition(SIGMA_NEW, False, "K'", Matrix.of(SIGMA0_EFF)),
+        },
+        variables={"K": Matrix.of(DK)},
+    )
+
+
+def premise_texts(premises: Premises) -> list[str]:
+    if premises.discounted and premises.noisy:
+        cost = (
+            "cost C(K) = tr(P_K Sigma0) + sigma (tr R + gamma tr(B^T P_K B))/(1 - gamma) "
+            "(discount 0 < gamma < 1, exploration u = -Kx + w, w ~ N(0, sigma I))"
+        )
+        moment = "Sigma0_eff = Sigma0 + gamma sigma B B^T/(1 - gamma)"
+    else:
+        cost = "cost C(K) = tr(P_K Sigma0) (gamma = 1, no exploration noise)"
+        moment = "Sigma0_eff = Sigma0"
+    return [
+        "A_K = A - BK; L_K(Y) is the Sigma with Sigma = Y + gamma A_K Sigma A_K^T, L*_K(Y) the "
+        "P with P = Y + gamma A_K^T P A_K (unique: sqrt(gamma) A_K stable)",
+        "value recursion P_K = L*_K(Q + K^T R K)",
+        cost,
+        moment + "; state moment Sigma_K = L_K(Sigma0_eff)",
+    ]
+
+
+def _expand_all(expression: Any, ctx: Context, names: list[str]) -> Any:
+    return ctx.expand(expression, names)
+
+
+@dataclass
+class Claim:
+    """``derived`` (from the definitions by the rules) must equal ``claimed``."""
+
+    label: str
+    derived: Matrix | Scalar
+    claimed: Matrix | Scalar
+
+
+Sampler = Callable[[random.Random], tuple[dict[str, int], dict[str, Any], dict[Any, Any]]]
+
+
+def lqr_values(premises: Premises, n: int = 2, m: int = 2) -> Sampler:
+    """Draws one problem of the domain (stabilising K and K', R, Q, Σ0 ≻ 0, 0 < γ < 1, σ > 0
+    where they occur) and random directions dK, X, Y and vectors x, u, z."""
+
+    def sample(rng: random.Random) -> tuple[dict[str, int], dict[str, Any], dict[Any, Any]]:
+        point = sample_lqr(rng, n, m, discounted=premises.discounted, noisy=premises.noisy)
+        values = {
+            "A": point.A,
+            "B": point.B,
+            "K": point.K,
+            "K'": point.K2,
+            "R": point.R,
+            "Q": point.Q,
+            "Sigma0": point.Sigma0,
+            "dK": random_matrix(rng, m, n),
+            "X": random_matrix(rng, m, n),
+            "Y": random_matrix(rng, m, n),
+            "x": random_matrix(rng, n, 1),
+            "u": random_matrix(rng, m, 1),
+            "z": random_matrix(rng, m, 1),
+        }
+        scalars = {GAMMA: point.gamma, SIGMA: point.sigma}
+        return {"n": n, "m": m}, values, scalars
+
+    return sample
+
+
+def conclude(
+    result: Derivation,
+    claims: list[Claim],
+    ctx: Context,
+    sampler: Sampler,
+    *,
+    trials: int = 3,
+    seed: int = 0,
+) -> Derivation:
+    """Proved when every claim's canonical forms agree; otherwise the first differing claim is
+    evaluated at random problems of the domain: a non-zero value refutes it there."""
+    result.residuals = []
+    for number, claim in enumerate(claims):
+        residual = claim.derived - claim.claimed
+        result.residuals.append(residual)
+        if residual.is_zero:
+            continue
+        rng = random.Random(seed)
+        for _ in range(trials):
+            sizes, values, scalars = sampler(rng)
+            evaluator = Evaluator(ctx, sizes, values, scalars)
+            value = (
+                evaluator.matrix(residual)
+                if isinstance(residual, Matrix)
+                else evaluator.scalar(residual)
+            )
+            if _nonzero(value):
+                result.verdict = "refuted"
+                result.refuted_residual = number
+                shown = {**scalars, **{sympy.Symbol(k): v for k, v in values.items()}}
+                result.counterexample = {
+                    key: shown[key]
+                    for key in sorted(shown, key=str)
+                    if str(key) in _occurring(claim, ctx) | {"gamma", "sigma"}
+                    and (str(key) not in {"gamma", "sigma"} or key in scalars)
+                }
+                result.counterexample_value = value
+                return result
+        raise CertificationError(
+            f"{result.name}: the claim {claim.label!r} is neither proved (canonical forms "
+            f"differ by {residual}) nor refuted at {trials} random problems"
+        )
+    result.verdict = "proved"
+    return result
+
+
+def _nonzero(value: Any) -> bool:
+    if isinstance(value, sympy.MatrixBase):
+        return any(entry != 0 for entry in value)
+    return value != 0
+
+
+def _occurring(claim: Claim, ctx: Context) -> set[str]:
+    """The data symbols a claim depends on (through the definitions too)."""
+    data = {"A", "B", "K", "K'", "R", "Q", "Sigma0", "dK", "X", "Y", "x", "u", "z"}
+    seen: set[str] = set()
+    stack = [claim.derived, claim.claimed]
+    while stack:
+        expression = stack.pop()
+        for word in expression.terms:
+            for factor in _factors(word):
+                name = factor.symbol.name
+                if name in seen:
+                    continue
+                seen.add(name)
+                if name in ctx.definitions:
+                    stack.append(ctx.definitions[name])
+                if name in ctx.lyapunov_definitions:
+                    stack.append(ctx.lyapunov_definitions[name].argument)
+                if factor.symbol.inverse_of:
+                    seen.add(factor.symbol.inverse_of)
+    closed = {"A", "B", "K"} if "A_K" in seen or "P" in seen or "Sigma" in seen else set()
+    closed |= {"A", "B", "K'"} if {"A_K'", "P'", "Sigma'"} & seen else set()
+    return (seen | closed) & data
+
+
+def _factors(word: tuple) -> list[Any]:
+    found = []
+    for factor in word:
+        if isinstance(factor, Lyapunov):
+            found += _factors(factor.argument)
+        elif hasattr(factor, "symbol"):
+            found.append(factor)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The proofs
+# --------------------------------------------------------------------------------------------
+
+
+def cost(premises: Premises, value: Matrix = p) -> Scalar:
+    """C(K) in the project's convention (docs/mathematics.md §Discount and exploration noise),
+    for the gain whose value matrix is ``value`` (P_K or P_K')."""
+    total = trace(value * Matrix.of(SIGMA0))
+    if premises.noisy:
+        gamma, sigma = premises.gamma, premises.sigma
+        noise = trace(r) + trace(b.T * value * b).scale(gamma)
+        total = total + noise.scale(sigma / (1 - gamma))
+    return total
+
+
+def cost_constant(premises: Premises) -> Scalar:
+    """The part of C free of the gain: σ tr R/(1 − γ) (0 without noise)."""
+    if not premises.noisy:
+        return Scalar()
+    return trace(r).scale(premises.sigma / (1 - premises.gamma))
+
+
+def effective_cost(premises: Premises, ctx: Context, value: Matrix = p) -> Scalar:
+    """C = tr(P Σ0_eff) + σ tr R/(1 − γ): the cost with its noise terms gathered into the
+    effective second moment, checked against :func:`cost` by the definition of Σ0_eff and trace
+    cyclicity (raises :class:`CertificationError` if the two differ)."""
+    form = trace(value * Matrix.of(SIGMA0_EFF)) + cost_constant(premises)
+    if not cost(premises, value).equals(_expand_all(form, ctx, ["Sigma0_eff"])):
+        raise CertificationError(
+            f"the cost {cost(premises, value)} is not tr(P Sigma0_eff) + sigma tr R/(1 - gamma) "
+            "for the Sigma0_eff defined"
+        )
+    return form
+
+
+def derive_gradient(premises: Premises, steps: list[Step]) -> tuple[Matrix, Context]:
+    """∇C(K) derived from the definitions by the rules (the steps are appended to ``steps``)."""
+    ctx = context(premises)
+    effective_form = effective_cost(premises, ctx)
+    steps.append(
+        Step(
+            "definition of Sigma0_eff, trace cyclicity: C(K) = tr(P_K Sigma0_eff) + "
+            "sigma tr R/(1 - gamma) (the constant is free of K)",
+            effective_form,
+        )
+    )
+    change = scalar_differential(effective_form, ctx)
+    steps.append(
+        Step(
+            "Leibniz rule; Lyapunov derivative d L*_K(Y) = L*_K(dY + gamma dA_K^T P A_K + "
+            "gamma A_K^T P dA_K) with dA_K = -B dK: dC = tr(dP Sigma0_eff)",
+            change,
+        )
+    )
+    moved = duality(change, "K")
+    steps.append(Step("duality tr(L*_K(Z) Y) = tr(Z L_K(Y))", moved))
+    folded = replace_factor(moved, Lyapunov(False, "K", (Letter(SIGMA0_EFF),)), s_k)
+    steps.append(Step("definition Sigma_K = L_K(Sigma0_eff)", folded))
+    derived = gradient(folded, DK)
+    steps.append(
+        Step("gradient: dC = tr(dK^T G) gives grad C = G (tr(X^T) = tr(X), cyclicity)", derived)
+    )
+    return _expand_all(derived, ctx, ["A_K"]), ctx
+
+
+def _gradient_derivation(name: str, premises: Premises) -> Derivation:
+    noisy = premises.noisy
+    result = Derivation(
+        name=name,
+        title=(
+            "Gradient of the discounted LQR cost with exploration noise, for every n and m"
+            if noisy
+            else "Gradient of the LQR cost, for every n and m"
+        ),
+        statement=(
+            "grad C(K) = 2 E_K Sigma_K, E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A"
+            if noisy
+            else "grad C(K) = 2 E_K Sigma_K, E_K = (R + B^T P_K B) K - B^T P_K A"
+        ),
+        source=HU + "; " + FAZEL,
+        sizes={},
+        premises=[*premise_texts(premises), "E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A"],
+        covers=COVERS,
+        domain=LQR_DOMAIN,
+    )
+    derived, ctx = derive_gradient(premises, result.steps)
+    claimed = _expand_all(Matrix.of(E) * s_k * 2, ctx, ["E"])
+    result.steps.append(Step("compare with 2 E_K Sigma_K (E_K by its definition)", claimed))
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_gradient_matches_central_differences_of_the_"
+        "50_digit_cost; fixed-size cross-check: "
+        + ("gradient-discounted-noisy" if noisy else "gradient-direct, gradient-lyapunov")
+    )
+    return conclude(
+        result, [Claim("grad C = 2 E_K Sigma_K", derived, claimed)], ctx, lqr_values(premises)
+    )
+
+
+@derivation(
+    "all-sizes-gradient",
+    "grad C(K) = 2 E_K Sigma_K for every n, m (noiseless, undiscounted; dimension-free algebra)",
+)
+def all_sizes_gradient(premises: Premises | None = None) -> Derivation:
+    return _gradient_derivation(
+        "all-sizes-gradient", premises or Premises(discounted=False, noisy=False)
+    )
+
+
+@derivation(
+    "all-sizes-gradient-discounted-noisy",
+    "grad C(K) = 2 E_K Sigma_K for every n, m with discount gamma and exploration variance sigma",
+)
+def all_sizes_gradient_discounted_noisy(premises: Premises | None = None) -> Derivation:
+    return _gradient_derivation("all-sizes-gradient-discounted-noisy", premises or Premises())
+
+
+def _score_and_fisher(premises: Premises, steps: list[Step]) -> tuple[Matrix, Scalar, Context]:
+    """The score of u ~ N(−Kx, σI) and the Fisher matrix as a bilinear form, derived."""
+    ctx = context(premises)
+    sigma = premises.sigma
+    x, u, z = Matrix.of(STATE), Matrix.of(ACTION), Matrix.of(NOISE)
+    gap = u + k * x
+    log_density = trace(gap.T * gap).scale(-1 / (2 * sigma))
+    steps.append(
+        Step(
+            "log pi(u|x) = -|u + Kx|^2/(2 sigma) + a constant free of K (the Gaussian density)",
+            log_density,
+        )
+    )
+    score = gradient(scalar_differential(log_density, ctx), DK)
+    steps.append(Step("score: d log pi = tr(dK^T g) gives g = grad_K log pi (Leibniz)", score))
+    sampled = score.substitute({"u": k * x * -1 + z * sympy.sqrt(sigma)})
+    steps.append(Step("at u = -Kx + sqrt(sigma) z, z ~ N(0, I_m) independent of x", sampled))
+    x_dir, y_dir = Matrix.of(X_DIR), Matrix.of(Y_DIR)
+    outer = product_of_numbers(trace(x_dir.T * sampled), trace(y_dir.T * sampled), NOISE)
+    steps.append(
+        Step(
+            "Fisher as a bilinear form: <vec X, F vec Y> = E[tr(X^T g) tr(Y^T g)] "
+            "(1 x 1 traces multiplied)",
+            outer,
+        )
+    )
+    over_noise = expectation(outer, NOISE, Matrix.identity("m"), zero_mean=True)
+    steps.append(Step("E_z: E[z z^T] = I_m", over_noise))
+    form = expectation(over_noise, STATE, s_k, zero_mean=False)
+    steps.append(
+        Step("E_x: E[x x^T] = Sigma_K (the discounted state second moment the Fisher uses)", form)
+    )
+    return score, form, ctx
+
+
+def _natural_gradient_derivation(premises: Premises) -> Derivation:
+    result = Derivation(
+        name="all-sizes-natural-gradient",
+        title="Fisher matrix of the linear Gaussian policy and the natural gradient, for every "
+        "n and m",
+        statement=(
+            "score = -(u + Kx) x^T/sigma; F = sigma^-1 (Sigma_K (x) I_m), i.e. <vec X, F vec Y> = "
+            "tr(X^T Y Sigma_K)/sigma; F^-1 vec(grad C) = sigma vec(2 E_K); grad C Sigma_K^-1 = 2 E_K"
+        ),
+        source="Kakade (2001); " + FAZEL,
+        sizes={},
+        premises=[
+            *premise_texts(premises),
+            "E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A",
+            "policy u ~ N(-Kx, sigma I), sigma > 0: log pi = -|u + Kx|^2/(2 sigma) + const",
+            "Fisher F = E[vec(score) vec(score)^T], x with E[x x^T] = Sigma_K, "
+            "u ~ pi(.|x); Sigma_K > 0 so F > 0 is invertible",
+            "grad C: derived as in all-sizes-gradient-discounted-noisy (re-derived here)",
+        ],
+        covers=COVERS,
+        domain=LQR_DOMAIN,
+    )
+    score, form, ctx = _score_and_fisher(premises, result.steps)
+    sigma = premises.sigma
+    x = Matrix.of(STATE)
+    claimed_score = (Matrix.of(ACTION) + k * x) * x.T * (-1 / sigma)
+    claimed_form = trace(Matrix.of(X_DIR).T * Matrix.of(Y_DIR) * s_k).scale(1 / sigma)
+    gradient_steps: list[Step] = []
+    derived_gradient, _ = derive_gradient(premises, gradient_steps)
+    result.steps.append(
+        Step("grad C derived from the definitions (all-sizes-gradient's steps)", derived_gradient)
+    )
+    natural = _expand_all(Matrix.of(E), ctx, ["E"]).scale(2 * sigma)
+    applied = form.substitute({"Y": natural})
+    result.steps.append(
+        Step(
+            "F (2 sigma E_K) as the form X -> <vec X, F vec(2 sigma E_K)>; it must equal "
+            "tr(X^T grad C) for every X: then F^-1 grad C = 2 sigma E_K (F invertible)",
+            applied,
+        )
+    )
+    preconditioned = derived_gradient * Matrix.of(SIGMA_INVERSE)
+    result.steps.append(Step("grad C Sigma_K^-1 (Sigma_K Sigma_K^-1 = I)", preconditioned))
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_natural_gradient_is_gradient_times_inverse_"
+        "covariance; fixed-size cross-checks: fisher-linear, natural-gradient-fisher, "
+        "natural-gradient"
+    )
+    claims = [
+        Claim("score = -(u + Kx) x^T / sigma", score, claimed_score),
+        Claim("<X, F Y> = tr(X^T Y Sigma_K)/sigma", form, claimed_form),
+        Claim(
+            "F (2 sigma E_K) = grad C",
+            applied,
+            trace(Matrix.of(X_DIR).T * derived_gradient),
+        ),
+        Claim("grad C Sigma_K^-1 = 2 E_K", preconditioned, natural.scale(1 / sigma)),
+    ]
+    return conclude(result, claims, ctx, lqr_values(premises))
+
+
+@derivation(
+    "all-sizes-natural-gradient",
+    "Fisher matrix of the linear Gaussian policy derived from its score; F^-1 grad C = "
+    "2 sigma E_K and grad C Sigma_K^-1 = 2 E_K, for every n, m",
+)
+def all_sizes_natural_gradient(premises: Premises | None = None) -> Derivation:
+    return _natural_gradient_derivation(premises or Premises())
+
+
+def _gauss_newton_derivation(premises: Premises) -> Derivation:
+    result = Derivation(
+        name="all-sizes-gauss-newton",
+        title="Gauss-Newton with step 1/2 is policy iteration, for every n and m",
+        statement=(
+            "K - (1/2) W_K^-1 grad C Sigma_K^-1 = gamma W_K^-1 B^T P_K A, W_K = R + gamma B^T P_K B"
+        ),
+        source="Hu, lecture notes on policy-based RL (Gauss-Newton); Hewer (1971); " + FAZEL,
+        sizes={},
+        premises=[
+            *premise_texts(premises),
+            "W_K = R + gamma B^T P_K B (positive definite: R > 0, P_K > 0), so W_K^-1 exists",
+            "Sigma_K > 0, so Sigma_K^-1 exists",
+            "Gauss-Newton step K - alpha W_K^-1 grad C Sigma_K^-1 (alpha = 1/2); policy "
+            "iteration K' = gamma W_K^-1 B^T P_K A",
+            "grad C: derived as in all-sizes-gradient-discounted-noisy (re-derived here)",
+        ],
+        covers=COVERS,
+        domain=LQR_DOMAIN,
+    )
+    derived_gradient, ctx = derive_gradient(premises, [])
+    result.steps.append(Step("grad C derived from the definitions", derived_gradient))
+    gamma = premises.gamma
+    curvature, inverse = Matrix.of(CURVATURE), Matrix.of(CURVATURE_INVERSE)
+    gauss_newton = k - inverse * derived_gradient * Matrix.of(SIGMA_INVERSE) * sympy.Rational(1, 2)
+    iteration = inverse * b.T * p * a * gamma
+    result.steps.append(Step("K_GN = K - (1/2) W^-1 grad C Sigma^-1", gauss_newton))
+    residual_form = curvature * k - _expand_all(Matrix.of(E), ctx, ["E"])
+    left, right = curvature * gauss_newton, curvature * iteration
+    result.steps.append(
+        Step(
+            "multiply both gains by W_K (injective: W_K invertible); W W^-1 = I, "
+            "Sigma Sigma^-1 = I",
+            left - right,
+        )
+    )
+    result.steps.append(
+        Step(
+            "the table's form: W_K K_GN = W_K K - E_K (E_K by its definition)", left - residual_form
+        )
+    )
+    left, right, residual_form = (
+        _expand_all(side, ctx, ["N"]) for side in (left, right, residual_form)
+    )
+    result.steps.append(Step("definition W_K = R + gamma B^T P_K B", left - right))
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_gauss_newton_with_half_step_is_policy_"
+        "iteration; fixed-size cross-check: natural-gradient"
+    )
+    claims = [
+        Claim("W K_GN = W K - E_K", left, residual_form),
+        Claim("W K_GN = W K_PI", left, right),
+    ]
+    return conclude(result, claims, ctx, lqr_values(premises))
+
+
+@derivation(
+    "all-sizes-gauss-newton",
+    "Gauss-Newton with alpha = 1/2 equals policy iteration gamma W_K^-1 B^T P_K A, for every n, m",
+)
+def all_sizes_gauss_newton(premises: Premises | None = None) -> Derivation:
+    return _gauss_newton_derivation(premises or Premises())
+
+
+def _cost_difference_derivation(premises: Premises) -> Derivation:
+    result = Derivation(
+        name="all-sizes-cost-difference",
+        title="Cost difference lemma, for every n and m",
+        statement=(
+            "C(K') - C(K) = 2 tr(Sigma_K' D^T E_K) + tr(Sigma_K' D^T W_K D), D = K' - K, "
+            "W_K = R + gamma B^T P_K B, Sigma_K' = L_K'(Sigma0_eff)"
+        ),
+        source=FAZEL,
+        sizes={},
+        premises=[
+            *premise_texts(premises),
+            "the same definitions for the gain K': A_K' = A - BK', P_K' = L*_K'(Q + K'^T R K'), "
+            "Sigma_K' = L_K'(Sigma0_eff); both gains stabilising",
+            "E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A, W_K = R + gamma B^T P_K B",
+        ],
+        covers=COVERS,
+        domain=LQR_DOMAIN,
+    )
+    ctx = context(premises)
+    new_cost = effective_cost(premises, ctx, p_new) - cost_constant(premises)
+    old_cost = effective_cost(premises, ctx, p) - cost_constant(premises)
+    result.steps.append(
+        Step(
+            "C = tr(P Sigma0_eff) + sigma tr R/(1 - gamma) for both gains (definition of "
+            "Sigma0_eff, cyclicity): C(K') - C(K) = tr(P_K' Sigma0_eff) - tr(P_K Sigma0_eff)",
+            new_cost - old_cost,
+        )
+    )
+    definition = ctx.lyapunov_definitions["P'"]
+    new_cost = new_cost.substitute(
+        {"P'": _lyapunov_matrix(definition.adjoint, definition.gain, definition.argument)}
+    )
+    new_cost = duality(new_cost, "K'")
+    new_cost = replace_factor(new_cost, Lyapunov(False, "K'", (Letter(SIGMA0_EFF),)), s_new)
+    result.steps.append(
+        Step(
+            "P_K' = L*_K'(Q + K'^T R K'); duality; Sigma_K' = L_K'(Sigma0_eff)",
+            new_cost,
+        )
+    )
+    old_cost = old_cost.substitute({"Sigma0_eff": ctx.fixed_point("Sigma'")})
+    result.steps.append(
+        Step("fixed point of Sigma_K': Sigma0_eff = Sigma' - gamma A_K' Sigma' A_K'^T", old_cost)
+    )
+    difference = (new_cost - old_cost).substitute({"Q": ctx.solve_fixed_point_for("P", Q)})
+    result.steps.append(Step("fixed point of P_K: Q = P - gamma A_K^T P A_K - K^T R K", difference))
+    difference = _expand_all(difference, ctx, ["A_K", "A_K'"])
+    step = k_new - k
+    claimed = trace(s_new * step.T * Matrix.of(E)).scale(2) + trace(
+        s_new * step.T * Matrix.of(CURVATURE) * step
+    )
+    claimed = _expand_all(claimed, ctx, ["E", "N"])
+    result.steps.append(Step("A_K, A_K', E_K, W_K by their definitions", difference - claimed))
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_cost_difference_lemma_holds_within_the_"
+        "certified_radius; fixed-size cross-checks: cost-difference, relative-performance-lqr"
+    )
+    return conclude(
+        result, [Claim("cost difference lemma", difference, claimed)], ctx, lqr_values(premises)
+    )
+
+
+def _lyapunov_matrix(adjoint: bool, gain: str, argument: Matrix) -> Matrix:
+    from pgverify.symbolic.dimension_free.algebra import lyapunov
+
+    return lyapunov(adjoint, gain, argument)
+
+
+@derivation(
+    "all-sizes-cost-difference",
+    "cost difference lemma C(K') - C(K) = tr(Sigma_K' [2 D^T E_K + D^T W_K D]), for every n, m",
+)
+def all_sizes_cost_difference(premises: Premises | None = None) -> Derivation:
+    return _cost_difference_derivation(premises or Premises())
