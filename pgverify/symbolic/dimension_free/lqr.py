@@ -207,7 +207,9 @@ def lqr_values(premises: Premises, n: int = 2, m: int = 2) -> Sampler:
             "u": random_matrix(rng, m, 1),
             "z": random_matrix(rng, m, 1),
         }
-        scalars = {GAMMA: point.gamma, SIGMA: point.sigma}
+        scalars = {GAMMA: point.gamma} if premises.discounted else {}
+        if premises.noisy:
+            scalars[SIGMA] = point.sigma
         return {"n": n, "m": m}, values, scalars
 
     return sample
@@ -246,8 +248,7 @@ def conclude(
                 result.counterexample = {
                     key: shown[key]
                     for key in sorted(shown, key=str)
-                    if str(key) in _occurring(claim, ctx) | {"gamma", "sigma"}
-                    and (str(key) not in {"gamma", "sigma"} or key in scalars)
+                    if key in scalars or str(key) in _occurring(claim, ctx)
                 }
                 result.counterexample_value = value
                 return result
