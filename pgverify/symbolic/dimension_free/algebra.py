@@ -38,13 +38,15 @@ class MatrixSymbol:
     """A matrix symbol of size ``rows × cols`` (letters such as ``"n"``, ``"m"``, or ``"1"``).
 
     ``inverse_of`` names the symbol this one is the inverse of (both must be square and
-    symmetric, as every inverse the LQR proofs need is: (R + γBᵀPB)⁻¹, Σ_K⁻¹)."""
+    symmetric, as every inverse the LQR proofs need is: (R + γBᵀPB)⁻¹, Σ_K⁻¹); ``latex`` is
+    how it is typeset (the name by default)."""
 
     name: str
     rows: str
     cols: str
     symmetric: bool = False
     inverse_of: str | None = None
+    latex: str = ""
 
     def __post_init__(self) -> None:
         if self.symmetric and self.rows != self.cols:
@@ -85,6 +87,10 @@ class Letter:
     def __str__(self) -> str:
         return f"{self.symbol.name}{'^T' if self.transposed else ''}"
 
+    def latex(self) -> str:
+        base = self.symbol.latex or self.symbol.name.replace("_", r"\_")
+        return f"{base}^{{\\top}}" if self.transposed else base
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -104,6 +110,9 @@ class Identity:
 
     def __str__(self) -> str:
         return f"I_{self.size}"
+
+    def latex(self) -> str:
+        return f"I_{{{self.size}}}"
 
 
 Word = tuple[Any, ...]
@@ -138,6 +147,11 @@ class Lyapunov:
 
     def __str__(self) -> str:
         return f"L{'*' if self.adjoint else ''}_{self.gain}[{word_text(self.argument)}]"
+
+    def latex(self) -> str:
+        star = "^{*}" if self.adjoint else ""
+        inner = " ".join(factor.latex() for factor in self.argument)
+        return f"\\mathcal{{L}}{star}_{{{self.gain}}}\\left[{inner}\\right]"
 
 
 Factor = Letter | Identity | Lyapunov
@@ -321,6 +335,9 @@ class Matrix:
     def __str__(self) -> str:
         return _text(self.terms) or f"0_{{{self.rows}x{self.cols}}}"
 
+    def _latex(self, printer: Any) -> str:  # sympy.latex(expression) calls this
+        return _latex_terms(self.terms, printer, _latex_word)
+
     __repr__ = __str__
 
 
@@ -342,6 +359,25 @@ def _text(terms: dict[Any, Any]) -> str:
         shown = word_text(word) if isinstance(word, tuple) else str(word)
         parts.append(shown if coefficient == 1 else f"({coefficient}) {shown}")
     return " + ".join(parts)
+
+
+def _latex_terms(terms: dict[Any, Any], printer: Any, shown: Callable[[Any], str]) -> str:
+    """``c₁ w₁ + c₂ w₂ + …`` typeset, coefficients by sympy's printer."""
+    parts = []
+    for word, coefficient in sorted(terms.items(), key=lambda item: word_key(item[0])):
+        if coefficient == 1:
+            scale = "+ "
+        elif coefficient == -1:
+            scale = "- "
+        else:
+            scale = f"+ \\left({printer._print(coefficient)}\\right) "
+        parts.append(scale + shown(word))
+    text = " ".join(parts) or "0"
+    return text[2:] if text.startswith("+ ") else text
+
+
+def _latex_word(word: Word) -> str:
+    return " ".join(factor.latex() for factor in word)
 
 
 def lyapunov(adjoint: bool, gain: str, argument: Matrix) -> Matrix:
@@ -445,6 +481,13 @@ class Scalar:
         return " + ".join(parts)
 
     __repr__ = __str__
+
+    def _latex(self, printer: Any) -> str:  # sympy.latex(expression) calls this
+        return _latex_terms(
+            self.terms,
+            printer,
+            lambda word: f"\\operatorname{{tr}}\\left({_latex_word(word)}\\right)",
+        )
 
 
 def trace(matrix: Matrix) -> Scalar:

@@ -68,19 +68,21 @@ K = _symbol("K", "m", "n")
 K_NEW = _symbol("K'", "m", "n")
 R = _symbol("R", "m", "m", symmetric=True)
 Q = _symbol("Q", "n", "n", symmetric=True)
-SIGMA0 = _symbol("Sigma0", "n", "n", symmetric=True)
-SIGMA0_EFF = _symbol("Sigma0_eff", "n", "n", symmetric=True)
-CLOSED = _symbol("A_K", "n", "n")
-CLOSED_NEW = _symbol("A_K'", "n", "n")
-P = _symbol("P", "n", "n", symmetric=True)
-P_NEW = _symbol("P'", "n", "n", symmetric=True)
-SIGMA_K = _symbol("Sigma", "n", "n", symmetric=True)
-SIGMA_NEW = _symbol("Sigma'", "n", "n", symmetric=True)
-CURVATURE = _symbol("N", "m", "m", symmetric=True)
-CURVATURE_INVERSE = _symbol("N^-1", "m", "m", symmetric=True, inverse_of="N")
-SIGMA_INVERSE = _symbol("Sigma^-1", "n", "n", symmetric=True, inverse_of="Sigma")
-E = _symbol("E", "m", "n")
-DK = _symbol("dK", "m", "n")
+SIGMA0 = _symbol("Sigma0", "n", "n", symmetric=True, latex=r"\Sigma_0")
+SIGMA0_EFF = _symbol("Sigma0_eff", "n", "n", symmetric=True, latex=r"\Sigma_0^{\mathrm{eff}}")
+CLOSED = _symbol("A_K", "n", "n", latex="A_K")
+CLOSED_NEW = _symbol("A_K'", "n", "n", latex="A_{K'}")
+P = _symbol("P_K", "n", "n", symmetric=True, latex="P_K")
+P_NEW = _symbol("P_K'", "n", "n", symmetric=True, latex="P_{K'}")
+SIGMA_K = _symbol("Sigma_K", "n", "n", symmetric=True, latex=r"\Sigma_K")
+SIGMA_NEW = _symbol("Sigma_K'", "n", "n", symmetric=True, latex=r"\Sigma_{K'}")
+CURVATURE = _symbol("W_K", "m", "m", symmetric=True, latex="W_K")
+CURVATURE_INVERSE = _symbol("W_K^-1", "m", "m", symmetric=True, inverse_of="W_K", latex="W_K^{-1}")
+SIGMA_INVERSE = _symbol(
+    "Sigma_K^-1", "n", "n", symmetric=True, inverse_of="Sigma_K", latex=r"\Sigma_K^{-1}"
+)
+E = _symbol("E_K", "m", "n", latex="E_K")
+DK = _symbol("dK", "m", "n", latex=r"\mathrm{d}K")
 X_DIR = _symbol("X", "m", "n")
 Y_DIR = _symbol("Y", "m", "n")
 STATE = _symbol("x", "n", "1")
@@ -138,14 +140,14 @@ def context(premises: Premises) -> Context:
             "A_K": a - b * k,
             "A_K'": a - b * k_new,
             "Sigma0_eff": effective,
-            "E": residual(gamma),
-            "N": curvature(gamma),
+            E.name: residual(gamma),
+            CURVATURE.name: curvature(gamma),
         },
         lyapunov_definitions={
-            "P": LyapunovDefinition(P, True, "K", stage(k)),
-            "Sigma": LyapunovDefinition(SIGMA_K, False, "K", Matrix.of(SIGMA0_EFF)),
-            "P'": LyapunovDefinition(P_NEW, True, "K'", stage(k_new)),
-            "Sigma'": LyapunovDefinition(SIGMA_NEW, False, "K'", Matrix.of(SIGMA0_EFF)),
+            P.name: LyapunovDefinition(P, True, "K", stage(k)),
+            SIGMA_K.name: LyapunovDefinition(SIGMA_K, False, "K", Matrix.of(SIGMA0_EFF)),
+            P_NEW.name: LyapunovDefinition(P_NEW, True, "K'", stage(k_new)),
+            SIGMA_NEW.name: LyapunovDefinition(SIGMA_NEW, False, "K'", Matrix.of(SIGMA0_EFF)),
         },
         variables={"K": Matrix.of(DK)},
     )
@@ -285,8 +287,8 @@ def _occurring(claim: Claim, ctx: Context) -> set[str]:
                     stack.append(ctx.lyapunov_definitions[name].argument)
                 if factor.symbol.inverse_of:
                     seen.add(factor.symbol.inverse_of)
-    closed = {"A", "B", "K"} if "A_K" in seen or "P" in seen or "Sigma" in seen else set()
-    closed |= {"A", "B", "K'"} if {"A_K'", "P'", "Sigma'"} & seen else set()
+    closed = {"A", "B", "K"} if {"A_K", P.name, SIGMA_K.name} & seen else set()
+    closed |= {"A", "B", "K'"} if {"A_K'", P_NEW.name, SIGMA_NEW.name} & seen else set()
     return (seen | closed) & data
 
 
@@ -340,13 +342,13 @@ def derive_gradient(premises: Premises, steps: list[Step]) -> tuple[Matrix, Cont
     """∇C(K) derived from the definitions by the rules (the steps are appended to ``steps``)."""
     ctx = context(premises)
     effective_form = effective_cost(premises, ctx)
-    steps.append(
-        Step(
-            "definition of Sigma0_eff, trace cyclicity: C(K) = tr(P_K Sigma0_eff) + "
-            "sigma tr R/(1 - gamma) (the constant is free of K)",
-            effective_form,
-        )
+    description = (
+        "definition of Sigma0_eff, trace cyclicity: C(K) = tr(P_K Sigma0_eff) + "
+        "sigma tr R/(1 - gamma) (the constant is free of K)"
+        if premises.noisy
+        else "definition of Sigma0_eff: C(K) = tr(P_K Sigma0_eff)"
     )
+    steps.append(Step(description, effective_form))
     change = scalar_differential(effective_form, ctx)
     steps.append(
         Step(
@@ -382,12 +384,17 @@ def _gradient_derivation(name: str, premises: Premises) -> Derivation:
         ),
         source=HU + "; " + FAZEL,
         sizes={},
-        premises=[*premise_texts(premises), "E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A"],
+        premises=[
+            *premise_texts(premises),
+            "E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A"
+            if premises.discounted
+            else "E_K = (R + B^T P_K B) K - B^T P_K A",
+        ],
         covers=COVERS,
         domain=LQR_DOMAIN,
     )
     derived, ctx = derive_gradient(premises, result.steps)
-    claimed = _expand_all(Matrix.of(E) * s_k * 2, ctx, ["E"])
+    claimed = _expand_all(Matrix.of(E) * s_k * 2, ctx, [E.name])
     result.steps.append(Step("compare with 2 E_K Sigma_K (E_K by its definition)", claimed))
     result.numeric_test = (
         "properties/test_lqr_identities.py::test_gradient_matches_central_differences_of_the_"
@@ -484,7 +491,7 @@ def _natural_gradient_derivation(premises: Premises) -> Derivation:
     result.steps.append(
         Step("grad C derived from the definitions (all-sizes-gradient's steps)", derived_gradient)
     )
-    natural = _expand_all(Matrix.of(E), ctx, ["E"]).scale(2 * sigma)
+    natural = _expand_all(Matrix.of(E), ctx, [E.name]).scale(2 * sigma)
     applied = form.substitute({"Y": natural})
     result.steps.append(
         Step(
@@ -549,7 +556,7 @@ def _gauss_newton_derivation(premises: Premises) -> Derivation:
     gauss_newton = k - inverse * derived_gradient * Matrix.of(SIGMA_INVERSE) * sympy.Rational(1, 2)
     iteration = inverse * b.T * p * a * gamma
     result.steps.append(Step("K_GN = K - (1/2) W^-1 grad C Sigma^-1", gauss_newton))
-    residual_form = curvature * k - _expand_all(Matrix.of(E), ctx, ["E"])
+    residual_form = curvature * k - _expand_all(Matrix.of(E), ctx, [E.name])
     left, right = curvature * gauss_newton, curvature * iteration
     result.steps.append(
         Step(
@@ -564,7 +571,7 @@ def _gauss_newton_derivation(premises: Premises) -> Derivation:
         )
     )
     left, right, residual_form = (
-        _expand_all(side, ctx, ["N"]) for side in (left, right, residual_form)
+        _expand_all(side, ctx, [CURVATURE.name]) for side in (left, right, residual_form)
     )
     result.steps.append(Step("definition W_K = R + gamma B^T P_K B", left - right))
     result.numeric_test = (
@@ -615,9 +622,9 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
             new_cost - old_cost,
         )
     )
-    definition = ctx.lyapunov_definitions["P'"]
+    definition = ctx.lyapunov_definitions[P_NEW.name]
     new_cost = new_cost.substitute(
-        {"P'": _lyapunov_matrix(definition.adjoint, definition.gain, definition.argument)}
+        {P_NEW.name: _lyapunov_matrix(definition.adjoint, definition.gain, definition.argument)}
     )
     new_cost = duality(new_cost, "K'")
     new_cost = replace_factor(new_cost, Lyapunov(False, "K'", (Letter(SIGMA0_EFF),)), s_new)
@@ -627,18 +634,18 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
             new_cost,
         )
     )
-    old_cost = old_cost.substitute({"Sigma0_eff": ctx.fixed_point("Sigma'")})
+    old_cost = old_cost.substitute({"Sigma0_eff": ctx.fixed_point(SIGMA_NEW.name)})
     result.steps.append(
         Step("fixed point of Sigma_K': Sigma0_eff = Sigma' - gamma A_K' Sigma' A_K'^T", old_cost)
     )
-    difference = (new_cost - old_cost).substitute({"Q": ctx.solve_fixed_point_for("P", Q)})
+    difference = (new_cost - old_cost).substitute({"Q": ctx.solve_fixed_point_for(P.name, Q)})
     result.steps.append(Step("fixed point of P_K: Q = P - gamma A_K^T P A_K - K^T R K", difference))
     difference = _expand_all(difference, ctx, ["A_K", "A_K'"])
     step = k_new - k
     claimed = trace(s_new * step.T * Matrix.of(E)).scale(2) + trace(
         s_new * step.T * Matrix.of(CURVATURE) * step
     )
-    claimed = _expand_all(claimed, ctx, ["E", "N"])
+    claimed = _expand_all(claimed, ctx, [E.name, CURVATURE.name])
     result.steps.append(Step("A_K, A_K', E_K, W_K by their definitions", difference - claimed))
     result.numeric_test = (
         "properties/test_lqr_identities.py::test_cost_difference_lemma_holds_within_the_"
