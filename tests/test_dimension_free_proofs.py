@@ -7,6 +7,7 @@ import pytest
 
 from pgverify import CertificationError
 from pgverify.symbolic import derive
+from pgverify.symbolic.check import check
 from pgverify.symbolic.core import Derivation
 from pgverify.symbolic.dimension_free import lqr
 from pgverify.symbolic.dimension_free.algebra import trace
@@ -146,3 +147,18 @@ def test_gradient_derivation_records_the_gradient_it_derived():
     texts = [step.description for step in result.steps]
     assert any("duality" in text for text in texts)
     assert any("Lyapunov derivative" in text for text in texts)
+
+
+def test_check_finds_the_derived_gradient_of_a_wrong_value_recursion_outside_the_oracle():
+    """--check evaluates the all-size derived gradient: from a value recursion without R it is
+    the gradient of another cost, which the certified oracle's enclosure excludes."""
+    wrong = lqr.all_sizes_gradient_discounted_noisy(
+        Premises(value_recursion_stage=stage_cost_without_control_weight)
+    )
+    (comparison,) = check(wrong, seed=4)
+    assert not comparison.contained
+
+
+def test_check_finds_the_all_size_gradient_inside_the_oracle():
+    (comparison,) = check(derive("all-sizes-gradient-discounted-noisy"), seed=4)
+    assert comparison.contained

@@ -122,6 +122,39 @@ LINKS: dict[str, tuple[dict[str, bool], list[OracleLink]]] = {
 }
 
 
+def _all_sizes_links() -> dict[str, tuple[dict[str, bool], list[OracleLink]]]:
+    """The proofs for every n, m (``all-sizes-...``) are checked at n = m = 2, on the same
+    oracle calls as their fixed-size cross-checks."""
+    noisy = {"discounted": True, "noisy": True}
+    gradient, natural, gauss_newton, difference = (
+        LINKS[name][1]
+        for name in ("gradient-direct", "natural-gradient", "natural-gradient", "cost-difference")
+    )
+    return {
+        "all-sizes-gradient": ({}, gradient),
+        "all-sizes-gradient-discounted-noisy": (noisy, LINKS["gradient-discounted-noisy"][1]),
+        "all-sizes-natural-gradient": (
+            noisy,
+            [
+                OracleLink(
+                    "natural_gradient",
+                    'LQR(gamma, noise).natural_gradient(K, "certified")',
+                    natural[1].oracle,
+                )
+            ],
+        ),
+        "all-sizes-gauss-newton": (noisy, gauss_newton[2:]),
+        "all-sizes-cost-difference": (
+            noisy,
+            [OracleLink("cost_difference", difference[0].oracle_name, difference[0].oracle)],
+        ),
+    }
+
+
+LINKS.update(_all_sizes_links())
+ALL_SIZES_CHECKED_AT = {"n": 2, "m": 2}
+
+
 def _floats(matrix: sympy.Matrix) -> np.ndarray:
     """A dyadic rational matrix as float64, exactly (refusing anything float64 cannot hold)."""
     values = np.array([[float(entry) for entry in row] for row in matrix.tolist()])
@@ -150,7 +183,7 @@ def check(result: Derivation, seed: int = 0) -> list[Comparison]:
             f"{sorted(LINKS)}"
         )
     options, links = LINKS[result.name]
-    n, m = result.sizes["n"], result.sizes["m"]
+    n, m = (result.sizes or ALL_SIZES_CHECKED_AT)["n"], (result.sizes or ALL_SIZES_CHECKED_AT)["m"]
     point = sample_lqr(random.Random(seed), n, m, dyadic=True, **options)
     substitution: dict[Any, Any] = {}
     for field_name, symbolic in result.derived["symbols"].items():

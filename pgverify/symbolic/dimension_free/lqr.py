@@ -302,6 +302,35 @@ def _factors(word: tuple) -> list[Any]:
     return found
 
 
+ORACLE_FIELDS = {"A": "A", "B": "B", "K": "K", "K2": "K'", "R": "R", "Q": "Q", "Sigma0": "Sigma0"}
+"""The :class:`pgverify.symbolic.domain.LQRPoint` field each data symbol is read from."""
+
+
+def numeric_links(ctx: Context, **expressions: Matrix | Scalar) -> dict[str, Any]:
+    """``Derivation.derived`` for ``pgverify derive NAME --check``: each derived expression as a
+    function of the problem's exact values (evaluated with :class:`.Evaluator`), and the
+    symbols standing for the problem's fields."""
+
+    def evaluation(expression: Matrix | Scalar) -> Callable[[dict[Any, Any]], Any]:
+        def at(values: dict[Any, Any]) -> Any:
+            data = {name: values[sympy.Symbol(field)] for field, name in ORACLE_FIELDS.items()}
+            scalars = {symbol: values[symbol] for symbol in (GAMMA, SIGMA) if symbol in values}
+            sizes = {"n": data["A"].rows, "m": data["B"].cols}
+            evaluator = Evaluator(ctx, sizes, data, scalars)
+            if isinstance(expression, Matrix):
+                return evaluator.matrix(expression)
+            return evaluator.scalar(expression)
+
+        return at
+
+    derived: dict[str, Any] = {name: evaluation(value) for name, value in expressions.items()}
+    derived["symbols"] = {field: sympy.Symbol(field) for field in ORACLE_FIELDS} | {
+        "gamma": GAMMA,
+        "sigma": SIGMA,
+    }
+    return derived
+
+
 # --------------------------------------------------------------------------------------------
 # The proofs
 # --------------------------------------------------------------------------------------------
@@ -394,6 +423,7 @@ def _gradient_derivation(name: str, premises: Premises) -> Derivation:
         domain=LQR_DOMAIN,
     )
     derived, ctx = derive_gradient(premises, result.steps)
+    result.derived = numeric_links(ctx, gradient=derived)
     claimed = _expand_all(Matrix.of(E) * s_k * 2, ctx, [E.name])
     result.steps.append(Step("compare with 2 E_K Sigma_K (E_K by its definition)", claimed))
     result.numeric_test = (
@@ -501,6 +531,7 @@ def _natural_gradient_derivation(premises: Premises) -> Derivation:
         )
     )
     preconditioned = derived_gradient * Matrix.of(SIGMA_INVERSE)
+    result.derived = numeric_links(ctx, natural_gradient=preconditioned)
     result.steps.append(Step("grad C Sigma_K^-1 (Sigma_K Sigma_K^-1 = I)", preconditioned))
     result.numeric_test = (
         "properties/test_lqr_identities.py::test_natural_gradient_is_gradient_times_inverse_"
@@ -556,6 +587,7 @@ def _gauss_newton_derivation(premises: Premises) -> Derivation:
     gauss_newton = k - inverse * derived_gradient * Matrix.of(SIGMA_INVERSE) * sympy.Rational(1, 2)
     iteration = inverse * b.T * p * a * gamma
     result.steps.append(Step("K_GN = K - (1/2) W^-1 grad C Sigma^-1", gauss_newton))
+    result.derived = numeric_links(ctx, gauss_newton_half=gauss_newton)
     residual_form = curvature * k - _expand_all(Matrix.of(E), ctx, [E.name])
     left, right = curvature * gauss_newton, curvature * iteration
     result.steps.append(
@@ -641,6 +673,7 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
     difference = (new_cost - old_cost).substitute({"Q": ctx.solve_fixed_point_for(P.name, Q)})
     result.steps.append(Step("fixed point of P_K: Q = P - gamma A_K^T P A_K - K^T R K", difference))
     difference = _expand_all(difference, ctx, ["A_K", "A_K'"])
+    result.derived = numeric_links(ctx, cost_difference=difference)
     step = k_new - k
     claimed = trace(s_new * step.T * Matrix.of(E)).scale(2) + trace(
         s_new * step.T * Matrix.of(CURVATURE) * step
