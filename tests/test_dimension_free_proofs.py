@@ -162,3 +162,13 @@ def test_check_finds_the_derived_gradient_of_a_wrong_value_recursion_outside_the
 def test_check_finds_the_all_size_gradient_inside_the_oracle():
     (comparison,) = check(derive("all-sizes-gradient-discounted-noisy"), seed=4)
     assert comparison.contained
+
+
+def test_negative_control_is_refuted_at_a_stabilising_problem_with_a_number_shown():
+    result = derive("refute-all-sizes-gradient-with-sigma0")
+    assert result.verdict == "refuted" and result.counterexample_value != 0
+    point = {str(key): value for key, value in result.counterexample.items()}
+    A, B, K = (np.array(point[name].tolist(), dtype=float) for name in "ABK")
+    assert max(abs(np.linalg.eigvals(A - B @ K))) < 1
+    assert 0 < point["gamma"] < 1 and point["sigma"] > 0
+    assert "the point lies in the domain" in result.to_text()

@@ -397,15 +397,19 @@ def derive_gradient(premises: Premises, steps: list[Step]) -> tuple[Matrix, Cont
     return _expand_all(derived, ctx, ["A_K"]), ctx
 
 
-def _gradient_derivation(name: str, premises: Premises) -> Derivation:
+def _gradient_derivation(name: str, premises: Premises, *, with_sigma0: bool = False) -> Derivation:
+    """``with_sigma0``: the negative control claiming 2 E_K Σ0 (the classic slip)."""
     noisy = premises.noisy
+    title = (
+        "Gradient of the discounted LQR cost with exploration noise, for every n and m"
+        if noisy
+        else "Gradient of the LQR cost, for every n and m"
+    )
+    if with_sigma0:
+        title = "Refutation, for every n and m: the LQR gradient with Sigma_0 in place of Sigma_K"
     result = Derivation(
         name=name,
-        title=(
-            "Gradient of the discounted LQR cost with exploration noise, for every n and m"
-            if noisy
-            else "Gradient of the LQR cost, for every n and m"
-        ),
+        title=title,
         statement=(
             "grad C(K) = 2 E_K Sigma_K, E_K = (R + gamma B^T P_K B) K - gamma B^T P_K A"
             if noisy
@@ -424,16 +428,25 @@ def _gradient_derivation(name: str, premises: Premises) -> Derivation:
     )
     derived, ctx = derive_gradient(premises, result.steps)
     result.derived = numeric_links(ctx, gradient=derived)
-    claimed = _expand_all(Matrix.of(E) * s_k * 2, ctx, [E.name])
-    result.steps.append(Step("compare with 2 E_K Sigma_K (E_K by its definition)", claimed))
+    moment = Matrix.of(SIGMA0) if with_sigma0 else s_k
+    claimed = _expand_all(Matrix.of(E) * moment * 2, ctx, [E.name])
+    shown = "Sigma_0" if with_sigma0 else "Sigma_K"
+    result.steps.append(Step(f"compare with 2 E_K {shown} (E_K by its definition)", claimed))
     result.numeric_test = (
         "properties/test_lqr_identities.py::test_gradient_matches_central_differences_of_the_"
         "50_digit_cost; fixed-size cross-check: "
         + ("gradient-discounted-noisy" if noisy else "gradient-direct, gradient-lyapunov")
     )
-    return conclude(
-        result, [Claim("grad C = 2 E_K Sigma_K", derived, claimed)], ctx, lqr_values(premises)
-    )
+    direction = Matrix.of(DK).T
+    if with_sigma0:  # a number to show: the linear forms dK -> tr(dK^T G) at a random dK
+        claim = Claim(
+            "tr(dK^T grad C) = tr(dK^T 2 E_K Sigma_0)",
+            trace(direction * derived),
+            trace(direction * claimed),
+        )
+    else:
+        claim = Claim("grad C = 2 E_K Sigma_K", derived, claimed)
+    return conclude(result, [claim], ctx, lqr_values(premises))
 
 
 @derivation(
@@ -452,6 +465,16 @@ def all_sizes_gradient(premises: Premises | None = None) -> Derivation:
 )
 def all_sizes_gradient_discounted_noisy(premises: Premises | None = None) -> Derivation:
     return _gradient_derivation("all-sizes-gradient-discounted-noisy", premises or Premises())
+
+
+@derivation(
+    "refute-all-sizes-gradient-with-sigma0",
+    "negative control for every n, m: 2 E_K Sigma_0 is refuted at a problem of the domain",
+)
+def refute_all_sizes_gradient_with_sigma0(premises: Premises | None = None) -> Derivation:
+    return _gradient_derivation(
+        "refute-all-sizes-gradient-with-sigma0", premises or Premises(), with_sigma0=True
+    )
 
 
 def _score_and_fisher(premises: Premises, steps: list[Step]) -> tuple[Matrix, Scalar, Context]:
