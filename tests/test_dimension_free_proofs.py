@@ -5,7 +5,7 @@ exact counterexample inside the domain — when one premise is replaced by a wro
 import numpy as np
 import pytest
 
-from pgverify import CertificationError
+from pgverify import CertificationError, InvalidProblemError
 from pgverify.symbolic import derive
 from pgverify.symbolic.check import check
 from pgverify.symbolic.core import Derivation
@@ -172,3 +172,13 @@ def test_negative_control_is_refuted_at_a_stabilising_problem_with_a_number_show
     assert max(abs(np.linalg.eigvals(A - B @ K))) < 1
     assert 0 < point["gamma"] < 1 and point["sigma"] > 0
     assert "the point lies in the domain" in result.to_text()
+
+
+def test_noise_without_discount_is_refused_as_premises():
+    with pytest.raises(InvalidProblemError, match="noisy=True"):
+        Premises(discounted=False, noisy=True)
+
+
+def test_natural_gradient_without_noise_is_refused():
+    with pytest.raises(InvalidProblemError, match="sigma > 0"):
+        lqr.all_sizes_natural_gradient(Premises(discounted=True, noisy=False))

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
-from pgverify.errors import CertificationError
+from pgverify.errors import CertificationError, InvalidProblemError
 from pgverify.symbolic.core import Derivation, Step, derivation
 from pgverify.symbolic.dimension_free.algebra import (
     Letter,
@@ -102,7 +102,13 @@ class Premises:
     value_recursion_stage: Callable[[Matrix], Matrix] = lambda gain: q + gain.T * r * gain
     gradient_residual: Callable[[Any], Matrix] | None = None  # E_K's definition (gamma given)
     curvature: Callable[[Any], Matrix] | None = None  # N = R + gamma B^T P B
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.noisy and not self.discounted:
+            raise InvalidProblemError(
+                "Premises(noisy=True, discounted=False): exploration noise with gamma = 1 has "
+                "infinite cost; expected discounted=True with noisy=True"
+            )
 
     @property
     def gamma(self) -> Any:
@@ -513,6 +519,11 @@ def _score_and_fisher(premises: Premises, steps: list[Step]) -> tuple[Matrix, Sc
 
 
 def _natural_gradient_derivation(premises: Premises) -> Derivation:
+    if not premises.noisy:
+        raise InvalidProblemError(
+            "the Fisher matrix of the Gaussian policy needs a variance sigma > 0; expected "
+            "Premises with noisy=True"
+        )
     result = Derivation(
         name="all-sizes-natural-gradient",
         title="Fisher matrix of the linear Gaussian policy and the natural gradient, for every "
