@@ -30,6 +30,7 @@ from pgverify.symbolic.dimension_free.algebra import (
     Matrix,
     MatrixSymbol,
     Scalar,
+    lyapunov,
     trace,
 )
 from pgverify.symbolic.dimension_free.evaluate import Evaluator
@@ -51,43 +52,39 @@ COVERS = (
     "every n, m >= 1 (dimension-free: matrix words, traces and Lyapunov operators, rules "
     "proved at n, m in {1, 2, 3})"
 )
-SIZES = "all n, m"
-
 GAMMA = sympy.Symbol("gamma", positive=True)
 SIGMA = sympy.Symbol("sigma", positive=True)
 
 
-def _symbol(name: str, rows: str, cols: str, *, symmetric: bool = False, **extra: Any) -> Any:
-    return MatrixSymbol(name, rows, cols, symmetric=symmetric, **extra)
-
-
 # the problem's symbols: sizes are letters, so every statement holds for all n, m
-A = _symbol("A", "n", "n")
-B = _symbol("B", "n", "m")
-K = _symbol("K", "m", "n")
-K_NEW = _symbol("K'", "m", "n")
-R = _symbol("R", "m", "m", symmetric=True)
-Q = _symbol("Q", "n", "n", symmetric=True)
-SIGMA0 = _symbol("Sigma0", "n", "n", symmetric=True, latex=r"\Sigma_0")
-SIGMA0_EFF = _symbol("Sigma0_eff", "n", "n", symmetric=True, latex=r"\Sigma_0^{\mathrm{eff}}")
-CLOSED = _symbol("A_K", "n", "n", latex="A_K")
-CLOSED_NEW = _symbol("A_K'", "n", "n", latex="A_{K'}")
-P = _symbol("P_K", "n", "n", symmetric=True, latex="P_K")
-P_NEW = _symbol("P_K'", "n", "n", symmetric=True, latex="P_{K'}")
-SIGMA_K = _symbol("Sigma_K", "n", "n", symmetric=True, latex=r"\Sigma_K")
-SIGMA_NEW = _symbol("Sigma_K'", "n", "n", symmetric=True, latex=r"\Sigma_{K'}")
-CURVATURE = _symbol("W_K", "m", "m", symmetric=True, latex="W_K")
-CURVATURE_INVERSE = _symbol("W_K^-1", "m", "m", symmetric=True, inverse_of="W_K", latex="W_K^{-1}")
-SIGMA_INVERSE = _symbol(
+A = MatrixSymbol("A", "n", "n")
+B = MatrixSymbol("B", "n", "m")
+K = MatrixSymbol("K", "m", "n")
+K_NEW = MatrixSymbol("K'", "m", "n")
+R = MatrixSymbol("R", "m", "m", symmetric=True)
+Q = MatrixSymbol("Q", "n", "n", symmetric=True)
+SIGMA0 = MatrixSymbol("Sigma0", "n", "n", symmetric=True, latex=r"\Sigma_0")
+SIGMA0_EFF = MatrixSymbol("Sigma0_eff", "n", "n", symmetric=True, latex=r"\Sigma_0^{\mathrm{eff}}")
+CLOSED = MatrixSymbol("A_K", "n", "n", latex="A_K")
+CLOSED_NEW = MatrixSymbol("A_K'", "n", "n", latex="A_{K'}")
+P = MatrixSymbol("P_K", "n", "n", symmetric=True, latex="P_K")
+P_NEW = MatrixSymbol("P_K'", "n", "n", symmetric=True, latex="P_{K'}")
+SIGMA_K = MatrixSymbol("Sigma_K", "n", "n", symmetric=True, latex=r"\Sigma_K")
+SIGMA_NEW = MatrixSymbol("Sigma_K'", "n", "n", symmetric=True, latex=r"\Sigma_{K'}")
+CURVATURE = MatrixSymbol("W_K", "m", "m", symmetric=True, latex="W_K")
+CURVATURE_INVERSE = MatrixSymbol(
+    "W_K^-1", "m", "m", symmetric=True, inverse_of="W_K", latex="W_K^{-1}"
+)
+SIGMA_INVERSE = MatrixSymbol(
     "Sigma_K^-1", "n", "n", symmetric=True, inverse_of="Sigma_K", latex=r"\Sigma_K^{-1}"
 )
-E = _symbol("E_K", "m", "n", latex="E_K")
-DK = _symbol("dK", "m", "n", latex=r"\mathrm{d}K")
-X_DIR = _symbol("X", "m", "n")
-Y_DIR = _symbol("Y", "m", "n")
-STATE = _symbol("x", "n", "1")
-ACTION = _symbol("u", "m", "1")
-NOISE = _symbol("z", "m", "1")
+E = MatrixSymbol("E_K", "m", "n", latex="E_K")
+DK = MatrixSymbol("dK", "m", "n", latex=r"\mathrm{d}K")
+X_DIR = MatrixSymbol("X", "m", "n")
+Y_DIR = MatrixSymbol("Y", "m", "n")
+STATE = MatrixSymbol("x", "n", "1")
+ACTION = MatrixSymbol("u", "m", "1")
+NOISE = MatrixSymbol("z", "m", "1")
 
 a, b, k, k_new, r, q = (Matrix.of(s) for s in (A, B, K, K_NEW, R, Q))
 p, p_new, s_k, s_new = (Matrix.of(s) for s in (P, P_NEW, SIGMA_K, SIGMA_NEW))
@@ -101,7 +98,7 @@ class Premises:
     noisy: bool = True
     value_recursion_stage: Callable[[Matrix], Matrix] = lambda gain: q + gain.T * r * gain
     gradient_residual: Callable[[Any], Matrix] | None = None  # E_K's definition (gamma given)
-    curvature: Callable[[Any], Matrix] | None = None  # N = R + gamma B^T P B
+    curvature: Callable[[Any], Matrix] | None = None  # W_K = R + gamma B^T P B
 
     def __post_init__(self) -> None:
         if self.noisy and not self.discounted:
@@ -119,26 +116,26 @@ class Premises:
         return SIGMA if self.noisy else sympy.Integer(0)
 
 
-def correct_gradient_residual(gamma: Any) -> Matrix:
+def residual_definition(gamma: Any) -> Matrix:
     """E_K = (R + γBᵀP_KB)K − γBᵀP_KA (docs/mathematics.md §Discount and exploration noise)."""
     return (r + b.T * p * b * gamma) * k - b.T * p * a * gamma
 
 
-def correct_curvature(gamma: Any) -> Matrix:
+def curvature_definition(gamma: Any) -> Matrix:
     """W_K = R + γBᵀP_KB."""
     return r + b.T * p * b * gamma
 
 
 def context(premises: Premises) -> Context:
-    """The definitions as a context: A_K, A_K', Σ0_eff, E, N (polynomial); P_K, Σ_K, P_K',
+    """The definitions as a context: A_K, A_K', Σ0_eff, E_K, W_K (polynomial); P_K, Σ_K, P_K',
     Σ_K' (Lyapunov solutions); the variable K with direction dK."""
     gamma, sigma = premises.gamma, premises.sigma
     effective = Matrix.of(SIGMA0)
     if premises.noisy:
         effective = effective + (b * b.T).scale(gamma * sigma / (1 - gamma))
     stage = premises.value_recursion_stage
-    residual = premises.gradient_residual or correct_gradient_residual
-    curvature = premises.curvature or correct_curvature
+    residual = premises.gradient_residual or residual_definition
+    curvature = premises.curvature or curvature_definition
     return Context(
         gamma=gamma,
         closed_loops={"K": CLOSED, "K'": CLOSED_NEW},
@@ -176,10 +173,6 @@ def premise_texts(premises: Premises) -> list[str]:
         cost,
         moment + "; state moment Sigma_K = L_K(Sigma0_eff)",
     ]
-
-
-def _expand_all(expression: Any, ctx: Context, names: list[str]) -> Any:
-    return ctx.expand(expression, names)
 
 
 @dataclass
@@ -365,7 +358,7 @@ def effective_cost(premises: Premises, ctx: Context, value: Matrix = p) -> Scala
     effective second moment, checked against :func:`cost` by the definition of Σ0_eff and trace
     cyclicity (raises :class:`CertificationError` if the two differ)."""
     form = trace(value * Matrix.of(SIGMA0_EFF)) + cost_constant(premises)
-    if not cost(premises, value).equals(_expand_all(form, ctx, ["Sigma0_eff"])):
+    if not cost(premises, value).equals(ctx.expand(form, ["Sigma0_eff"])):
         raise CertificationError(
             f"the cost {cost(premises, value)} is not tr(P Sigma0_eff) + sigma tr R/(1 - gamma) "
             "for the Sigma0_eff defined"
@@ -400,7 +393,7 @@ def derive_gradient(premises: Premises, steps: list[Step]) -> tuple[Matrix, Cont
     steps.append(
         Step("gradient: dC = tr(dK^T G) gives grad C = G (tr(X^T) = tr(X), cyclicity)", derived)
     )
-    return _expand_all(derived, ctx, ["A_K"]), ctx
+    return ctx.expand(derived, ["A_K"]), ctx
 
 
 def _gradient_derivation(name: str, premises: Premises, *, with_sigma0: bool = False) -> Derivation:
@@ -435,7 +428,7 @@ def _gradient_derivation(name: str, premises: Premises, *, with_sigma0: bool = F
     derived, ctx = derive_gradient(premises, result.steps)
     result.derived = numeric_links(ctx, gradient=derived)
     moment = Matrix.of(SIGMA0) if with_sigma0 else s_k
-    claimed = _expand_all(Matrix.of(E) * moment * 2, ctx, [E.name])
+    claimed = ctx.expand(Matrix.of(E) * moment * 2, [E.name])
     shown = "Sigma_0" if with_sigma0 else "Sigma_K"
     result.steps.append(Step(f"compare with 2 E_K {shown} (E_K by its definition)", claimed))
     result.numeric_test = (
@@ -555,7 +548,7 @@ def _natural_gradient_derivation(premises: Premises) -> Derivation:
     result.steps.append(
         Step("grad C derived from the definitions (all-sizes-gradient's steps)", derived_gradient)
     )
-    natural = _expand_all(Matrix.of(E), ctx, [E.name]).scale(2 * sigma)
+    natural = ctx.expand(Matrix.of(E), [E.name]).scale(2 * sigma)
     applied = form.substitute({"Y": natural})
     result.steps.append(
         Step(
@@ -622,7 +615,7 @@ def _gauss_newton_derivation(premises: Premises) -> Derivation:
     iteration = inverse * b.T * p * a * gamma
     result.steps.append(Step("K_GN = K - (1/2) W^-1 grad C Sigma^-1", gauss_newton))
     result.derived = numeric_links(ctx, gauss_newton_half=gauss_newton)
-    residual_form = curvature * k - _expand_all(Matrix.of(E), ctx, [E.name])
+    residual_form = curvature * k - ctx.expand(Matrix.of(E), [E.name])
     left, right = curvature * gauss_newton, curvature * iteration
     result.steps.append(
         Step(
@@ -637,7 +630,7 @@ def _gauss_newton_derivation(premises: Premises) -> Derivation:
         )
     )
     left, right, residual_form = (
-        _expand_all(side, ctx, [CURVATURE.name]) for side in (left, right, residual_form)
+        ctx.expand(side, [CURVATURE.name]) for side in (left, right, residual_form)
     )
     result.steps.append(Step("definition W_K = R + gamma B^T P_K B", left - right))
     result.numeric_test = (
@@ -690,7 +683,7 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
     )
     definition = ctx.lyapunov_definitions[P_NEW.name]
     new_cost = new_cost.substitute(
-        {P_NEW.name: _lyapunov_matrix(definition.adjoint, definition.gain, definition.argument)}
+        {P_NEW.name: lyapunov(definition.adjoint, definition.gain, definition.argument)}
     )
     new_cost = duality(new_cost, "K'")
     new_cost = replace_factor(new_cost, Lyapunov(False, "K'", (Letter(SIGMA0_EFF),)), s_new)
@@ -706,13 +699,13 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
     )
     difference = (new_cost - old_cost).substitute({"Q": ctx.solve_fixed_point_for(P.name, Q)})
     result.steps.append(Step("fixed point of P_K: Q = P - gamma A_K^T P A_K - K^T R K", difference))
-    difference = _expand_all(difference, ctx, ["A_K", "A_K'"])
+    difference = ctx.expand(difference, ["A_K", "A_K'"])
     result.derived = numeric_links(ctx, cost_difference=difference)
     step = k_new - k
     claimed = trace(s_new * step.T * Matrix.of(E)).scale(2) + trace(
         s_new * step.T * Matrix.of(CURVATURE) * step
     )
-    claimed = _expand_all(claimed, ctx, [E.name, CURVATURE.name])
+    claimed = ctx.expand(claimed, [E.name, CURVATURE.name])
     result.steps.append(Step("A_K, A_K', E_K, W_K by their definitions", difference - claimed))
     result.numeric_test = (
         "properties/test_lqr_identities.py::test_cost_difference_lemma_holds_within_the_"
@@ -721,12 +714,6 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
     return conclude(
         result, [Claim("cost difference lemma", difference, claimed)], ctx, lqr_values(premises)
     )
-
-
-def _lyapunov_matrix(adjoint: bool, gain: str, argument: Matrix) -> Matrix:
-    from pgverify.symbolic.dimension_free.algebra import lyapunov
-
-    return lyapunov(adjoint, gain, argument)
 
 
 @derivation(
