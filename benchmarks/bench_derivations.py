@@ -67,8 +67,8 @@ def render(measured) -> str:
         f"process (imports included): {cli_seconds:.1f} s (budget {CLI_BUDGET_SECONDS:.0f} s: "
         f"{status}).",
         "",
-        f"The {len(every_size)} proofs for every n, m (`all-sizes-...`, issue #12) take "
-        f"{sum(row[3] for row in every_size):.2f} s together.",
+        f"The {len(every_size)} derivations for every n, m (the `all-sizes-...` proofs and their "
+        f"negative control, issue #12) take {sum(row[3] for row in every_size):.2f} s together.",
         "",
         "The machine is shared (2 cores, other sessions running): wall times vary by about 2x.",
         "",
