@@ -335,3 +335,38 @@ def test_leibniz_differential_of_k_transposed_r_k_matches_sympy(n, m):
     context = Context(GAMMA, {}, variables={"K": Matrix.of(direction)})
     layer = differential(k.T * r * k, context)
     assert is_zero(evaluate(layer, n, m, {"K": K, "R": R, "dK": dK}, context) - expected)
+
+
+def _stable_problem_context():
+    """An exact stable problem and the LQR proofs' context (discounted, noisy)."""
+    from pgverify.symbolic.dimension_free import lqr
+    from pgverify.symbolic.domain import sample_lqr
+
+    point = sample_lqr(random.Random(7), 2, 2, discounted=True, noisy=True)
+    values = {"A": point.A, "B": point.B, "K": point.K, "K'": point.K2}
+    values |= {"R": point.R, "Q": point.Q, "Sigma0": point.Sigma0}
+    context = lqr.context(lqr.Premises())
+    evaluator = Evaluator(
+        context, {"n": 2, "m": 2}, values, {lqr.GAMMA: point.gamma, lqr.SIGMA: point.sigma}
+    )
+    return lqr, point, context, evaluator
+
+
+def test_fixed_point_equations_give_back_the_definitions_arguments():
+    lqr, point, context, evaluator = _stable_problem_context()
+    effective = evaluator.matrix(lqr.Matrix.of(lqr.SIGMA0_EFF))
+    assert evaluator.matrix(context.fixed_point(lqr.SIGMA_K.name)) == effective
+    assert evaluator.matrix(context.solve_fixed_point_for(lqr.P.name, lqr.Q)) == point.Q
+    # and the solved values are the project's P_K and Sigma_K
+    assert evaluator.matrix(lqr.p) == point.P and evaluator.matrix(lqr.s_k) == point.Sigma
+
+
+def test_folding_a_lyapunov_solution_into_its_symbol_keeps_the_value():
+    from pgverify.symbolic.dimension_free.rules import replace_factor
+
+    lqr, _, _, evaluator = _stable_problem_context()
+    solution = Lyapunov(False, "K", (Letter(lqr.SIGMA0_EFF),))
+    before = trace(lqr.k * Matrix.factor(solution) * lqr.k.T * lqr.r)
+    after = replace_factor(before, solution, lqr.s_k)
+    assert after.equals(trace(lqr.k * lqr.s_k * lqr.k.T * lqr.r))
+    assert evaluator.scalar(before) == evaluator.scalar(after)
