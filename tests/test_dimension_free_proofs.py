@@ -182,3 +182,25 @@ def test_noise_without_discount_is_refused_as_premises():
 def test_natural_gradient_without_noise_is_refused():
     with pytest.raises(InvalidProblemError, match="sigma > 0"):
         lqr.all_sizes_natural_gradient(Premises(discounted=True, noisy=False))
+
+
+def test_gradient_proof_fails_when_the_duality_rule_is_skipped(monkeypatch):
+    """Without duality dK stays inside L*_K[...]: no gradient can be read off, and the layer
+    says so instead of proving anything."""
+    monkeypatch.setattr(lqr, "duality", lambda scalar, gain: scalar)
+    with pytest.raises(CertificationError, match="holds dK 0 times"):
+        lqr.all_sizes_gradient_discounted_noisy()
+
+
+def test_gradient_proof_is_refuted_when_the_lyapunov_derivative_forgets_the_closed_loop(
+    monkeypatch,
+):
+    """d L*(Y) = L*(dY) alone (the change of A_K dropped) gives a wrong gradient: refuted."""
+    from pgverify.symbolic.dimension_free import rules
+    from pgverify.symbolic.dimension_free.algebra import lyapunov
+
+    def without_closed_loop(adjoint, gain, argument, solution, context):
+        return lyapunov(adjoint, gain, rules.differential(argument, context))
+
+    monkeypatch.setattr(rules, "_lyapunov_differential", without_closed_loop)
+    assert lqr.all_sizes_gradient_discounted_noisy().verdict == "refuted"
