@@ -370,3 +370,13 @@ def test_folding_a_lyapunov_solution_into_its_symbol_keeps_the_value():
     after = replace_factor(before, solution, lqr.s_k)
     assert after.equals(trace(lqr.k * lqr.s_k * lqr.k.T * lqr.r))
     assert evaluator.scalar(before) == evaluator.scalar(after)
+
+
+def test_an_undefined_name_in_a_context_is_refused_with_the_known_names():
+    from pgverify import InvalidProblemError
+
+    context = Context(GAMMA, {"K": MatrixSymbol("A_K", "n", "n")})
+    with pytest.raises(InvalidProblemError, match=r"'E_K' is not defined.*expected one of"):
+        context.expand(Matrix.of(MatrixSymbol("E_K", "m", "n")), ["E_K"])
+    with pytest.raises(InvalidProblemError, match="'K2' is not defined"):
+        context.closed_loop("K2")

@@ -64,7 +64,7 @@ class Evaluator:
         return value
 
     def solve(self, adjoint: bool, gain: str, argument: Matrix) -> sympy.Matrix:
-        closed = self.symbol(self.context.closed_loops[gain])
+        closed = self.symbol(self.context.closed_loop(gain))
         weight = self.coefficient(self.context.gamma)
         forcing = self.matrix(argument)
         return solve_stein(closed.T if adjoint else closed, forcing, weight)

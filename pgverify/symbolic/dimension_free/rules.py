@@ -61,16 +61,19 @@ class Context:
     def expand(self, expression: Matrix | Scalar, names: list[str]) -> Any:
         """The polynomial definitions of ``names`` substituted, in that order."""
         for name in names:
-            expression = expression.substitute({name: self.definitions[name]})
+            expression = expression.substitute({name: _look_up(self.definitions, name)})
         return expression
+
+    def closed_loop(self, gain: str) -> MatrixSymbol:
+        return _look_up(self.closed_loops, gain)
 
     def fixed_point(self, name: str) -> Matrix:
         """The fixed-point equation of a Lyapunov definition, as the value of its argument:
         ``Y = P − γ A_Kᵀ P A_K`` for ``P := L*_K(Y)``, ``Y = Σ − γ A_K Σ A_Kᵀ`` for
         ``Σ := L_K(Y)``."""
-        definition = self.lyapunov_definitions[name]
+        definition = _look_up(self.lyapunov_definitions, name)
         symbol = Matrix.of(definition.symbol)
-        closed = Matrix.of(self.closed_loops[definition.gain])
+        closed = Matrix.of(self.closed_loop(definition.gain))
         if definition.adjoint:
             return symbol - closed.T * symbol * closed * self.gamma
         return symbol - closed * symbol * closed.T * self.gamma
@@ -78,7 +81,7 @@ class Context:
     def solve_fixed_point_for(self, name: str, datum: MatrixSymbol) -> Matrix:
         """The fixed-point equation of ``name`` solved for a datum that occurs in its argument
         as one term ``c · datum``: ``datum = (fixed point − (argument − c · datum)) / c``."""
-        argument = self.lyapunov_definitions[name].argument
+        argument = _look_up(self.lyapunov_definitions, name).argument
         coefficient = argument.terms.get((Letter(datum),))
         if coefficient is None:
             raise InvalidProblemError(
@@ -87,6 +90,14 @@ class Context:
             )
         rest = argument - Matrix.of(datum).scale(coefficient)
         return (self.fixed_point(name) - rest).scale(1 / coefficient)
+
+
+def _look_up(table: dict[str, Any], name: str) -> Any:
+    if name not in table:
+        raise InvalidProblemError(
+            f"{name!r} is not defined in the context; expected one of {sorted(table)}"
+        )
+    return table[name]
 
 
 def _word_matrix(word: Word) -> Matrix:
@@ -112,7 +123,7 @@ def differential(matrix: Matrix, context: Context) -> Matrix:
 def _lyapunov_differential(
     adjoint: bool, gain: str, argument: Matrix, solution: Matrix, context: Context
 ) -> Matrix:
-    closed_symbol = context.closed_loops[gain]
+    closed_symbol = context.closed_loop(gain)
     closed = Matrix.of(closed_symbol)
     closed_change = differential(closed, context)
     if adjoint:
