@@ -19,6 +19,7 @@ ALL_SIZES = [
     "all-sizes-natural-gradient",
     "all-sizes-gauss-newton",
     "all-sizes-cost-difference",
+    "all-sizes-cost-forms",
 ]
 
 
@@ -83,6 +84,7 @@ BROKEN = [
         Premises(gradient_residual=residual_without_discount_on_the_curvature),
     ),
     (lqr.all_sizes_cost_difference, Premises(curvature=curvature_without_discount)),
+    (lqr.all_sizes_cost_forms, Premises(value_recursion_stage=stage_cost_without_control_weight)),
 ]
 
 

@@ -144,6 +144,16 @@ def _all_sizes_links() -> dict[str, tuple[dict[str, bool], list[OracleLink]]]:
             ],
         ),
         "all-sizes-gauss-newton": (noisy, gauss_newton[2:]),
+        "all-sizes-cost-forms": (
+            noisy,
+            [
+                OracleLink(
+                    "cost",
+                    'LQR(gamma, noise).cost(K, "certified")',
+                    lambda lqr, p: lqr.cost(_gain(p), "certified"),
+                )
+            ],
+        ),
         "all-sizes-cost-difference": (
             noisy,
             [OracleLink("cost_difference", difference[0].oracle_name, difference[0].oracle)],

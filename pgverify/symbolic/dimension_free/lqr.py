@@ -722,3 +722,53 @@ def _cost_difference_derivation(premises: Premises) -> Derivation:
 )
 def all_sizes_cost_difference(premises: Premises | None = None) -> Derivation:
     return _cost_difference_derivation(premises or Premises())
+
+
+def _cost_forms_derivation(premises: Premises) -> Derivation:
+    result = Derivation(
+        name="all-sizes-cost-forms",
+        title="The LQR cost through P_K and through Sigma_K, for every n and m",
+        statement=(
+            "C(K) = tr(P_K Sigma0) + sigma (tr R + gamma tr(B^T P_K B))/(1 - gamma) = "
+            "tr((Q + K^T R K) Sigma_K) + sigma tr R/(1 - gamma)"
+        ),
+        source=FAZEL,
+        sizes={},
+        premises=premise_texts(premises),
+        covers=COVERS,
+        domain=LQR_DOMAIN,
+    )
+    ctx = context(premises)
+    form = effective_cost(premises, ctx)
+    result.steps.append(
+        Step(
+            "definition of Sigma0_eff, cyclicity: C = tr(P_K Sigma0_eff) + sigma tr R/(1 - gamma)",
+            form,
+        )
+    )
+    definition = ctx.lyapunov_definitions[P.name]
+    form = form.substitute({P.name: lyapunov(True, "K", definition.argument)})
+    result.steps.append(Step("value recursion P_K = L*_K(Q + K^T R K)", form))
+    form = duality(form, "K")
+    result.steps.append(Step("duality tr(L*_K(Z) Y) = tr(Z L_K(Y))", form))
+    form = replace_factor(form, Lyapunov(False, "K", (Letter(SIGMA0_EFF),)), s_k)
+    result.steps.append(Step("definition Sigma_K = L_K(Sigma0_eff)", form))
+    claimed = trace((q + k.T * r * k) * s_k) + cost_constant(premises)
+    result.derived = numeric_links(ctx, cost=form)
+    result.numeric_test = (
+        "properties/test_lqr_identities.py::test_three_tiers_agree_on_the_cost (the oracle's "
+        "cost through P_K; `--check` compares this form through Sigma_K with it); fixed-size "
+        "cross-check: the duality step of gradient-lyapunov"
+    )
+    return conclude(
+        result, [Claim("C = tr(Q_K Sigma_K) + constant", form, claimed)], ctx, lqr_values(premises)
+    )
+
+
+@derivation(
+    "all-sizes-cost-forms",
+    "C(K) = tr(P_K Sigma0) (+ noise terms) = tr((Q + K^T R K) Sigma_K) (+ sigma tr R/(1 - gamma)), "
+    "for every n, m",
+)
+def all_sizes_cost_forms(premises: Premises | None = None) -> Derivation:
+    return _cost_forms_derivation(premises or Premises())
