@@ -1,6 +1,7 @@
 """The LQR identities proved for every n and m (pgverify/symbolic/dimension_free/lqr.py): each
-is proved from the project's definitions, says it covers all sizes, and fails — refuted by an
-exact counterexample inside the domain — when one premise is replaced by a wrong one."""
+is proved from the project's definitions (dimension_free/problem.py), says it covers all sizes,
+and fails — refuted by an exact counterexample inside the domain — when one premise is replaced
+by a wrong one."""
 
 import numpy as np
 import pytest
@@ -9,9 +10,9 @@ from pgverify import CertificationError, InvalidProblemError
 from pgverify.symbolic import derive
 from pgverify.symbolic.check import check
 from pgverify.symbolic.core import Derivation
-from pgverify.symbolic.dimension_free import lqr
-from pgverify.symbolic.dimension_free.algebra import trace
-from pgverify.symbolic.dimension_free.lqr import Claim, Premises, a, b, k, p, q, r
+from pgverify.symbolic.dimension_free import lqr, problem
+from pgverify.symbolic.dimension_free.algebra import Matrix, trace
+from pgverify.symbolic.dimension_free.problem import Claim, Premises, a, b, k, p, q, r
 
 ALL_SIZES = [
     "all-sizes-gradient",
@@ -133,15 +134,15 @@ def test_claim_that_needs_an_unapplied_rule_is_neither_proved_nor_refuted():
     """tr(P_K Σ0_eff) = tr((Q + KᵀRK) Σ_K) holds (duality) but the canonical forms differ: the
     layer raises rather than claim either verdict."""
     premises = Premises()
-    context = lqr.context(premises)
+    context = problem.context(premises)
     claim = Claim(
         "duality not applied",
-        trace(p * lqr.Matrix.of(lqr.SIGMA0_EFF)),
-        trace((q + k.T * r * k) * lqr.s_k),
+        trace(p * Matrix.of(problem.SIGMA0_EFF)),
+        trace((q + k.T * r * k) * problem.s_k),
     )
     result = Derivation("test", "test", "", "", {})
     with pytest.raises(CertificationError, match="neither proved"):
-        lqr.conclude(result, [claim], context, lqr.lqr_values(premises))
+        problem.conclude(result, [claim], context, problem.lqr_values(premises))
 
 
 def test_gradient_derivation_records_the_gradient_it_derived():

@@ -339,7 +339,7 @@ def test_leibniz_differential_of_k_transposed_r_k_matches_sympy(n, m):
 
 def _stable_problem_context():
     """An exact stable problem and the LQR proofs' context (discounted, noisy)."""
-    from pgverify.symbolic.dimension_free import lqr
+    from pgverify.symbolic.dimension_free import problem as lqr
     from pgverify.symbolic.domain import sample_lqr
 
     point = sample_lqr(random.Random(7), 2, 2, discounted=True, noisy=True)

@@ -193,7 +193,8 @@ def check(result: Derivation, seed: int = 0) -> list[Comparison]:
             f"{sorted(LINKS)}"
         )
     options, links = LINKS[result.name]
-    n, m = (result.sizes or ALL_SIZES_CHECKED_AT)["n"], (result.sizes or ALL_SIZES_CHECKED_AT)["m"]
+    sizes = result.sizes or ALL_SIZES_CHECKED_AT
+    n, m = sizes["n"], sizes["m"]
     point = sample_lqr(random.Random(seed), n, m, dyadic=True, **options)
     substitution: dict[Any, Any] = {}
     for field_name, symbolic in result.derived["symbols"].items():
