@@ -46,8 +46,8 @@ def test_all_sizes_derivation_is_proved_and_says_it_covers_every_n_and_m(name):
     result = derive(name)
     assert result.proved, result.to_text()
     assert result.sizes == {}
-    assert f"[{name}; all n, m]" in result.to_text()
-    assert "every n, m" in result.covers
+    assert f"[{name}]" in result.to_text()
+    assert "covers: all n, m: every n, m >= 1" in result.to_text()
     assert result.numeric_test and "cross-check" in result.numeric_test
 
 

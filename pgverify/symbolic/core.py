@@ -107,7 +107,7 @@ class Derivation:
         """A LaTeX fragment: prose in ``\\verb`` (it holds underscores), sympy objects typeset."""
         sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
         lines = [
-            f"\\paragraph{{{_escape(self.title)}}} ({sizes}) \\\\",
+            f"\\paragraph{{{_escape(self.title)}}}{f' ({sizes})' if sizes else ''} \\\\",
             f"Statement: {_verb(self.statement)} \\\\ Source: {_verb(self.source)} \\\\",
             f"Covers: {_verb(self.covers)}",
         ]

@@ -30,12 +30,12 @@ of the LQR derivations at a random problem and compare them with the certified o
 To derive identities of your own from the same building blocks, see
 [Your own symbolic derivations](symbolic-toolkit.md).
 
-The derivations named `all-sizes-...` hold for *every* n and m (their `covers` line says `all n, m`): they
-work in a noncommutative algebra of matrix words, traces and the Lyapunov operators
-L_K(Y) (Sigma = Y + gamma A_K Sigma A_K^T) and L*_K(Y) (P = Y + gamma A_K^T P A_K), whose only
-rules are linearity, transposition, trace cyclicity, inverses, the definitions, the derivative of
-a Lyapunov solution, the duality tr(X L(Y)) = tr(L*(X) Y), Gaussian and state second moments and
-gradients of linear forms; each rule is proved at n, m in {1, 2, 3} by
+The derivations named `all-sizes-...` hold for *every* n and m (their `covers` line says
+`all n, m`): they work in a noncommutative algebra of matrix words, traces and the Lyapunov
+operators L_K(Y) (Sigma = Y + gamma A_K Sigma A_K^T) and L*_K(Y) (P = Y + gamma A_K^T P A_K),
+whose only rules are linearity, transposition, trace cyclicity, inverses, the definitions, the
+derivative of a Lyapunov solution, the duality tr(X L(Y)) = tr(L*(X) Y), Gaussian and state
+second moments and gradients of linear forms; each rule is proved at n, m in {1, 2, 3} by
 `tests/test_dimension_free_rules.py`, and equal canonical forms end each proof. Their
 `numeric counterpart` line also names the fixed-size derivations that cross-check them.
 """

@@ -35,9 +35,10 @@ from pgverify.symbolic.domain import random_matrix, sample_lqr
 FAZEL = "Fazel, Ge, Kakade & Mesbahi (ICML 2018), Lemmas 1 and 6"
 HU = "B. Hu, lecture notes on policy-based RL, Lecture 13, eqs. 13.3-13.5"
 COVERS = (
-    "every n, m >= 1 (dimension-free: matrix words, traces and Lyapunov operators, rules "
-    "proved at n, m in {1, 2, 3})"
+    "all n, m: every n, m >= 1 (dimension-free: matrix words, traces and Lyapunov operators, "
+    "rules proved at n, m in {1, 2, 3})"
 )
+
 GAMMA = sympy.Symbol("gamma", positive=True)
 SIGMA = sympy.Symbol("sigma", positive=True)
 
