@@ -12,6 +12,9 @@
 * the exact critic of a policy — :func:`lqr_critic`, :func:`mdp_critic` (finite horizon),
   :func:`lqr_discounted_critic`, :func:`mdp_discounted_critic` (discounted, stationary) — for the
   critic-based estimators;
+* learned critics and covariance estimates — :func:`discounted_state_moment`,
+  :func:`critic_gradient_expectation`, :func:`critic_error_bias`, :func:`population_lstd`,
+  :func:`population_lstd_tabular` (docs/estimators.md, section 7);
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
   smallest detectable bias, for estimators that cannot be weighed exactly.
 
@@ -23,6 +26,13 @@ from pgverify.expectation.critic import (
     lqr_discounted_critic,
     mdp_critic,
     mdp_discounted_critic,
+)
+from pgverify.expectation.critics import (
+    critic_error_bias,
+    critic_gradient_expectation,
+    discounted_state_moment,
+    population_lstd,
+    population_lstd_tabular,
 )
 from pgverify.expectation.lqr import lqr_expectation
 from pgverify.expectation.mdp import additive_moments, mdp_expectation
@@ -43,8 +53,11 @@ __all__ = [
     "StatisticalVerdict",
     "additive_moments",
     "batch_mean_baseline_expectation",
+    "critic_error_bias",
+    "critic_gradient_expectation",
     "cubature",
     "directions_expectation",
+    "discounted_state_moment",
     "lqr_critic",
     "lqr_discounted_critic",
     "lqr_expectation",
@@ -52,6 +65,8 @@ __all__ = [
     "mdp_critic",
     "mdp_discounted_critic",
     "mdp_expectation",
+    "population_lstd",
+    "population_lstd_tabular",
     "quadratic_gradient",
     "softmax_gradient_target",
     "statistical_test",

@@ -1,0 +1,69 @@
+"""The state covariance Σ_K estimated from rollouts, and the data-driven natural gradient.
+
+Fazel, Ge, Kakade & Mesbahi, "Global convergence of policy gradient methods for the linear
+quadratic regulator", ICML 2018, Algorithm 1: from N rollouts of ℓ steps, besides the gradient
+estimate ∇̂C, the state covariance is estimated by
+
+    Σ̂ = (1/N) Σ_i Σ_{t<ℓ} γ^t x_t^{(i)} x_t^{(i)ᵀ}        (γ = 1: their finite-horizon form)
+
+and the natural-gradient step uses ``∇̂C Σ̂⁻¹`` (their §4, ``K ← K − η ∇̂C Σ̂⁻¹``).
+
+* ``E[Σ̂] = Σ_{t<ℓ} γ^t S_t`` exactly, with ``S_0 = Σ0``, ``S_{t+1} = A_K S_t A_Kᵀ + σBBᵀ`` for
+  ``u = −Kx + w``, ``w ~ N(0, σI)`` (:func:`pgverify.expectation.discounted_state_moment`): Σ̂ is
+  quadratic in the Gaussian initial state and noises, so the cubature of
+  :func:`pgverify.expectation.lqr_expectation` proves it (tier exact). As ℓ → ∞ (with γ√ρ... < 1)
+  this tends to Σ_K of the oracle (:meth:`pgverify.LQR.state_covariance`).
+* ``∇̂C Σ̂⁻¹`` is a ratio of estimates: **biased** (for one step, ``N Σ̂ ~ Wishart(Σ0, N)`` and
+  ``E[Σ̂⁻¹] = N Σ0⁻¹ / (N − n − 1)``: the exact gradient times Σ̂⁻¹ overshoots by the factor
+  ``N / (N − n − 1)``) but **consistent** (Σ̂ → E[Σ̂] almost surely).
+
+Shapes: ``states`` (N, ℓ, n) — pass ``states[:, :ℓ]`` of (N, T+1, n) rollouts to choose ℓ; Σ̂
+(n, n); gradient (m, n). Tier: float for float64 inputs, exact on Fractions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pgverify.errors import InvalidProblemError
+from pgverify.estimators.arrays import discount_factor, is_exact, numeric_array, powers
+from pgverify.estimators.critics import solve_exactly, solve_float
+
+
+def state_covariance_estimate(states: Any, gamma: Any = 1.0) -> np.ndarray:
+    """``Σ̂ = (1/N) Σ_i Σ_{t<ℓ} γ^t x_t x_tᵀ`` (n, n) from ``states`` (N, ℓ, n) (Fazel et al.
+    2018, Algorithm 1; γ = 1 their finite-horizon form, γ < 1 the discounted weighting)."""
+    exact = is_exact(states)
+    try:
+        shape = np.shape(states)
+    except Exception as exc:  # ragged nested lists and the like
+        raise InvalidProblemError(f"states could not be read as an array: {exc}") from exc
+    if len(shape) != 3 or min(shape) < 1:
+        raise InvalidProblemError(f"states has shape {shape}; expected (N, l, n) with N, l, n >= 1")
+    visited = numeric_array(states, "states", shape, exact=exact)
+    weights = powers(discount_factor(gamma, exact=exact), shape[1], exact=exact)
+    flat = visited.reshape(-1, shape[2])
+    weighted = (visited * weights[None, :, None]).reshape(-1, shape[2])
+    return weighted.T @ flat / shape[0]
+
+
+def natural_gradient_estimate(gradient: Any, covariance: Any) -> np.ndarray:
+    """``∇̂C Σ̂⁻¹`` (m, n) from a gradient estimate (m, n) and a covariance estimate Σ̂ (n, n)
+    (Fazel et al. 2018, §4). Σ̂ must be symmetric; a singular (float: condition number above
+    1e12) Σ̂ is refused — too few rollouts to excite every direction of the state."""
+    exact = is_exact(gradient, covariance)
+    G = numeric_array(gradient, "gradient", (None, None), exact=exact)
+    n = G.shape[1]
+    if G.shape[0] < 1 or n < 1:
+        raise InvalidProblemError(f"gradient has shape {G.shape}; expected (m, n), m, n >= 1")
+    S = numeric_array(covariance, "covariance", (n, n), exact=exact)
+    if np.any(S != S.T):
+        raise InvalidProblemError(
+            "covariance is not symmetric; expected the symmetric estimate Σ̂ (n, n)"
+        )
+    # G Σ̂⁻¹ = (Σ̂⁻¹ Gᵀ)ᵀ for symmetric Σ̂
+    if exact:
+        return solve_exactly(S, G.T, "covariance estimate Σ̂").T
+    return solve_float(S, G.T, "covariance estimate Σ̂").T
