@@ -1434,6 +1434,159 @@ def trpo_entries() -> dict[str, Entry]:
     }
 
 
+# -- learned critics, actor-critic and covariance estimates ---------------------------------------
+
+CRITIC_FEATURES = np.random.default_rng(0).standard_normal((2, 4, 3))  # M = 2, L = 3, p = 3
+CRITIC_COSTS = np.array([[1.0, 2.0, 0.5], [3.0, 0.25, 1.5]])
+CRITIC_VALUES = np.array([[1.0, 2.0, 3.0], [0.5, 0.25, 4.0]])  # (M, T+1) with T = 2 of PG_SCORES
+
+
+def bad_states_for_features() -> st.SearchStrategy[Any]:
+    """Not an array of states (..., n): any leading shape is valid, so only entries, dtypes,
+    raggedness, an empty last axis or a scalar make it malformed."""
+    return st.one_of(
+        malformed_array(PG_STATES).filter(
+            lambda value: (
+                isinstance(value, list | np.ndarray)
+                and (
+                    not isinstance(value, np.ndarray)
+                    or value.dtype.kind not in "fi"
+                    or not np.all(np.isfinite(value))
+                    or value.size == 0
+                )
+            )
+        ),
+        st.sampled_from([np.zeros((2, 0)), 1.5]),
+        junk(),
+    )
+
+
+def bad_symmetric_matrix() -> st.SearchStrategy[Any]:
+    asymmetric = np.eye(3) + np.triu(np.ones((3, 3)), 1)
+    return malformed_table(
+        np.eye(3).tolist(), st.just(asymmetric), valid_shape=lambda r, c: (r, c) == (3, 3)
+    )
+
+
+def critic_entries() -> dict[str, Entry]:
+    e, x = pgverify.estimators, pgverify.expectation
+    segments = {"features": CRITIC_FEATURES, "costs": CRITIC_COSTS, "gamma": 0.9, "lam": 0.5}
+    segments_fuzz = {
+        "features": malformed_array(CRITIC_FEATURES),
+        "costs": malformed_array(CRITIC_COSTS),
+        "gamma": bad_real(-0.5, 1.5, 0.0),
+        "lam": bad_real(-0.5, 1.5),
+    }
+    td0_valid = {**segments, "step_size": 0.05, "sweeps": 3, "initial": None}
+    del td0_valid["lam"]
+    td0_fuzz = {
+        **{k: v for k, v in segments_fuzz.items() if k != "lam"},
+        "step_size": bad_real(0.0, -1.0, 1e300),
+        "sweeps": bad_int(0, -1),
+        "initial": bad_vector(np.zeros(3)).filter(lambda value: value is not None),
+    }
+    small = LQR(np.array([[0.5]]), np.array([[1.0]]), np.eye(1), np.eye(1), gamma=0.9, noise=0.25)
+    at_gain = {"problem": PROBLEM, "K": K, "steps": 2}
+    at_gain_fuzz = {
+        "problem": st.one_of(junk(), st.sampled_from([MDP, A])),
+        "K": lqr_matrix("K"),
+        "steps": bad_int(0, -1),
+    }
+    return {
+        "pgverify.estimators.quadratic_value_features": Entry(
+            e.quadratic_value_features, {"states": PG_STATES}, {"states": bad_states_for_features()}
+        ),
+        "pgverify.estimators.quadratic_value_parameters": Entry(
+            e.quadratic_value_parameters,
+            {"weights": np.array([1.0, 0.5, 2.0, 3.0]), "n": 2},
+            {"weights": bad_vector(np.array([1.0, 0.5, 2.0, 3.0])), "n": bad_int(0, -1)},
+        ),
+        "pgverify.estimators.one_hot_features": Entry(
+            e.one_hot_features,
+            {"states": TABULAR_STATES, "count": 2},
+            {
+                "states": malformed_indices(TABULAR_STATES).filter(
+                    lambda value: np.shape(value) != (2, 1)  # one state per rollout is valid
+                ),
+                "count": bad_int(0, -1),
+            },
+        ),
+        "pgverify.estimators.lstd_statistics": Entry(e.lstd_statistics, segments, segments_fuzz),
+        "pgverify.estimators.lstd": Entry(e.lstd, segments, segments_fuzz),
+        "pgverify.estimators.td0": Entry(e.td0, td0_valid, td0_fuzz),
+        "pgverify.estimators.td_actor_critic": Entry(
+            e.td_actor_critic,
+            {"scores": PG_SCORES, "costs": PG_COSTS, "values": CRITIC_VALUES, "gamma": 0.9},
+            {
+                "scores": malformed_array(PG_SCORES, trailing_axes_valid=True),
+                "costs": malformed_array(PG_COSTS),
+                "values": malformed_array(CRITIC_VALUES),
+                "gamma": bad_real(-0.5, 1.5, 0.0),
+            },
+        ),
+        "pgverify.estimators.state_covariance_estimate": Entry(
+            e.state_covariance_estimate,
+            {"states": PG_STATES, "gamma": 0.9},
+            {
+                "states": st.one_of(
+                    bad_states_for_features(),
+                    st.sampled_from([PG_STATES[0], PG_STATES[..., None], PG_STATES[:, :0]]),
+                ),
+                "gamma": bad_real(-0.5, 1.5, 0.0),
+            },
+        ),
+        "pgverify.estimators.natural_gradient_estimate": Entry(
+            e.natural_gradient_estimate,
+            {"gradient": K, "covariance": np.eye(3) + 0.25},
+            {
+                "gradient": malformed_array(K),
+                "covariance": st.one_of(
+                    bad_symmetric_matrix(), st.just(np.zeros((3, 3))), st.just(np.ones((3, 3)))
+                ),
+            },
+        ),
+        "pgverify.expectation.discounted_state_moment": Entry(
+            x.discounted_state_moment,
+            {**at_gain, "gamma": None},
+            {
+                **at_gain_fuzz,
+                "gamma": bad_real(-0.5, 1.5, 0.0).filter(lambda value: value is not None),
+            },
+        ),
+        "pgverify.expectation.critic_gradient_expectation": Entry(
+            x.critic_gradient_expectation,
+            {**at_gain, "value_matrix": np.eye(3)},
+            {**at_gain_fuzz, "value_matrix": bad_symmetric_matrix()},
+        ),
+        "pgverify.expectation.critic_error_bias": Entry(
+            x.critic_error_bias,
+            {**at_gain, "value_error": np.eye(3)},
+            {**at_gain_fuzz, "value_error": bad_symmetric_matrix()},
+        ),
+        "pgverify.expectation.population_lstd": Entry(
+            x.population_lstd,
+            {"problem": small, "K": np.array([[0.25]]), "steps": 1, "lam": 0, "node_budget": 1000},
+            {
+                "problem": st.one_of(junk(), st.sampled_from([MDP, A])),
+                "K": malformed_array(np.array([[0.25]])),
+                "steps": bad_int(0, -1),
+                "lam": bad_real(-0.5, 1.5),
+                "node_budget": bad_int(0, -1),
+            },
+        ),
+        "pgverify.expectation.population_lstd_tabular": Entry(
+            x.population_lstd_tabular,
+            {"mdp": MDP, "policy": POLICY, "steps": 2, "lam": 0},
+            {
+                "mdp": mdp_argument(),
+                "policy": malformed_policy(),
+                "steps": bad_int(0, -1, 1),
+                "lam": bad_real(-0.5, 1.5),
+            },
+        ),
+    }
+
+
 # -- pgverify.expectation -------------------------------------------------------------------------
 
 
@@ -2365,6 +2518,7 @@ REGISTRY: dict[str, Entry] = {
     **policy_gradient_entries(),
     **trpo_entries(),
     **expectation_entries(),
+    **critic_entries(),
     **iteration_entries(),
     **lspi_entries(),
     **check_entries(),

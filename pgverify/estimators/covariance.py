@@ -11,8 +11,8 @@ and the natural-gradient step uses ``∇̂C Σ̂⁻¹`` (their §4, ``K ← K �
 * ``E[Σ̂] = Σ_{t<ℓ} γ^t S_t`` exactly, with ``S_0 = Σ0``, ``S_{t+1} = A_K S_t A_Kᵀ + σBBᵀ`` for
   ``u = −Kx + w``, ``w ~ N(0, σI)`` (:func:`pgverify.expectation.discounted_state_moment`): Σ̂ is
   quadratic in the Gaussian initial state and noises, so the cubature of
-  :func:`pgverify.expectation.lqr_expectation` proves it (tier exact). As ℓ → ∞ (with γ√ρ... < 1)
-  this tends to Σ_K of the oracle (:meth:`pgverify.LQR.state_covariance`).
+  :func:`pgverify.expectation.lqr_expectation` proves it (tier exact). As ℓ → ∞ (inside the
+  oracle's domain √γ ρ(A − BK) < 1) it tends to Σ_K of :meth:`pgverify.LQR.state_covariance`.
 * ``∇̂C Σ̂⁻¹`` is a ratio of estimates: **biased** (for one step, ``N Σ̂ ~ Wishart(Σ0, N)`` and
   ``E[Σ̂⁻¹] = N Σ0⁻¹ / (N − n − 1)``: the exact gradient times Σ̂⁻¹ overshoots by the factor
   ``N / (N − n − 1)``) but **consistent** (Σ̂ → E[Σ̂] almost surely).
@@ -29,7 +29,7 @@ import numpy as np
 
 from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import discount_factor, is_exact, numeric_array, powers
-from pgverify.estimators.critics import solve_exactly, solve_float
+from pgverify.estimators.critics import require_matching_shape, solve_exactly, solve_float
 
 
 def state_covariance_estimate(states: Any, gamma: Any = 1.0) -> np.ndarray:
@@ -58,6 +58,9 @@ def natural_gradient_estimate(gradient: Any, covariance: Any) -> np.ndarray:
     n = G.shape[1]
     if G.shape[0] < 1 or n < 1:
         raise InvalidProblemError(f"gradient has shape {G.shape}; expected (m, n), m, n >= 1")
+    require_matching_shape(
+        covariance, "covariance", (n, n), f"gradient of shape {G.shape}", "(n, n)"
+    )
     S = numeric_array(covariance, "covariance", (n, n), exact=exact)
     if np.any(S != S.T):
         raise InvalidProblemError(

@@ -82,8 +82,10 @@ def quadratic_value_features(states: Any) -> np.ndarray:
         shape = np.shape(states)
     except Exception as exc:  # ragged nested lists and the like
         raise InvalidProblemError(f"states could not be read as an array: {exc}") from exc
-    if len(shape) < 1 or shape[-1] < 1:
-        raise InvalidProblemError(f"states has shape {shape}; expected (..., n) with n >= 1")
+    if len(shape) < 1 or 0 in shape:
+        raise InvalidProblemError(
+            f"states has shape {shape}; expected a non-empty (..., n) array, n >= 1"
+        )
     array = numeric_array(states, "states", shape, exact=exact)
     rows, cols = np.triu_indices(shape[-1])
     monomials = array[..., rows] * array[..., cols]
@@ -143,8 +145,25 @@ def _segments(features: Any, costs: Any) -> tuple[np.ndarray, np.ndarray, bool]:
             f"features has shape {shape}; expected (M, L+1, p) with M >= 1, L >= 1, p >= 1"
         )
     phi = numeric_array(features, "features", shape, exact=exact)
+    require_matching_shape(
+        costs, "costs", (shape[0], shape[1] - 1), f"features of shape {shape}", "(M, L)"
+    )
     c = numeric_array(costs, "costs", (shape[0], shape[1] - 1), exact=exact)
     return phi, c, exact
+
+
+def require_matching_shape(
+    value: Any, name: str, expected: tuple[int, ...], other: str, form: str
+) -> None:
+    """InvalidProblemError naming both arrays when ``value``'s shape is not ``expected``."""
+    try:
+        shape = np.shape(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise InvalidProblemError(f"{name} could not be read as an array: {exc}") from exc
+    if shape != expected:
+        raise InvalidProblemError(
+            f"{name} has shape {shape}; expected {form} = {expected} to match the {other}"
+        )
 
 
 def _traces(visited: np.ndarray, decay: Any, exact: bool) -> np.ndarray:
@@ -289,6 +308,8 @@ def td_actor_critic(scores: Any, costs: Any, values: Any, gamma: Any) -> np.ndar
         raise InvalidProblemError(f"scores has shape {shape}; expected (M, T, ...), M, T >= 1")
     score_array = numeric_array(scores, "scores", shape, exact=exact)
     M, T = shape[:2]
+    require_matching_shape(costs, "costs", (M, T), f"scores of shape {shape}", "(M, T)")
+    require_matching_shape(values, "values", (M, T + 1), f"scores of shape {shape}", "(M, T+1)")
     cost_array = numeric_array(costs, "costs", (M, T), exact=exact)
     value_array = numeric_array(values, "values", (M, T + 1), exact=exact)
     gamma = discount_factor(gamma, exact=exact)

@@ -42,6 +42,7 @@ from pgverify.expectation.lqr import _positive_int, lqr_expectation
 from pgverify.expectation.mdp import mdp_expectation
 from pgverify.expectation.result import Expectation
 from pgverify.expectation.rules import DEFAULT_NODE_BUDGET
+from pgverify.mdp import validation
 
 
 def _problem(problem: Any) -> Any:
@@ -153,11 +154,12 @@ def population_lstd_tabular(mdp: Any, policy: Any, steps: int, lam: Any = 0) -> 
     ``policy`` table, its averages replaced by their exact expectations (enumeration,
     :func:`mdp_expectation`). It equals V^π (:func:`pgverify.mdp.evaluate`) whenever every state
     can be visited before the last step; InvalidProblemError (E[Â] singular) otherwise."""
+    mdp = validation.finite_mdp(mdp)
     steps = _positive_int(steps, "steps")
     if steps < 2:
         raise InvalidProblemError(f"steps must be >= 2 (one transition at least), got {steps}")
     trace_decay = _lam(lam)
-    count = mdp.states if hasattr(mdp, "states") else 0
+    count = mdp.states
 
     def statistics(states: np.ndarray, actions: np.ndarray, costs: np.ndarray) -> np.ndarray:
         features = one_hot_features(states, count).astype(int).astype(object)
