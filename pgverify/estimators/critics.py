@@ -24,7 +24,9 @@ at the start of each row),
 Whenever the true value is representable, ``V^π = φᵀθ*``, the estimating equation is centred at
 θ*: ``E[b̂ − Âθ*] = (1/ML) Σ E[z_t δ_t] = 0`` for every initial distribution and segment length,
 because ``δ_t = c_t + γV^π(x_{t+1}) − V^π(x_t)`` has ``E[δ_t | x_0, …, x_t] = 0`` (Bellman's
-equation and the Markov property). So the population solution ``E[Â]⁻¹ E[b̂]`` *is* θ* (exactly;
+equation and the Markov property) — for *any* trace built from x_0 … x_t, so λ (and the trace's
+decay) changes the fixed point only when V^π is not representable. So the population solution
+``E[Â]⁻¹ E[b̂]`` *is* θ* (exactly;
 :func:`pgverify.expectation.population_lstd`), and θ̂ → θ* as M → ∞ (a ratio of estimates:
 biased at finite M, consistent).
 
