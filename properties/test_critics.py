@@ -192,21 +192,29 @@ FALSE_ALARM = 1e-6
 def test_sampled_lstd_estimating_equation_is_centred_at_the_true_value():
     """Per rollout, ``b̂_i − Â_i θ*`` has mean zero exactly (the module docstring of
     pgverify.estimators.critics), so the sampled LSTD critic is consistent. Statistical: a t-test
-    over 4000 seeded rollouts, false-alarm probability ≤ 1e-6."""
+    over 4000 seeded rollouts, false-alarm probability ≤ 1e-6; the same test at a value 10% off
+    (θ* scaled by 1.1) fails."""
     problem, K = _example()
     theta = _true_weights(problem, K)
 
-    def draw(rng, count):
-        states, _, costs = lqr_rollouts(problem, K, 4, count, rng)
-        features = quadratic_value_features(states)
-        per_rollout = []
-        for i in range(count):
-            matrix, rhs = lstd_statistics(features[i : i + 1], costs[i : i + 1], problem.gamma, 0.5)
-            per_rollout.append(rhs - matrix @ theta)
-        return np.array(per_rollout)
+    def residuals_at(weights):
+        def draw(rng, count):
+            states, _, costs = lqr_rollouts(problem, K, 4, count, rng)
+            features = quadratic_value_features(states)
+            per_rollout = []
+            for i in range(count):
+                matrix, rhs = lstd_statistics(
+                    features[i : i + 1], costs[i : i + 1], problem.gamma, 0.5
+                )
+                per_rollout.append(rhs - matrix @ weights)
+            return np.array(per_rollout)
 
-    verdict = statistical_test(draw, np.zeros(len(theta)), 4000, seed=11, false_alarm=FALSE_ALARM)
+        return draw
+
+    zero = np.zeros(len(theta))
+    verdict = statistical_test(residuals_at(theta), zero, 4000, seed=11, false_alarm=FALSE_ALARM)
     assert verdict.passed, verdict
+    assert not statistical_test(residuals_at(1.1 * theta), zero, 4000, seed=11).passed
 
 
 def test_sampled_lstd_critic_error_shrinks_like_one_over_root_n():
