@@ -311,6 +311,36 @@ def test_natural_gradient_estimate_is_biased_by_the_wishart_factor_and_consisten
     assert np.abs(large.mean - natural).max() < small_bias / 10
 
 
+def test_discounted_natural_gradient_estimate_over_three_steps_is_biased_and_consistent():
+    """Σ̂ over three discounted steps with exploration noise (no closed form for E[Σ̂⁻¹]): with
+    the exact gradient G, the t-test of ``E[G Σ̂⁻¹] = G S_3⁻¹`` (S_3 = E[Σ̂], exact) fails at
+    N = 4 rollouts per estimate — the bias is detected — and the measured bias at N = 64 is
+    over 10 times smaller (statistical, seeded)."""
+    problem, K = _example()
+    steps, n = 3, problem.n
+    G = problem.gradient(K)
+    moment = np.asarray(discounted_state_moment(problem, K, steps), dtype=float)
+    target = G @ np.linalg.inv(moment)
+
+    def estimates(per_estimate):
+        def draw(rng, count):
+            states, _, _ = lqr_rollouts(problem, K, steps, count * per_estimate, rng)
+            groups = states[:, :steps].reshape(count, per_estimate, steps, n)
+            return np.array(
+                [
+                    natural_gradient_estimate(G, state_covariance_estimate(x, problem.gamma))
+                    for x in groups
+                ]
+            )
+
+        return draw
+
+    small = statistical_test(estimates(4), target, 4000, seed=7)
+    assert not small.passed
+    large = statistical_test(estimates(64), target, 1000, seed=7)
+    assert np.abs(large.mean - target).max() < np.abs(small.mean - target).max() / 10
+
+
 def _example(gamma=0.9):
     from pgverify import LQR
 

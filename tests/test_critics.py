@@ -216,3 +216,16 @@ def test_covariance_estimate_without_discount_weights_misses_the_discounted_mome
     ).mean
     assert np.all(mean == discounted_state_moment(PROBLEM, K, 3, 1.0))
     assert np.any(mean != discounted_state_moment(PROBLEM, K, 3))  # the problem's γ = 0.9
+
+
+def test_float_covariance_estimate_is_exactly_symmetric_with_discount_weights():
+    # (γ^t x_i) x_j and x_i (γ^t x_j) round differently: the estimate is symmetrised
+    states = np.random.default_rng(0).standard_normal((50, 3, 3))
+    estimate = state_covariance_estimate(states, 0.9)
+    np.testing.assert_array_equal(estimate, estimate.T)
+    natural_gradient_estimate(np.ones((1, 3)), estimate)
+
+
+def test_natural_gradient_estimate_refuses_a_clearly_asymmetric_float_covariance():
+    with pytest.raises(InvalidProblemError, match="covariance is not symmetric"):
+        natural_gradient_estimate([[1.0, 1.0]], [[2.0, 1.0], [0.0, 2.0]])

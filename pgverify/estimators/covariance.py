@@ -30,6 +30,7 @@ import numpy as np
 from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import discount_factor, is_exact, numeric_array, powers
 from pgverify.estimators.critics import require_matching_shape, solve_exactly, solve_float
+from pgverify.lqr.validation import symmetric_matrix
 
 
 def state_covariance_estimate(states: Any, gamma: Any = 1.0) -> np.ndarray:
@@ -46,13 +47,17 @@ def state_covariance_estimate(states: Any, gamma: Any = 1.0) -> np.ndarray:
     weights = powers(discount_factor(gamma, exact=exact), shape[1], exact=exact)
     flat = visited.reshape(-1, shape[2])
     weighted = (visited * weights[None, :, None]).reshape(-1, shape[2])
-    return weighted.T @ flat / shape[0]
+    estimate = weighted.T @ flat / shape[0]
+    # float: (γ^t x_i) x_j and x_i (γ^t x_j) round differently; the estimate is symmetric
+    return estimate if exact else (estimate + estimate.T) / 2
 
 
 def natural_gradient_estimate(gradient: Any, covariance: Any) -> np.ndarray:
     """``∇̂C Σ̂⁻¹`` (m, n) from a gradient estimate (m, n) and a covariance estimate Σ̂ (n, n)
-    (Fazel et al. 2018, §4). Σ̂ must be symmetric; a singular (float: condition number above
-    1e12) Σ̂ is refused — too few rollouts to excite every direction of the state."""
+    (Fazel et al. 2018, §4). Σ̂ must be symmetric (exactly for Fractions; float64 up to the
+    relative tolerance of :class:`pgverify.LQR`'s inputs, then its symmetric part is used); a
+    singular (float: condition number above 1e12) Σ̂ is refused — too few rollouts to excite
+    every direction of the state."""
     exact = is_exact(gradient, covariance)
     G = numeric_array(gradient, "gradient", (None, None), exact=exact)
     n = G.shape[1]
@@ -62,7 +67,9 @@ def natural_gradient_estimate(gradient: Any, covariance: Any) -> np.ndarray:
         covariance, "covariance", (n, n), f"gradient of shape {G.shape}", "(n, n)"
     )
     S = numeric_array(covariance, "covariance", (n, n), exact=exact)
-    if np.any(S != S.T):
+    if not exact:  # a float Σ̂ may be asymmetric by rounding: its symmetric part is used
+        S = symmetric_matrix(S, "covariance")
+    elif np.any(S != S.T):
         raise InvalidProblemError(
             "covariance is not symmetric; expected the symmetric estimate Σ̂ (n, n)"
         )
