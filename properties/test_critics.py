@@ -29,6 +29,7 @@ from pgverify.estimators import (
     lstd,
     lstd_statistics,
     natural_gradient_estimate,
+    one_hot_features,
     quadratic_value_features,
     quadratic_value_parameters,
     state_covariance_estimate,
@@ -49,6 +50,7 @@ from pgverify.strategies import lqr_problems_with_gains, mdps_with_policies
 from tests.critic_support import (
     exact_matrix,
     lqr_rollouts,
+    mdp_rollouts,
     quadratic_values,
     stein_residual,
     value_constant,
@@ -215,6 +217,39 @@ def test_sampled_lstd_estimating_equation_is_centred_at_the_true_value():
     verdict = statistical_test(residuals_at(theta), zero, 4000, seed=11, false_alarm=FALSE_ALARM)
     assert verdict.passed, verdict
     assert not statistical_test(residuals_at(1.1 * theta), zero, 4000, seed=11).passed
+
+
+def test_sampled_tabular_lstd_estimating_equation_is_centred_at_the_exact_value():
+    """One-hot features on a 3-state MDP: per trajectory, ``b̂_i − Â_i V^π`` has mean zero
+    (V^π exact, pgverify.mdp.evaluate); t-test over 4000 seeded trajectories of 5 transitions,
+    false-alarm probability ≤ 1e-6; the test at V^π + 1/2 in one state fails."""
+    half, third = Fraction(1, 2), Fraction(1, 3)
+    mdp = FiniteMDP.create(
+        [[[half, half, 0], [0, 0, 1]], [[third, third, third], [1, 0, 0]], [[0, half, half]] * 2],
+        [[1, 2], [4, Fraction(1, 4)], [0, 3]],
+        Fraction(9, 10),
+        [third, third, third],
+    )
+    policy = [[half, half], [Fraction(1, 4), Fraction(3, 4)], [1, 0]]
+    value = np.array(evaluate(mdp, policy).value, dtype=float)
+
+    def residuals_at(weights):
+        def draw(rng, count):
+            states, costs = mdp_rollouts(mdp, policy, 5, count, rng)
+            features = one_hot_features(states, 3)
+            per_trajectory = []
+            for i in range(count):
+                matrix, rhs = lstd_statistics(features[i : i + 1], costs[i : i + 1], 0.9, 0.5)
+                per_trajectory.append(rhs - matrix @ weights)
+            return np.array(per_trajectory)
+
+        return draw
+
+    zero = np.zeros(3)
+    verdict = statistical_test(residuals_at(value), zero, 4000, seed=3, false_alarm=FALSE_ALARM)
+    assert verdict.passed, verdict
+    shifted = value + np.array([0, 0.5, 0])
+    assert not statistical_test(residuals_at(shifted), zero, 4000, seed=3).passed
 
 
 def test_sampled_lstd_critic_error_shrinks_like_one_over_root_n():

@@ -64,3 +64,27 @@ def value_constant(problem: Any, P: np.ndarray) -> Fraction:
     B, R = exact_matrix(problem.B), exact_matrix(problem.R)
     gamma, noise = Fraction(problem.gamma), Fraction(problem.noise)
     return noise * (np.trace(R) + gamma * np.trace(B.T @ P @ B)) / (1 - gamma)
+
+
+def mdp_rollouts(
+    mdp: Any, policy: Any, steps: int, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` seeded trajectories of ``steps`` transitions of a finite MDP under a tabular
+    policy: states (count, steps+1) ints, costs (count, steps) float64."""
+    transitions = np.array(mdp.transitions, dtype=float)  # (S, A, S)
+    table = np.array(policy, dtype=float)
+    costs_table = np.array(mdp.costs, dtype=float)
+
+    def draw(probabilities: np.ndarray) -> np.ndarray:  # one categorical draw per row
+        cumulative = np.cumsum(probabilities, axis=-1)
+        uniform = rng.random((probabilities.shape[0], 1)) * cumulative[:, -1:]
+        return (uniform >= cumulative).sum(axis=-1)
+
+    state = draw(np.tile(np.array(mdp.initial, dtype=float), (count, 1)))
+    states, costs = [state], []
+    for _ in range(steps):
+        action = draw(table[state])
+        costs.append(costs_table[state, action])
+        state = draw(transitions[state, action])
+        states.append(state)
+    return np.stack(states, axis=1), np.stack(costs, axis=1)
