@@ -229,3 +229,9 @@ def test_float_covariance_estimate_is_exactly_symmetric_with_discount_weights():
 def test_natural_gradient_estimate_refuses_a_clearly_asymmetric_float_covariance():
     with pytest.raises(InvalidProblemError, match="covariance is not symmetric"):
         natural_gradient_estimate([[1.0, 1.0]], [[2.0, 1.0], [0.0, 2.0]])
+
+
+def test_population_lstd_refuses_an_undiscounted_problem_naming_gamma():
+    undiscounted = LQR([[0.5]], [[1.0]], [[1.0]], [[1.0]])
+    with pytest.raises(InvalidProblemError, match="gamma < 1"):
+        population_lstd(undiscounted, [[0.25]], 2)

@@ -133,11 +133,17 @@ def population_lstd(
     """``E[Â]⁻¹ E[b̂]`` (p,), exact Fractions: LSTD(λ) with the quadratic features of
     :func:`pgverify.estimators.quadratic_value_features` on T-step LQR rollouts, its averages
     replaced by their exact expectations (degree-4 cubature, :func:`lqr_expectation`; γ and σ
-    the problem's). For γ < 1 the result is V^π's weights: ``quadratic_value_parameters`` gives
-    ``(P_K, σ(tr R + γ tr BᵀP_K B)/(1 − γ))``. InvalidProblemError when E[Â] is singular."""
+    the problem's). The result is V^π's weights: ``quadratic_value_parameters`` gives
+    ``(P_K, σ(tr R + γ tr BᵀP_K B)/(1 − γ))``. InvalidProblemError when γ = 1 (the constant
+    feature is then not identifiable) or E[Â] is singular."""
     problem = _problem(problem)
     trace_decay = _lam(lam)
     gamma = Fraction(problem.gamma)
+    if gamma == 1:
+        raise InvalidProblemError(
+            "population_lstd needs problem.gamma < 1: with γ = 1 the constant feature's TD "
+            "difference 1 − γ vanishes, so E[Â] is singular (and with noise V^π is infinite)"
+        )
     p = problem.n * (problem.n + 1) // 2 + 1
 
     def statistics(states: np.ndarray, actions: np.ndarray, costs: np.ndarray) -> np.ndarray:
