@@ -166,6 +166,20 @@ def test_covariance_estimate_exact_mean_is_the_discounted_state_moment(case, ste
     assert np.all(mean == discounted_state_moment(problem, K, steps, gamma))
 
 
+@settings(max_examples=8)
+@given(noisy_problems, st.integers(1, 4))
+def test_discounted_state_moment_gives_the_oracles_certified_finite_horizon_cost(case, steps):
+    # C_{T−1}(K) = Σ_{t<T} γ^t [tr(Q_K S_t) + σ tr R] = tr(Q_K S_T) + σ tr R Σ_{t<T} γ^t
+    problem, K = case
+    gain, Q, R = exact_matrix(K), exact_matrix(problem.Q), exact_matrix(problem.R)
+    gamma, noise = Fraction(problem.gamma), Fraction(problem.noise)
+    moment = discounted_state_moment(problem, K, steps)
+    cost = np.trace((Q + gain.T @ R @ gain) @ moment) + noise * np.trace(R) * sum(
+        gamma**t for t in range(steps)
+    )
+    assert problem.finite_horizon_cost(K, steps - 1, precision="certified").contains(cost)
+
+
 def test_discounted_state_moment_tends_to_the_oracle_state_covariance():
     problem, K = _example(gamma=0.5)
     long_run = np.asarray(discounted_state_moment(problem, K, 100), dtype=float)

@@ -296,7 +296,10 @@ def td0(
 
 def td_actor_critic(scores: Any, costs: Any, values: Any, gamma: Any) -> np.ndarray:
     """``(1/M) Σ_i Σ_t γ^t (c_t + γ v_{t+1} − v_t) s_t``: the policy-gradient estimate with
-    Ψ_t the TD residual of the critic values ``v_t = V̂(x_t)``.
+    Ψ_t the TD residual of the critic values ``v_t = V̂(x_t)`` (one-step actor-critic: Sutton &
+    Barto 2018, §13.5; Schulman et al., ICLR 2016, the Ψ_t = δ_t choice). Unbiased for the
+    truncated discounted gradient ``Σ_{t<T} γ^t E[A^π s_t]`` only when V̂ = V^π; the bias of a
+    critic error is :func:`pgverify.expectation.critic_error_bias` (LQR, exact).
 
     Shapes: ``scores`` (M, T, *P) (e.g. :func:`~pgverify.estimators.gaussian_scores`, P = (m, n)),
     ``costs`` (M, T), ``values`` (M, T+1) — the critic at x_0, …, x_T (for a linear critic,
