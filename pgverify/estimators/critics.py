@@ -45,7 +45,7 @@ error ``e = V̂ − V^π`` adds the bias ``E[Σ_t γ^t s_t (γ e(x_{t+1}) − e(
 Tier: float for float64 inputs (vectorised, no Python loop over steps except LSTD(λ > 0)'s
 traces in exact arithmetic); exact when the arrays are object arrays of Fractions (as
 :mod:`pgverify.expectation` feeds them): the same code then computes the exact rational value,
-and :func:`lstd` solves exactly. See docs/estimators.md, section 7.
+and :func:`lstd` solves exactly. See docs/estimators.md, section 8.
 """
 
 from __future__ import annotations

@@ -14,25 +14,25 @@
   critic-based estimators;
 * learned critics and covariance estimates — :func:`discounted_state_moment`,
   :func:`critic_gradient_expectation`, :func:`critic_error_bias`, :func:`population_lstd`,
-  :func:`population_lstd_tabular` (docs/estimators.md, section 7);
+  :func:`population_lstd_tabular` (docs/estimators.md, section 8);
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
   smallest detectable bias, for estimators that cannot be weighed exactly.
 
 See docs/estimators.md, section 6.
 """
 
-from pgverify.expectation.critic import (
-    lqr_critic,
-    lqr_discounted_critic,
-    mdp_critic,
-    mdp_discounted_critic,
-)
-from pgverify.expectation.critics import (
+from pgverify.expectation.actor_critic import (
     critic_error_bias,
     critic_gradient_expectation,
     discounted_state_moment,
     population_lstd,
     population_lstd_tabular,
+)
+from pgverify.expectation.critic import (
+    lqr_critic,
+    lqr_discounted_critic,
+    mdp_critic,
+    mdp_discounted_critic,
 )
 from pgverify.expectation.lqr import lqr_expectation
 from pgverify.expectation.mdp import additive_moments, mdp_expectation

@@ -18,7 +18,7 @@ Bu_t``, costs ``c_t = x_tᵀQx_t + u_tᵀRu_t``, discount γ = ``problem.gamma``
   ``E[Σ_t γ^t s_t (γ e(x_{t+1}) − e(x_t))] = −2γ BᵀΔA_K S_T``.
 * :func:`population_lstd` / :func:`population_lstd_tabular` — LSTD(λ) with the sample averages
   replaced by their exact expectations (cubature / enumeration): ``E[Â]⁻¹ E[b̂]``. Whenever V^π
-  is representable this is V^π's weights (docs/estimators.md §7).
+  is representable this is V^π's weights (docs/estimators.md §8).
 
 Tier: exact (Fractions; the float64 problem data are dyadic rationals, read exactly).
 """
