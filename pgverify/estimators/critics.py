@@ -63,9 +63,9 @@ from pgverify.estimators.arrays import (
     index_array,
     is_exact,
     numeric_array,
-    powers,
     scalar,
 )
+from pgverify.estimators.critic_gradient import critic_estimate
 
 CONDITION_LIMIT = 1e12
 """A float LSTD system whose condition number exceeds this is refused (no correct digit left)."""
@@ -304,21 +304,16 @@ def td_actor_critic(scores: Any, costs: Any, values: Any, gamma: Any) -> np.ndar
     Shapes: ``scores`` (M, T, *P) (e.g. :func:`~pgverify.estimators.gaussian_scores`, P = (m, n)),
     ``costs`` (M, T), ``values`` (M, T+1) — the critic at x_0, …, x_T (for a linear critic,
     ``features @ weights``) → shape P. Tier: float, or exact on Fractions."""
-    exact = is_exact(scores, costs, values)
     try:
         shape = np.shape(scores)
     except Exception as exc:  # ragged nested lists and the like
         raise InvalidProblemError(f"scores could not be read as an array: {exc}") from exc
     if len(shape) < 2 or shape[0] < 1 or shape[1] < 1:
         raise InvalidProblemError(f"scores has shape {shape}; expected (M, T, ...), M, T >= 1")
-    score_array = numeric_array(scores, "scores", shape, exact=exact)
     M, T = shape[:2]
     require_matching_shape(costs, "costs", (M, T), f"scores of shape {shape}", "(M, T)")
     require_matching_shape(values, "values", (M, T + 1), f"scores of shape {shape}", "(M, T+1)")
-    cost_array = numeric_array(costs, "costs", (M, T), exact=exact)
-    value_array = numeric_array(values, "values", (M, T + 1), exact=exact)
-    gamma = discount_factor(gamma, exact=exact)
-    residuals = cost_array + gamma * value_array[:, 1:] - value_array[:, :-1]
-    weighted = residuals * powers(gamma, T, exact=exact)
-    weighted = weighted.reshape(weighted.shape + (1,) * (score_array.ndim - 2))
-    return (weighted * score_array).sum(axis=(0, 1)) / M
+    # the "td" kind of critic_gradient with no terminal step: bootstrap from V̂(x_T) (a time limit)
+    return critic_estimate(
+        scores, costs, gamma, "td", values=values, terminated=np.zeros((M, T), dtype=bool)
+    )
