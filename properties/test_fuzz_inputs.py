@@ -416,7 +416,7 @@ def lqr_entries() -> dict[str, Entry]:
         entries[f"pgverify.LQR.{name}"] = Entry(
             getattr(PROBLEM, name),
             {**at_gain, "alpha": 0.1},
-            {**at_gain_fuzz, "alpha": bad_real()},
+            {**at_gain_fuzz, "alpha": bad_real(-0.1, -1e-300)},
         )
     for name in ("finite_horizon_cost", "finite_horizon_gradient"):
         entries[f"pgverify.LQR.{name}"] = Entry(  # any gain has a finite-horizon cost
@@ -1391,12 +1391,7 @@ def trpo_entries() -> dict[str, Entry]:
         "pgverify.trpo.softmax_fisher_product": Entry(
             t.softmax_fisher_product,
             {**softmax, "V": np.array(LOGITS)},
-            {},
-            exempt=dict.fromkeys(
-                ("policy", "visitation", "V"),
-                "the documented unvalidated kernel shared by every number type; its validated "
-                "entry point softmax_fisher_vector_product is fuzzed",
-            ),
+            {**softmax_fuzz, "V": malformed_table(LOGITS)},
         ),
         "pgverify.trpo.two_layer_mean_jacobian": Entry(
             t.two_layer_mean_jacobian,
@@ -1746,7 +1741,13 @@ def expectation_entries() -> dict[str, Entry]:
         "pgverify.expectation.batch_mean_baseline_expectation": Entry(
             e.batch_mean_baseline_expectation,
             {"target": np.array(LOGITS), "batch": 2},
-            {"target": malformed_table(LOGITS), "batch": bad_int(0, -1)},
+            {
+                # any non-empty shape is a target: the malformed ones are junk and bad entries
+                "target": st.one_of(
+                    with_bad_entry(LOGITS), ragged(LOGITS), wrong_dtype(LOGITS), junk([])
+                ),
+                "batch": bad_int(0, -1),
+            },
         ),
         "pgverify.expectation.quadratic_gradient": Entry(
             e.quadratic_gradient,
@@ -2428,21 +2429,7 @@ def record_method_entries() -> dict[str, Entry]:
     }
 
 
-KNOWN_GAPS: dict[str, str] = {
-    "pgverify.trpo.linear_gaussian_fisher:second_moment": (
-        "a second moment that is not positive semidefinite (e.g. −S) is accepted"
-    ),
-    "pgverify.trpo.linear_gaussian_fisher_vector_product_from_moment:second_moment": (
-        "a second moment that is not positive semidefinite (e.g. −S) is accepted"
-    ),
-    "pgverify.trpo.natural_direction:fisher": (
-        "a Fisher matrix that is not positive definite (e.g. −I) is solved, not refused"
-    ),
-    "pgverify.expectation.batch_mean_baseline_expectation:target": (
-        "target (an Enclosure, a Fraction or a float array) is not validated: junk gives a raw "
-        "TypeError"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 """``"name:argument"`` cases that still fail, with the reason; run as strict xfails, so fixing
 one makes the suite say so (then delete its line)."""
 

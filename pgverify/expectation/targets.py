@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from flint import fmpq
 
 from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import numeric_array
@@ -52,9 +53,23 @@ def softmax_gradient_target(mdp: Any, policy: Any, steps: int) -> np.ndarray:
 
 def batch_mean_baseline_expectation(target: Any, batch: int) -> Any:
     """``(1 − 1/M) target``: the exact expectation of REINFORCE with the batch-mean baseline that
-    includes each rollout's own return, over batches of M rollouts."""
+    includes each rollout's own return, over batches of M rollouts.  ``target``: an
+    :class:`pgverify.Enclosure` (the result is one, certified), Fractions (exact) or floats."""
     batch = _positive_int(batch, "batch")
-    return target * Fraction(batch - 1, batch)
+    factor = Fraction(batch - 1, batch)
+    from pgverify.enclosure import Enclosure  # here: the package init imports this module
+
+    if isinstance(target, Enclosure):
+        return Enclosure(target.ball * fmpq(factor.numerator, factor.denominator))
+    try:
+        dimensions = np.ndim(target)
+    except ValueError:  # ragged: numeric_array's message names target
+        dimensions = 1
+    exact = _holds_objects(target)
+    values = numeric_array(target, "target", (None,) * dimensions, exact=exact)
+    if values.size == 0:
+        raise InvalidProblemError(f"target is empty (shape {values.shape}); expected numbers")
+    return values * factor if values.ndim else values[()] * factor
 
 
 def _holds_objects(value: Any) -> bool:

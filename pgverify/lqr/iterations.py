@@ -292,10 +292,10 @@ def _last_gap(run: IterationRun) -> float:
 
 
 def _positive_step(alpha: Any) -> float:
-    step = validation.step_size(alpha)
-    if not step > 0.0:
-        raise InvalidProblemError(f"the step size alpha must be > 0, got {step!r}")
-    return step
+    real = isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool)
+    if real and float(alpha) <= 0.0:  # said before step_size's ">= 0": iterating needs > 0
+        raise InvalidProblemError(f"the step size alpha must be > 0, got {float(alpha)!r}")
+    return validation.step_size(alpha)
 
 
 def _check_method(method: str) -> None:

@@ -144,6 +144,10 @@ def step_size(alpha: Any) -> float:
     value = float(alpha)
     if not np.isfinite(value):
         raise InvalidProblemError(f"the step size alpha must be finite, got {value!r}")
+    if value < 0.0:  # a negative step climbs the cost: always a caller's slip
+        raise InvalidProblemError(
+            f"the step size alpha must be >= 0 (a descent step; > 0 to iterate), got {value!r}"
+        )
     return value
 
 

@@ -28,9 +28,12 @@ policy gradient*; Schulman et al. (2015), arXiv:1502.05477, Appendix C (Fisher-v
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
+import mpmath
 import numpy as np
+from flint import arb
 
 from pgverify.errors import InvalidProblemError
 from pgverify.trpo.numbers import (
@@ -39,6 +42,7 @@ from pgverify.trpo.numbers import (
     count,
     field_for,
     positive_scalar,
+    require_positive_semidefinite,
     unvec,
     vec,
 )
@@ -207,8 +211,34 @@ def softmax_fisher_vector_product(
 
 
 def softmax_fisher_product(policy: Any, visitation: Any, V: Any) -> np.ndarray:
-    """The formula of :func:`softmax_fisher_vector_product` on (S, A) arrays of any number type
-    (Fractions, mpf, python-flint balls), unvalidated."""
+    """The formula of :func:`softmax_fisher_vector_product`,
+    ``(F V)[s, a] = d(s) π(a|s) (V[s, a] − Σ_b π(b|s) V[s, b])``, on arrays of any number type
+    (ints, floats, Fractions, mpmath mpf, python-flint arb balls), computed in that arithmetic:
+    the tier is that of the entries (exact for Fractions; certified for balls).
+
+    Shapes: ``policy`` (S, A) rows π(·|s) (probability vectors: entries not certainly
+    negative, sums within 1e-9 of 1), ``visitation`` (S,) d ≥ 0, ``V`` (S, A); returns an (S, A)
+    object array.  Bad input raises InvalidProblemError naming the argument."""
+    policy = _kernel_array(policy, "policy", 2)
+    visitation = _kernel_array(visitation, "visitation", 1)
+    V = _kernel_array(V, "V", 2)
+    if visitation.shape != (policy.shape[0],):
+        raise InvalidProblemError(
+            f"visitation has shape {visitation.shape}; expected ({policy.shape[0]},) (one weight "
+            "per row of policy)"
+        )
+    if V.shape != policy.shape:
+        raise InvalidProblemError(f"V has shape {V.shape}; expected {policy.shape} (policy's)")
+    for s, row in enumerate(policy):
+        if any(p < 0 for p in row):  # a ball is refused only when certainly negative
+            raise InvalidProblemError(f"policy[{s}] has a negative probability: {list(row)}")
+        total = float(sum(row[1:], row[0]))
+        if not abs(total - 1.0) <= 1e-9:
+            raise InvalidProblemError(
+                f"policy[{s}] sums to {total!r}; expected a probability vector (sum 1)"
+            )
+    if any(w < 0 for w in visitation):
+        raise InvalidProblemError(f"visitation has a negative entry: {list(visitation)}")
     rows = []
     for pi, d, direction in zip(policy, visitation, V, strict=True):
         mean = sum((p * x for p, x in zip(pi, direction, strict=True)), 0 * pi[0])
@@ -218,6 +248,42 @@ def softmax_fisher_product(policy: Any, visitation: Any, V: Any) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------
 # validation helpers
+
+
+def _kernel_array(value: Any, name: str, ndim: int) -> np.ndarray:
+    """A non-empty ``ndim``-D object array of finite real numbers of any supported type (the
+    arguments of :func:`softmax_fisher_product`)."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise InvalidProblemError(f"{name} must be a {ndim}-D array of numbers, got {value!r}")
+    try:
+        array = np.array(value.tolist() if hasattr(value, "tolist") else value, dtype=object)
+    except Exception as exc:  # ragged nested lists and the like
+        raise InvalidProblemError(f"{name} could not be read as an array ({exc})") from exc
+    if array.ndim != ndim or array.size == 0:
+        raise InvalidProblemError(
+            f"{name} has shape {array.shape}; expected a non-empty {ndim}-D array"
+        )
+    for index, entry in np.ndenumerate(array):
+        if not _finite_real(entry):
+            raise InvalidProblemError(
+                f"{name}{list(index)} = {entry!r}; expected a finite real number (int, float, "
+                "Fraction, mpmath.mpf or python-flint arb)"
+            )
+    return array
+
+
+def _finite_real(entry: Any) -> bool:
+    if isinstance(entry, (bool, np.bool_)):
+        return False
+    if isinstance(entry, arb):
+        return bool(entry.is_finite())
+    if isinstance(entry, mpmath.mpf):
+        return bool(mpmath.isfinite(entry))
+    if isinstance(entry, (numbers.Rational, np.integer)):
+        return True
+    if isinstance(entry, (float, np.floating)):
+        return math.isfinite(float(entry))
+    return False
 
 
 def _read(value: Any, name: str) -> Any:
@@ -244,6 +310,7 @@ def _moment(field: Field, second_moment: Any) -> np.ndarray:
         )
     if np.any(moment != moment.T):
         raise InvalidProblemError("second_moment is not symmetric; expected S = E[x x^T]")
+    require_positive_semidefinite(field, moment, "second_moment (S = E[x x^T])")
     return moment
 
 

@@ -322,3 +322,57 @@ def vec(matrix: np.ndarray) -> np.ndarray:
 def unvec(vector: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """The inverse of :func:`vec`."""
     return vector.reshape((rows, cols), order="F")
+
+
+def require_positive_semidefinite(
+    field: Field, matrix: np.ndarray, name: str, *, definite: bool = False
+) -> None:
+    """Refuse a square ``matrix`` whose symmetric part ``(M + Mᵀ)/2`` is not positive
+    semidefinite (``definite``: not positive definite), with an InvalidProblemError naming
+    ``name``, its smallest eigenvalue and the expectation.
+
+    Exact tier: decided exactly by an LDLᵀ elimination with diagonal pivoting (a zero largest
+    pivot leaves a positive semidefinite matrix only if the remaining block is zero).  Float and
+    high-precision tiers: the smallest eigenvalue of the symmetric part against the rounding at
+    the working precision, ``64 n u max|M|`` — a matrix that is semidefinite up to rounding is
+    accepted, one that is not definite beyond rounding is refused when ``definite``."""
+    size = matrix.shape[0]
+    symmetric = [[(matrix[i, j] + matrix[j, i]) / 2 for j in range(size)] for i in range(size)]
+    wanted = "positive definite" if definite else "positive semidefinite"
+    if field.tier == "exact":
+        if not _exactly_semidefinite(symmetric, definite):
+            raise InvalidProblemError(
+                f"{name} is not {wanted} (decided exactly); expected {wanted}"
+            )
+        return
+    if field.tier == "float":
+        smallest = float(np.min(np.linalg.eigvalsh(np.array(symmetric, dtype=float))))
+        roundoff = float(np.finfo(np.float64).eps)
+    else:
+        eigenvalues, _ = mpmath.eigsy(mpmath.matrix(symmetric))
+        smallest = min(eigenvalues[i] for i in range(size))
+        roundoff = mpmath.mpf(2) ** (-mpmath.mp.prec)
+    largest = max(abs(entry) for row in symmetric for entry in row)
+    slack = 64 * size * roundoff * largest
+    if smallest < -slack or (definite and smallest <= slack):
+        raise InvalidProblemError(
+            f"{name} is not {wanted}: its smallest eigenvalue is {float(smallest):.6g} "
+            f"(rounding allows {float(slack):.3g}); expected {wanted}"
+        )
+
+
+def _exactly_semidefinite(symmetric: list[list[Fraction]], definite: bool) -> bool:
+    remaining = list(range(len(symmetric)))
+    while remaining:
+        k = max(remaining, key=lambda i: symmetric[i][i])
+        pivot = symmetric[k][k]
+        if pivot < 0 or (pivot == 0 and definite):
+            return False
+        if pivot == 0:  # every diagonal entry left is 0: only the zero block is semidefinite
+            return all(symmetric[i][j] == 0 for i in remaining for j in remaining)
+        remaining.remove(k)
+        for i in remaining:
+            factor = symmetric[i][k] / pivot
+            for j in remaining:
+                symmetric[i][j] -= factor * symmetric[k][j]
+    return True

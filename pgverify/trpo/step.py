@@ -39,6 +39,7 @@ from pgverify.trpo.numbers import (
     field_for,
     matrix_vector,
     positive_scalar,
+    require_positive_semidefinite,
 )
 
 FisherOperator = Any
@@ -77,6 +78,8 @@ def natural_direction(
         shift = positive_scalar(field, damping, "damping", allow_zero=True)
         for i in range(len(g)):
             matrix[i, i] = matrix[i, i] + shift
+        # a Fisher matrix is positive semidefinite; the system solved must be definite
+        require_positive_semidefinite(field, matrix, "fisher (+ damping I)", definite=True)
         return field.export(_solve(field, matrix, g))
 
 
