@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from pgverify.checks._format import python_literal
-from pgverify.checks._spec import CheckSpec
+from pgverify.checks._spec import CheckSpec, by_name
 from pgverify.errors import InvalidProblemError
 
 
@@ -85,6 +85,7 @@ class CallableArgumentsSpec(CheckSpec):
 
     def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
         held: dict[str, Any] = {}
+        case = by_name(case)
         if isinstance(case, Mapping):
             case = dict(case)
             for name in self.callable_parameters:

@@ -179,6 +179,8 @@ class UnreadableResult(Exception):
 def as_actual(value: Any) -> np.ndarray:
     """A numpy array from an implementation's output: numpy, lists, scalars, torch tensors
     (``.detach().cpu().numpy()``), jax arrays (``__array__``), an Enclosure (its midpoints)."""
+    if value is None:
+        raise UnreadableResult("the output is None (a missing return statement?)")
     if getattr(value, "tier", None) == "certified" and hasattr(value, "mid"):
         value = value.mid
     if hasattr(value, "detach") and callable(value.detach):  # torch
@@ -205,6 +207,16 @@ def as_actual(value: Any) -> np.ndarray:
     return array
 
 
+JUDGED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+"""The precisions a result can be judged at (``dtype=``); a wider float result is judged at
+float64, a float16 one is refused (its rounding and range are outside the calibration)."""
+
+
+def expected_form(shape: tuple[int, ...]) -> str:
+    """What a result of the reference's ``shape`` looks like, for messages."""
+    return "a number (or a 1-element array)" if shape == () else f"an array of shape {shape}"
+
+
 def unit_roundoff(dtype: Any, actual: np.ndarray | None = None) -> tuple[float, str]:
     """(eps, name) of the precision a result is judged at: ``dtype`` when given, else the
     dtype of ``actual`` (integer results count as float64; wider floats as float64)."""
@@ -220,6 +232,12 @@ def unit_roundoff(dtype: Any, actual: np.ndarray | None = None) -> tuple[float, 
             ) from exc
         if not np.issubdtype(kind, np.floating):
             raise InvalidProblemError(f"dtype must be a floating dtype, got {kind}")
+        if kind not in JUDGED_DTYPES:
+            raise InvalidProblemError(
+                f"dtype {kind} is not supported: results are judged at float32 or float64 (the "
+                "precisions the tolerance policy is calibrated for); got "
+                f"{dtype!r}"
+            )
     if not np.issubdtype(kind, np.floating) or np.finfo(kind).eps < np.finfo(np.float64).eps:
         kind = np.dtype(np.float64)
     return float(np.finfo(kind).eps), kind.name
@@ -337,7 +355,16 @@ def compare(
     except UnreadableResult as failure:
         eps, name = unit_roundoff(dtype)
         tolerance = Tolerance(eps, name, condition, scale, rtol=rtol, atol=atol)
-        return Comparison(what, False, None, ref, tolerance, math.inf, ref.mid.size, str(failure))
+        problem = f"{failure}; expected {expected_form(ref.mid.shape)}"
+        return Comparison(what, False, None, ref, tolerance, math.inf, ref.mid.size, problem)
+    if dtype is None and array.dtype == np.float16:
+        eps, name = unit_roundoff("float32")
+        tolerance = Tolerance(eps, name, float(condition), float(scale), rtol=rtol, atol=atol)
+        problem = (
+            "the output has dtype float16, which is not judged (supported: float32 and "
+            "float64): return float32 or float64"
+        )
+        return Comparison(what, False, array, ref, tolerance, math.inf, ref.mid.size, problem)
     eps, name = unit_roundoff(dtype, array)
     tolerance = Tolerance(eps, name, float(condition), float(scale), rtol=rtol, atol=atol)
     shaped = _shaped(array, ref)

@@ -34,19 +34,24 @@ from hypothesis.errors import Flaky, Unsatisfiable
 
 from pgverify.checks._compare import unit_roundoff
 from pgverify.checks._report import CheckReport, diagnosis, failure_message, weakest
-from pgverify.checks._spec import CheckSpec, Outcome, run_case
+from pgverify.checks._spec import CallMismatch, CheckSpec, Outcome, require_callable_as, run_case
 from pgverify.errors import InvalidProblemError, OracleMismatch, PgverifyError
 
 PROFILES: dict[str, int] = {"fast": 40, "thorough": 1000}
 """Generated cases per check in each profile (``max_examples=`` overrides)."""
 
+KNOWN_PROFILES = ", ".join(
+    f"{name} ({count} generated cases per check)" for name, count in PROFILES.items()
+)
+
 
 @dataclass
 class _Defaults:
-    """Process-wide defaults: the profile (``--pgverify-profile`` or ``PGVERIFY_PROFILE``) and the
-    hypothesis example database (``--pgverify-database`` or ``PGVERIFY_DATABASE``)."""
+    """Process-wide defaults: the profile (``--pgverify-profile`` or ``PGVERIFY_PROFILE``; an
+    unknown name is refused when a check first needs it, so that importing pgverify never fails)
+    and the hypothesis example database (``--pgverify-database`` or ``PGVERIFY_DATABASE``)."""
 
-    profile: str = "thorough" if os.environ.get("PGVERIFY_PROFILE") == "thorough" else "fast"
+    profile: str = os.environ.get("PGVERIFY_PROFILE") or "fast"
     database: Any = os.environ.get("PGVERIFY_DATABASE") or None
 
 
@@ -57,9 +62,25 @@ def set_profile(name: str) -> None:
     """Choose the number of generated cases of every check: ``"fast"`` or ``"thorough"``."""
     if not isinstance(name, str) or name not in PROFILES:
         raise InvalidProblemError(
-            f"the pgverify profile must be one of {', '.join(PROFILES)}, got {name!r}"
+            f"the pgverify profile must be one of {KNOWN_PROFILES}; got {name!r}"
         )
     DEFAULTS.profile = name
+
+
+def profile_cases() -> int:
+    """The generated cases per check of the active profile (InvalidProblemError naming the known
+    profiles when it is unknown, e.g. a misspelt ``PGVERIFY_PROFILE``)."""
+    if DEFAULTS.profile not in PROFILES:
+        source = (
+            " (from the environment variable PGVERIFY_PROFILE)"
+            if os.environ.get("PGVERIFY_PROFILE") == DEFAULTS.profile
+            else ""
+        )
+        raise InvalidProblemError(
+            f"the pgverify profile {DEFAULTS.profile!r}{source} is unknown; the known profiles "
+            f"are {KNOWN_PROFILES}"
+        )
+    return PROFILES[DEFAULTS.profile]
 
 
 def set_database(database: Any) -> None:
@@ -93,6 +114,7 @@ class _Search:
     unsatisfiable: bool = False
     shrink_runs: int = 0
     matched: Counter[str] = field(default_factory=Counter)
+    judged_at: set[str] = field(default_factory=set)
 
 
 def _search(
@@ -141,6 +163,8 @@ def _search(
                     raise _ShrinkBudgetSpent()
             try:
                 outcome = run_case(spec, fn, "generated", arguments, options, dtype)
+            except CallMismatch:
+                raise
             except PgverifyError:
                 outcome = None
             if outcome is None:
@@ -152,6 +176,7 @@ def _search(
                 state.failures.append(outcome)
                 raise _CaseFailed()
             state.worst_ratio = max(state.worst_ratio, outcome.comparison.worst_ratio)
+            state.judged_at.add(outcome.comparison.tolerance.dtype)
             state.matched[outcome.comparison.note or spec.reference_label] += 1
 
         # one database key per check and options, so saved counterexamples replay in their
@@ -286,7 +311,7 @@ def _validate_common(
             f"{type(cases).__name__}"
         )
     if max_examples is None:
-        max_examples = PROFILES[DEFAULTS.profile]
+        max_examples = profile_cases()
     if isinstance(max_examples, bool) or not isinstance(max_examples, (int, np.integer)):
         raise InvalidProblemError(f"max_examples must be an int >= 0, got {max_examples!r}")
     if max_examples < 0:
@@ -314,6 +339,7 @@ def run_check(
     start = time.perf_counter()
     count, example_database = _validate_common(fn, cases, max_examples, seed, dtype, database)
     options = spec.validate_options(dict(options))
+    require_callable_as(spec, fn, options)
     user_cases = []
     for index, case in enumerate(cases or ()):
         arguments = spec.arguments_from(case, index)
@@ -325,10 +351,13 @@ def run_check(
     fixed = user_cases + spec.regression_cases(options)
 
     worst_ratio, tiers, fixed_failures, skipped = 0.0, set(), [], []
+    judged_at: set[str] = set()
     matched: Counter[str] = Counter()
     for label, arguments in fixed:
         try:
             outcome = run_case(spec, fn, label, arguments, options, dtype)
+        except CallMismatch:
+            raise
         except PgverifyError:
             # a built-in case outside the oracle's domain under these options (e.g. a discount
             # whose optimal gain does not stabilise); user cases were validated above
@@ -340,6 +369,7 @@ def run_check(
             continue
         matched[outcome.comparison.note or spec.reference_label] += 1
         worst_ratio = max(worst_ratio, outcome.comparison.worst_ratio)
+        judged_at.add(outcome.comparison.tolerance.dtype)
 
     search = (
         _search(spec, fn, options, dtype, count, int(seed), example_database)
@@ -370,6 +400,7 @@ def run_check(
         seconds=time.perf_counter() - start,
         seed=int(seed),
         notes=notes,
+        judged_at=", ".join(sorted(judged_at | search.judged_at)) or "none",
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pgverify.checks._compare import TIER_ORDER
+from pgverify.checks._compare import TIER_ORDER, expected_form
 from pgverify.checks._format import python_case, short_array
 from pgverify.checks._slips import generic_slips, matching_slips
 from pgverify.checks._spec import CheckSpec, Outcome
@@ -27,13 +27,16 @@ class CheckReport:
     seconds: float
     seed: int
     notes: tuple[str, ...] = ()
+    judged_at: str = "float64"
+    """The precision the results were judged at (the result's dtype, or ``dtype=``): "float32",
+    "float64", or both joined by ", " when the implementation returned both."""
 
     def __str__(self) -> str:
         text = (
             f"{self.check}: passed {self.cases} cases ({self.fixed_cases} fixed, "
             f"{self.generated_cases} generated from seed {self.seed}); worst error "
-            f"{self.worst_ratio:.3g} of the tolerance; reference tier {self.tier}; "
-            f"{self.seconds:.2f} s"
+            f"{self.worst_ratio:.3g} of the tolerance, judged at {self.judged_at}; reference "
+            f"tier {self.tier}; {self.seconds:.2f} s"
         )
         return "\n".join([text, *(f"  {note}" for note in self.notes)])
 
@@ -72,6 +75,13 @@ def diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
         listed = "\n".join(f"  - {slip}" for slip in candidates)
         return f"Diagnosis: your result equals each of these (they coincide here):\n{listed}"
     first = next((o for o in failures if o.comparison is not None and o.error is None), None)
+    if first is not None and all(
+        o.comparison.actual is None for o in failures if o.comparison is not None
+    ):
+        return (
+            "Diagnosis: none — the output could not be read as numbers "
+            f"({first.comparison.problem}), so it was not compared with the known slips."
+        )
     if first is not None:
         try:
             output = spec.diagnosis_view(first.context, first.output)
@@ -113,6 +123,9 @@ def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any
         frames = traceback.extract_tb(outcome.error.__traceback__)
         where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
         lines.append(f"actual: the implementation raised {summary.strip()}{where}")
+    elif outcome.output is None:  # nothing to compare: say so instead of a comparison report
+        shape = outcome.reference.mid.shape
+        lines.append(f"actual: fn returned None; expected {expected_form(shape)}")
     else:
         actual = outcome.comparison.actual
         shown = short_array(actual) if actual is not None else repr(outcome.output)

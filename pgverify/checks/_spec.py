@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -149,6 +152,7 @@ class CheckSpec:
         """A user case (a dict of the implementation's arguments or a tuple in signature order)
         as float64 arguments; omitted optional arguments take their defaults."""
         where = f"cases[{index}]"
+        case = by_name(case)
         if isinstance(case, Mapping):
             unknown = sorted(set(case) - set(self.parameters))
             if unknown:
@@ -158,12 +162,20 @@ class CheckSpec:
                 )
             given_arguments = dict(case)
         elif isinstance(case, (tuple, list)):
-            if len(case) > len(self.parameters):
-                raise InvalidProblemError(
-                    f"{where} has {len(case)} values; the implementation takes "
-                    f"{len(self.parameters)} ({', '.join(self.parameters)})"
+            if len(case) != len(self.parameters):
+                # a shorter tuple is ambiguous (which argument was left out?): read it by name only
+                omit = (
+                    f"; to leave out {' or '.join(self.optional)} (defaults apply), pass a dict "
+                    "of the arguments by name"
+                    if self.optional
+                    else ""
                 )
-            given_arguments = dict(zip(self.parameters, case, strict=False))
+                raise InvalidProblemError(
+                    f"{where} is a tuple of {len(case)} values; a tuple case must give all "
+                    f"{len(self.parameters)} arguments in order ({', '.join(self.parameters)})"
+                    f"{omit}"
+                )
+            given_arguments = dict(zip(self.parameters, case, strict=True))
         else:
             raise InvalidProblemError(
                 f"{where} must be a dict of the arguments ({', '.join(self.parameters)}) or a "
@@ -180,6 +192,16 @@ class CheckSpec:
                 raise InvalidProblemError(f"{where} lacks the argument {name!r}")
             arguments[name] = _as_float(value, f"{where}[{name!r}]", name in self.scalar_parameters)
         return arguments
+
+
+def by_name(case: Any) -> Any:
+    """A case whose fields have names (a namedtuple, a dataclass instance) as a dict, so that it
+    is read by name rather than by position; other cases unchanged."""
+    if isinstance(case, tuple) and hasattr(case, "_asdict"):
+        return dict(case._asdict())
+    if dataclasses.is_dataclass(case) and not isinstance(case, type):
+        return {f.name: getattr(case, f.name) for f in dataclasses.fields(case)}
+    return case
 
 
 def _as_float(value: Any, where: str, scalar: bool) -> Any:
@@ -220,6 +242,61 @@ class Outcome:
         return self.error is not None or not (self.comparison and self.comparison.passed)
 
 
+class CallMismatch(InvalidProblemError):
+    """``fn`` cannot be called with the check's canonical arguments (a signature mismatch)."""
+
+
+def call_text(spec: CheckSpec, options: Mapping[str, Any]) -> str:
+    """How the check calls the implementation, e.g. ``fn(A, B, Q, R, Sigma0, K, gamma=0.9)``."""
+    keywords = [f"{key}={value!r}" for key, value in spec.keywords(options).items()]
+    return f"fn({', '.join([*spec.parameters, *keywords])})"
+
+
+def describe_callable(fn: Any) -> str:
+    """``fn``'s name, where it is defined (file:line) and its signature, as far as known."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    name = name or f"a {type(fn).__name__} instance"
+    parts = [f"fn is {name}"]
+    for target in (inspect.unwrap(fn), type(fn).__call__):
+        try:
+            _, line = inspect.getsourcelines(target)
+            parts.append(f"defined at {inspect.getsourcefile(target)}:{line}")
+            break
+        except (TypeError, OSError):
+            continue
+    with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
+        parts.append(f"with signature {inspect.signature(fn)}")
+    return ", ".join(parts)
+
+
+def call_mismatch(spec: CheckSpec, fn: Any, options: Mapping[str, Any], exc: Exception) -> str:
+    """The message of a :class:`CallMismatch`."""
+    return (
+        f"{spec.name}: fn could not be called as {call_text(spec, options)}: "
+        f"{type(exc).__name__}: {exc}.  {describe_callable(fn)}.  The check passes the "
+        f"arguments {', '.join(spec.parameters)} positionally"
+        + (
+            f" and {', '.join(spec.keywords(options))} as keywords"
+            if spec.keywords(options)
+            else ""
+        )
+        + " (docs/checks.md lists every signature); adapt fn with a small wrapper if needed."
+    )
+
+
+def require_callable_as(spec: CheckSpec, fn: Any, options: Mapping[str, Any]) -> None:
+    """Raise :class:`CallMismatch` when ``fn``'s signature cannot take the check's arguments
+    (functions without an inspectable signature are tried on the first case instead)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*spec.parameters, **spec.keywords(options))
+    except TypeError as exc:
+        raise CallMismatch(call_mismatch(spec, fn, options, exc)) from exc
+
+
 def _copy(value: Any) -> Any:
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
 
@@ -247,6 +324,9 @@ def run_case(
     try:
         outcome.output = fn(*call, **spec.keywords(options))
     except Exception as exc:  # the implementation's own failure is a finding, not a crash
+        if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
+            # raised by the call itself, before any frame of fn ran: the arguments do not fit
+            raise CallMismatch(call_mismatch(spec, fn, options, exc)) from exc
         outcome.error = exc
         return outcome
     outcome.comparison = spec.judge(context, expected, outcome.output, dtype)

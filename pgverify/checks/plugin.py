@@ -5,8 +5,9 @@
 * ``--pgverify-database DIR`` — a hypothesis example database shared by every check (a
   directory; share it between workers and machines to replay counterexamples everywhere);
 * fixtures for common oracle objects: ``pgverify_profile``, ``pgverify_dean_2017`` (the
-  Dean et al. 2017 LQR), ``pgverify_scalar_lqr``, ``pgverify_random_lqr`` ((LQR, K) with n = 4,
-  m = 2), ``pgverify_mdp`` (a 3-state, 2-action finite MDP with exact rational data);
+  Dean et al. 2017 LQR) and ``pgverify_dean_2017_gain`` (a stabilising K for it),
+  ``pgverify_scalar_lqr`` and ``pgverify_scalar_gain``, ``pgverify_random_lqr`` ((LQR, K) with
+  n = 4, m = 2), ``pgverify_mdp`` (a 3-state, 2-action finite MDP with exact rational data);
 * an :class:`pgverify.OracleMismatch` is reported as its message and the line of the test that
   raised it, without the traceback through pgverify.
 
@@ -24,7 +25,7 @@ import numpy as np
 import pytest
 
 from pgverify.checks._driver import PROFILES, set_database, set_profile
-from pgverify.errors import OracleMismatch
+from pgverify.errors import InvalidProblemError, OracleMismatch
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,10 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pgverify-profile",
         choices=sorted(PROFILES),
-        default=os.environ.get("PGVERIFY_PROFILE")
-        if os.environ.get("PGVERIFY_PROFILE") in PROFILES
-        else "fast",
-        help="generated cases per pgverify check: fast (40) or thorough (1000)",
+        default=os.environ.get("PGVERIFY_PROFILE") or "fast",  # an unknown name: refused below
+        help="generated cases per pgverify check: fast (40, the default) or thorough (1000)",
     )
     group.addoption(
         "--pgverify-database",
@@ -46,8 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    set_profile(config.getoption("--pgverify-profile"))
-    set_database(config.getoption("--pgverify-database"))
+    try:
+        set_profile(config.getoption("--pgverify-profile"))
+        set_database(config.getoption("--pgverify-database"))
+    except InvalidProblemError as exc:  # e.g. PGVERIFY_PROFILE=slow: a usage error, not a crash
+        raise pytest.UsageError(f"pgverify: {exc}") from exc
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -78,18 +80,34 @@ def pgverify_profile(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def pgverify_dean_2017() -> Any:
-    """The Dean, Mania, Matni, Recht & Tu (2017) 3-state LQR: B = I, Q = 1e-3 I, R = I."""
+    """The Dean, Mania, Matni, Recht & Tu (2017) 3-state LQR: B = I, Q = 1e-3 I, R = I
+    (open-loop unstable; a stabilising gain: ``pgverify_dean_2017_gain``)."""
     from pgverify.lqr.examples import dean_2017
 
     return dean_2017()
 
 
 @pytest.fixture
+def pgverify_dean_2017_gain() -> np.ndarray:
+    """K = I/2, a stabilising gain of ``pgverify_dean_2017`` (ρ(A − K) ≈ 0.52) away from the
+    optimum, so that the gradient there is far from 0."""
+    return 0.5 * np.eye(3)
+
+
+@pytest.fixture
 def pgverify_scalar_lqr() -> Any:
-    """x' = 1.25x + u, Q = 1, R = 0.5 (open-loop unstable)."""
+    """x' = 1.25x + u, Q = 1, R = 0.5 (open-loop unstable; a stabilising gain:
+    ``pgverify_scalar_gain``)."""
     from pgverify import LQR
 
     return LQR([[1.25]], [[1.0]], [[1.0]], [[0.5]])
+
+
+@pytest.fixture
+def pgverify_scalar_gain() -> np.ndarray:
+    """K = 0.75, a stabilising gain of ``pgverify_scalar_lqr`` (closed loop 0.5) away from the
+    optimum."""
+    return np.array([[0.75]])
 
 
 @pytest.fixture
