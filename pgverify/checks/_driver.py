@@ -33,7 +33,13 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from pgverify.checks._compare import unit_roundoff
-from pgverify.checks._report import CheckReport, diagnosis, failure_message, weakest
+from pgverify.checks._report import (
+    CheckReport,
+    diagnose,
+    distinguishing_case,
+    failure_message,
+    weakest,
+)
 from pgverify.checks._spec import CallMismatch, CheckSpec, Outcome, require_callable_as, run_case
 from pgverify.errors import InvalidProblemError, OracleMismatch, PgverifyError
 
@@ -275,8 +281,24 @@ def _mismatch(
         other += (
             "\n(hypothesis saw this case pass and fail: the implementation is not deterministic.)"
         )
-    found = diagnosis(spec, [minimal, *failures], dtype)
-    message = failure_message(spec, minimal, origin, options, found, other, wrong_value)
+    found = diagnose(spec, [minimal, *failures], dtype)
+    text = found.text
+    if found.settled_elsewhere and minimal.error is None:
+        # hypothesis shrank to a case where several slips coincide: show the smallest failing
+        # case that tells them apart, and say what the fully shrunk one could not
+        clearer = distinguishing_case(spec, found, search.failures[::-1], dtype)
+        if clearer is not None:
+            minimal = clearer
+            origin = (
+                f"Smallest failing case that tells the candidate slips apart (generated from "
+                f"seed={seed}; {spec.name}(fn, seed={seed}) reproduces it)"
+            )
+        coincide = "; ".join(slip for slip in found.first_matched if slip not in found.slips)
+        text += (
+            f"\n(On the fully shrunk case it also coincides with: {coincide}; the other failing "
+            "cases rule that out.)"
+        )
+    message = failure_message(spec, minimal, origin, options, text, other, wrong_value)
     mismatch = OracleMismatch(message)
     mismatch.__cause__ = minimal.error
     return mismatch

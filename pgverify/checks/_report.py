@@ -9,7 +9,7 @@ from typing import Any
 
 from pgverify.checks._compare import TIER_ORDER, expected_form
 from pgverify.checks._format import python_case, short_array
-from pgverify.checks._slips import generic_slips, matching_slips
+from pgverify.checks._slips import SlipEvidence, generic_slips, slip_evidence
 from pgverify.checks._spec import CheckSpec, Outcome
 
 
@@ -45,57 +45,106 @@ def weakest(tiers: set[str]) -> str:
     return max(tiers, key=TIER_ORDER.index) if tiers else "none"
 
 
-def diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
-    """The slips the failing output matches (narrowed by the other failing cases when the
-    minimal case leaves several candidates)."""
-    candidates: list[str] | None = None
-    for outcome in failures:
-        if outcome.error is not None or outcome.comparison is None:
-            continue
-        tolerance = outcome.comparison.tolerance
-        found = matching_slips(
-            spec.slips,
-            outcome.context,
-            outcome.output,
-            spec.diagnosis_reference(outcome),
-            tolerance,
-            dtype,
-            lambda value, context=outcome.context: spec.diagnosis_view(context, value),
-        )
-        if not found:
-            continue
-        if candidates is None:
-            candidates = found
-        elif len(candidates) > 1:
-            narrowed = [slip for slip in candidates if slip in found]
-            candidates = narrowed or candidates
-    if candidates:
-        if len(candidates) == 1:
-            return f"Diagnosis: your result equals {candidates[0]}."
-        listed = "\n".join(f"  - {slip}" for slip in candidates)
-        return f"Diagnosis: your result equals each of these (they coincide here):\n{listed}"
-    first = next((o for o in failures if o.comparison is not None and o.error is None), None)
-    if first is not None and all(
-        o.comparison.actual is None for o in failures if o.comparison is not None
-    ):
-        return (
-            "Diagnosis: none — the output could not be read as numbers "
-            f"({first.comparison.problem}), so it was not compared with the known slips."
-        )
+@dataclass(frozen=True)
+class Diagnosis:
+    """The diagnosis of a failure: the message, the slips it names, and the slips the output
+    equals on the first (minimal) case — more than ``slips`` when slips that coincide there are
+    told apart by the other failing cases."""
+
+    text: str
+    slips: tuple[str, ...] = ()
+    first_matched: tuple[str, ...] = ()
+
+    @property
+    def settled_elsewhere(self) -> bool:
+        """One slip named, but the minimal case alone could not tell it from others."""
+        return len(self.slips) == 1 and len(self.first_matched) > 1
+
+
+def case_evidence(spec: CheckSpec, outcome: Outcome, dtype: Any) -> SlipEvidence | None:
+    """What a failing case (a wrong value, not an exception) says about the catalogue."""
+    if outcome.error is not None or outcome.comparison is None:
+        return None
+    return slip_evidence(
+        spec.slips,
+        outcome.context,
+        outcome.output,
+        spec.diagnosis_reference(outcome),
+        outcome.comparison.tolerance,
+        dtype,
+        lambda value, context=outcome.context: spec.diagnosis_view(context, value),
+    )
+
+
+def _listed(slips: Sequence[str]) -> str:
+    return "\n".join(f"  - {slip}" for slip in slips)
+
+
+def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagnosis:
+    """The slips the failing output matches: those it equals on the first case that matches
+    any, less those another failing case rules out (a slip it does not equal there although the
+    slip differs from the right answer there)."""
+    evidence = [found for found in (case_evidence(spec, o, dtype) for o in failures) if found]
+    ruled_out = set().union(*(found.ruled_out for found in evidence))
+    first = next((found for found in evidence if found.matched), None)
     if first is not None:
+        matched = tuple(first.matched)
+        consistent = tuple(slip for slip in matched if slip not in ruled_out)
+        if len(consistent) == 1:
+            return Diagnosis(f"Diagnosis: your result equals {consistent[0]}.", consistent, matched)
+        if consistent:
+            return Diagnosis(
+                "Diagnosis: your result equals each of these (they coincide on every failing "
+                f"case tried, so they cannot be told apart here):\n{_listed(consistent)}",
+                consistent,
+                matched,
+            )
+        return Diagnosis(
+            "Diagnosis: uncertain — on the case shown your result equals each of these, but "
+            "on another failing case it equals none of them (perhaps two slips combine):\n"
+            f"{_listed(matched)}",
+            matched,
+            matched,
+        )
+    wrong = [o for o in failures if o.comparison is not None and o.error is None]
+    if wrong and all(o.comparison.actual is None for o in wrong):
+        return Diagnosis(
+            "Diagnosis: none — the output could not be read as numbers "
+            f"({wrong[0].comparison.problem}), so it was not compared with the known slips."
+        )
+    if wrong:
+        first_wrong = wrong[0]
         try:
-            output = spec.diagnosis_view(first.context, first.output)
+            output = spec.diagnosis_view(first_wrong.context, first_wrong.output)
         except Exception:
-            output = first.output
+            output = first_wrong.output
         generic = generic_slips(
-            output, spec.diagnosis_reference(first), first.comparison.tolerance, dtype
+            output, spec.diagnosis_reference(first_wrong), first_wrong.comparison.tolerance, dtype
         )
         if generic:
-            return f"Diagnosis: your result equals {generic[0]}."
+            return Diagnosis(f"Diagnosis: your result equals {generic[0]}.")
     known = "; ".join(slip.description for slip in spec.slips)
-    return "Diagnosis: the output matches none of the known slips for this quantity" + (
-        f" (checked: {known})." if known else "."
+    return Diagnosis(
+        "Diagnosis: the output matches none of the known slips for this quantity"
+        + (f" (checked: {known})." if known else ".")
     )
+
+
+def diagnosis(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> str:
+    """The text of :func:`diagnose`."""
+    return diagnose(spec, failures, dtype).text
+
+
+def distinguishing_case(
+    spec: CheckSpec, found: Diagnosis, candidates: Sequence[Outcome], dtype: Any, budget: int = 20
+) -> Outcome | None:
+    """The first of ``candidates`` (smallest first) on which the output equals the diagnosed
+    slip and no other: a case that shows the diagnosis, where the minimal case was ambiguous."""
+    for outcome in candidates[:budget]:
+        evidence = case_evidence(spec, outcome, dtype)
+        if evidence is not None and tuple(evidence.matched) == found.slips:
+            return outcome
+    return None
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

@@ -25,11 +25,18 @@ NOTABLE_FACTORS = (2.0, 0.5, -1.0, -2.0, -0.5, 4.0, 0.25)
 @dataclass(frozen=True)
 class Slip:
     """One known mistake: ``description`` completes "your result equals ...", ``compute``
-    returns the slipped value on a case context (float64)."""
+    returns the slipped value on a case context (float64).  A slip with ``fitted`` set has a
+    free parameter (e.g. the number of sweeps of an iteration stopped early): ``compute`` then
+    takes ``(context, output)`` and returns ``(value, parameter)``, the member of its family
+    nearest the output and its parameter, which fills the ``{}`` of ``description``."""
 
     description: str
-    compute: Callable[[Any], Any]
+    compute: Callable[..., Any]
     applies: Callable[[Any], bool] = lambda context: True
+    fitted: bool = False
+
+    def value(self, context: Any, output: np.ndarray) -> Any:
+        return self.compute(context, output) if self.fitted else self.compute(context)
 
 
 def _matches(output: np.ndarray, value: Any, tolerance: Tolerance, dtype: Any) -> bool:
@@ -47,7 +54,17 @@ def _as_float_array(value: Any) -> np.ndarray:
     return as_actual(value).astype(float)
 
 
-def matching_slips(
+@dataclass
+class SlipEvidence:
+    """What one failing case says about the catalogue: the slips the output equals there, and
+    the slips it rules out (evaluable, distinguishable from the right answer there, and not
+    equal to the output)."""
+
+    matched: list[str]
+    ruled_out: set[str]
+
+
+def slip_evidence(
     slips: Sequence[Slip],
     context: Any,
     output: Any,
@@ -55,23 +72,28 @@ def matching_slips(
     tolerance: Tolerance,
     dtype: Any = None,
     view: Callable[[Any], np.ndarray] = _as_float_array,
-) -> list[str]:
-    """The descriptions of the catalogue's slips that ``output`` agrees with on ``context``.
-    ``view`` reads a result (the output or a slip's value) as a float array, in a canonical
-    form when several results are equally right (e.g. modulo a null space); ``reference`` is
-    then the right result in that form."""
+) -> SlipEvidence | None:
+    """Evaluate every slip of the catalogue on one failing case (None: the output is
+    unreadable).  ``view`` reads a result (the output or a slip's value) as a float array, in a
+    canonical form when several results are equally right (e.g. modulo a null space);
+    ``reference`` is then the right result in that form."""
     try:
         array = view(output)
     except Exception:  # an unreadable output matches no slip
-        return []
-    found = []
+        return None
+    evidence = SlipEvidence([], set())
     for slip in slips:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")  # a slip's own numerical warnings are noise
                 if not slip.applies(context):
                     continue
-                value = view(slip.compute(context))
+                value = slip.value(context, array)
+                description = slip.description
+                if slip.fitted:  # (nearest member, its parameter) -> named in the description
+                    value, parameter = value
+                    description = description.format(parameter)
+                value = view(value)
         except Exception:  # a slip that cannot be evaluated here (singular, unstable) is silent
             continue
         if value.shape != array.shape and not (value.size == array.size == 1):
@@ -81,8 +103,24 @@ def matching_slips(
         if _matches(reference.mid, value, tolerance, dtype):
             continue  # indistinguishable from the right answer on this case
         if _matches(array, value, tolerance, dtype):
-            found.append(slip.description)
-    return found
+            evidence.matched.append(description)
+        else:
+            evidence.ruled_out.add(description)
+    return evidence
+
+
+def matching_slips(
+    slips: Sequence[Slip],
+    context: Any,
+    output: Any,
+    reference: Reference,
+    tolerance: Tolerance,
+    dtype: Any = None,
+    view: Callable[[Any], np.ndarray] = _as_float_array,
+) -> list[str]:
+    """The descriptions of the catalogue's slips that ``output`` agrees with on ``context``."""
+    evidence = slip_evidence(slips, context, output, reference, tolerance, dtype, view)
+    return evidence.matched if evidence is not None else []
 
 
 def generic_slips(
@@ -123,10 +161,24 @@ def generic_slips(
             condition=tolerance.condition,
             scale=tolerance.scale,
         )
-        if single.passed:
+        if single.passed and float32_values(array):
             found.append(
-                "the right value to float32 accuracy only: a float32 computation returned as "
-                "float64 (return the float32 array, or pass dtype='float32' to judge it at "
-                "float32 precision)"
+                "the right value to float32 accuracy, and every entry is a float32 number: a "
+                "float32 computation returned as float64 (return the float32 array, or pass "
+                "dtype='float32' to judge it at float32 precision)"
+            )
+        elif single.passed:
+            # near the truth but not float32 numbers: no evidence of float32 arithmetic
+            found.append(
+                "the right value up to a small error (within float32's tolerance, but its "
+                "entries are not float32 numbers, so not a float32 result): an iteration "
+                "stopped before convergence, a loose solver tolerance, or an intermediate "
+                "quantity rounded"
             )
     return found
+
+
+def float32_values(array: np.ndarray) -> bool:
+    """Is every entry exactly a float32 number (what a float32 result cast to float64 is)?"""
+    with np.errstate(over="ignore"):
+        return bool(np.all(array.astype(np.float32).astype(np.float64) == array))

@@ -467,6 +467,18 @@ def _gradient_slips(prefix: str, wrap: Any) -> tuple[Slip, ...]:
 
     return (
         Slip(f"{prefix} computed with Σ0 in place of Σ_K", with_Sigma(lambda c: c.Sigma0)),
+        Slip(
+            f"{prefix} with Σ_K computed from I in place of Σ0 (Σ = I + γA_KΣA_Kᵀ)",
+            with_Sigma(lambda c: _Sigma_with(c, np.eye(c.n) + c.effective_initial() - c.Sigma0)),
+        ),
+        Slip(
+            f"{prefix} of the undiscounted problem (γ ignored everywhere: P_K, Σ_K and E_K "
+            "computed with γ = 1)",
+            lambda c: wrap(
+                c, 2.0 * c.E_with(_P_undiscounted(c), gamma=1.0) @ _Sigma_with(c, c.Sigma0, 1.0)
+            ),
+            lambda c: _discounted(c) and not _noisy(c),
+        ),
         Slip(f"{prefix} without the factor 2 (E_K Σ_K)", lambda c: wrap(c, c.E @ c.Sigma)),
         Slip(
             f"{prefix} with P_K from the transposed Lyapunov convention P = Q_K + A_K P A_Kᵀ",

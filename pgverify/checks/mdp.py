@@ -92,7 +92,63 @@ class _MDPSpec(CheckSpec):
 # Policy evaluation and Q
 # --------------------------------------------------------------------------------------------
 
+MAX_SWEEPS = 100_000
+"""The longest fixed-point iteration tried when diagnosing an unconverged policy evaluation."""
+
+
+def _sweeps(c: MDPContext, output: np.ndarray, in_place: bool) -> tuple[np.ndarray, int]:
+    """The iterate of ``V ← c_π + γP_πV`` from V = 0 nearest ``output`` (max norm) and its
+    number of sweeps; ``in_place``: Gauss–Seidel sweeps (states updated in order, each using the
+    values already updated).  Both are affine maps ``V ← h + GV``: Jacobi ``h = c_π``,
+    ``G = γP_π``; Gauss–Seidel ``(I − γL)V' = c_π + γUV`` with L the strictly lower and U the
+    upper triangle of P_π (float64; the rounding differs from a loop's by a few ulps)."""
+    P, cost = c.transition_of(c.pi), (c.pi * c.costs).sum(axis=1)
+    if in_place:
+        lower = np.eye(c.states) - c.gamma * np.tril(P, -1)
+        h = np.linalg.solve(lower, cost)
+        G = np.linalg.solve(lower, c.gamma * np.triu(P))
+    else:
+        h, G = cost, c.gamma * P
+    V = np.zeros(c.states)
+    best, best_distance, best_sweeps = V, np.inf, 0
+    for sweep in range(1, MAX_SWEEPS + 1):
+        following = h + G @ V
+        distance = float(np.max(np.abs(following - output)))
+        if distance < best_distance:
+            best, best_distance, best_sweeps = following, distance, sweep
+        if np.max(np.abs(following - V)) <= 2.0**-50 * np.max(np.abs(following)):
+            break  # converged to float64 rounding: later sweeps only repeat the last one
+        V = following
+    return best, best_sweeps
+
+
 VALUE_SLIPS = (
+    Slip(
+        "V after {} sweeps of the iteration V ← c_π + γP_πV from V = 0 — stopped before "
+        "convergence (its error is about γ^k‖V‖: iterate until the change is below the "
+        "tolerance, or solve (I − γP_π)V = c_π)",
+        lambda c, output: _sweeps(c, output, in_place=False),
+        fitted=True,
+    ),
+    Slip(
+        "V after {} in-place (Gauss–Seidel) sweeps of V(s) ← c_π(s) + γΣ_t P_π(s, t)V(t) from "
+        "V = 0 — stopped before convergence",
+        lambda c, output: _sweeps(c, output, in_place=True),
+        fitted=True,
+    ),
+    Slip("−V^π (the sign negated: costs read as rewards, or a sign lost)", lambda c: -c.V),
+    Slip(
+        "V with the transitions averaged uniformly over the actions, (1/A)Σ_a P(·|s, a), "
+        "instead of under π (the costs weighted by π)",
+        lambda c: c.value_of(c.pi, transition=c.transition_of(_uniform(c))),
+    ),
+    Slip(
+        "V with the costs averaged uniformly over the actions instead of under π (the "
+        "transitions weighted by π)",
+        lambda c: np.linalg.solve(
+            np.eye(c.states) - c.gamma * c.transition_of(c.pi), c.costs.mean(axis=1)
+        ),
+    ),
     Slip(
         "V computed with the transposed transition matrix: (I − γP_πᵀ)⁻¹c_π",
         lambda c: c.value_of(c.pi, transition=c.transition_of(c.pi).T),
@@ -129,6 +185,12 @@ class PolicyEvaluationSpec(_MDPSpec):
 
 Q_SLIPS = (
     Slip("Q with γ missing: c(s, a) + Σ_t P(t|s, a)V(t)", lambda c: c.q_of(c.V, 1.0)),
+    Slip("−Q^π (the sign negated: costs read as rewards, or a sign lost)", lambda c: -c.Q),
+    Slip(
+        "Q with V computed from the transitions averaged uniformly over the actions instead "
+        "of under π",
+        lambda c: c.q_of(c.value_of(c.pi, transition=c.transition_of(_uniform(c)))),
+    ),
     Slip(
         "V^π repeated over the actions (V in place of Q)",
         lambda c: np.repeat(c.V[:, None], c.actions, axis=1),
