@@ -130,7 +130,7 @@ class LQRImplementation:
         stage = Q if self.slip == "no KRK" else Q + K.T @ R @ K
         if self.slip == "transposed P":
             return stein_covariance(closed, stage, gamma)
-        if self.slip == "undiscounted P":
+        if self.slip in ("undiscounted P", "undiscounted"):
             return stein_value(closed, stage)
         return stein_value(closed, stage, gamma)
 
@@ -138,7 +138,9 @@ class LQRImplementation:
         closed = A - B @ K
         if self.slip == "sigma0 for sigmaK":
             return Sigma0
-        initial = Sigma0
+        if self.slip == "undiscounted":
+            return stein_covariance(closed, Sigma0)
+        initial = np.eye(len(A), dtype=self.dtype) if self.slip == "sigma from I" else Sigma0
         if noise and self.slip != "noise ignored":
             sigma = noise**2 if self.slip == "noise as std" else noise
             weight = (1.0 if self.slip == "noise without gamma" else gamma) * sigma / (1 - gamma)
@@ -150,7 +152,7 @@ class LQRImplementation:
         return stein_covariance(closed, initial, gamma)
 
     def E(self, A, B, R, K, P, gamma):
-        g_E = 1.0 if self.slip == "gamma missing in E" else gamma
+        g_E = 1.0 if self.slip in ("gamma missing in E", "undiscounted") else gamma
         cross = A - B @ K if self.slip == "A_K for A" else A
         if self.slip == "R curvature":
             return R @ K - g_E * B.T @ P @ cross
@@ -283,9 +285,25 @@ class MDPImplementation:
         stage = (policy * costs).sum(axis=1)
         if self.slip == "one step":
             return stage
+        if self.slip == "uniform costs":
+            stage = costs.mean(axis=1)
         g = gamma**2 if self.slip == "gamma squared" else gamma
-        system = np.eye(S, dtype=self.dtype) - self.dtype(g) * self._transition(transitions, policy)
+        transition = self._transition(transitions, policy)
+        if self.slip == "uniform transitions":
+            transition = transitions.mean(axis=1)
+        if self.slip in ("200 sweeps", "200 in-place sweeps"):
+            value = np.zeros(S, dtype=self.dtype)
+            for _ in range(200):
+                if self.slip == "200 sweeps":
+                    value = stage + g * transition @ value
+                else:
+                    for s in range(S):
+                        value[s] = stage[s] + g * transition[s] @ value
+            return value
+        system = np.eye(S, dtype=self.dtype) - self.dtype(g) * transition
         value = np.linalg.solve(system, stage)
+        if self.slip == "negated":
+            return -value
         return (1 - gamma) * value if self.slip == "normalised" else value
 
     def _optimal(self, transitions, costs, gamma):
@@ -304,9 +322,8 @@ class MDPImplementation:
         if self.slip == "optimal":
             V = self._optimal(transitions, costs, gamma)
         else:
-            V = MDPImplementation(
-                "P transposed" if self.slip == "P transposed" else None, self.dtype
-            ).value(transitions, costs, policy, gamma)
+            passed_on = self.slip if self.slip in ("P transposed", "uniform transitions") else None
+            V = MDPImplementation(passed_on, self.dtype).value(transitions, costs, policy, gamma)
         tensor = (
             np.transpose(transitions, (2, 1, 0))
             if self.slip == "tensor transposed"
@@ -318,6 +335,8 @@ class MDPImplementation:
             return np.repeat(V[:, None], costs.shape[1], axis=1)
         if self.slip == "advantage":
             return Q - V[:, None]
+        if self.slip == "negated":
+            return -Q
         return (1 - gamma) * Q if self.slip == "normalised" else Q
 
     def visitation(self, transitions, initial, policy, gamma, normalised=True):

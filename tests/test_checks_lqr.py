@@ -222,6 +222,8 @@ GRADIENT_SLIPS = [
     ("noise ignored", NOISE, "with the exploration noise left out of Σ_K"),
     ("noise as std", NOISE, "with the noise variance read as a standard deviation"),
     ("noise without gamma", NOISE, "with Σ0 + σBBᵀ/(1 − γ) — γ missing from the noise term"),
+    ("sigma from I", {}, "with Σ_K computed from I in place of Σ0"),
+    ("undiscounted", GAMMA, "of the undiscounted problem (γ ignored everywhere"),
 ]
 
 CATALOGUE = [

@@ -169,6 +169,11 @@ CATALOGUE = [
         ("gamma squared", "V^π with γ² in place of γ"),
         ("one step", "c_π, the one-step expected cost"),
         ("uniform policy", "the value of the uniform policy"),
+        ("200 sweeps", "sweeps of the iteration V ← c_π + γP_πV from V = 0"),
+        ("200 in-place sweeps", "in-place (Gauss–Seidel) sweeps"),
+        ("negated", "−V^π (the sign negated"),
+        ("uniform transitions", "V with the transitions averaged uniformly over the actions"),
+        ("uniform costs", "V with the costs averaged uniformly over the actions"),
     ]
 ]
 CATALOGUE += [
@@ -181,6 +186,8 @@ CATALOGUE += [
         ("P transposed", "Q with V computed from the transposed transition matrix"),
         ("optimal", "the optimal Q*"),
         ("normalised", "(1 − γ)Q — a normalised Q-function"),
+        ("negated", "−Q^π (the sign negated"),
+        ("uniform transitions", "Q with V computed from the transitions averaged uniformly"),
     ]
 ]
 CATALOGUE += [
