@@ -17,8 +17,9 @@ import scipy.linalg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_checks import machine
-from benchmarks.results_file import main
+from bench_certified_gradient import machine
+from results_file import main
+
 from pgverify.checks import check_lyapunov_solver
 
 SECTION = "## pgverify.checks: tolerance used by right Lyapunov solvers (1000-case campaigns)"

@@ -70,13 +70,26 @@ def test_the_profile_option_sets_the_case_count_and_the_fixture(pytester, run):
     assert "invalid choice: 'slow'" in refused.stderr.str()
 
 
+def test_an_unknown_profile_in_the_environment_is_a_usage_error_naming_the_known_ones(
+    pytester, run, monkeypatch
+):
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    monkeypatch.setenv("PGVERIFY_PROFILE", "thorugh")
+    refused = run()
+    assert refused.ret != 0
+    assert "'thorugh'" in refused.stderr.str()
+    assert "fast (40 generated cases per check), thorough (1000" in refused.stderr.str()
+
+
 def test_the_oracle_fixtures_are_available(pytester, run):
     pytester.makepyfile(
         test_fixtures="""
         def test_fixtures(pgverify_dean_2017, pgverify_scalar_lqr, pgverify_random_lqr,
-                          pgverify_mdp):
+                          pgverify_mdp, pgverify_dean_2017_gain, pgverify_scalar_gain):
             assert pgverify_dean_2017.n == 3
             assert pgverify_scalar_lqr.is_stabilizing([[1.0]])
+            assert pgverify_scalar_lqr.is_stabilizing(pgverify_scalar_gain)
+            assert pgverify_dean_2017.is_stabilizing(pgverify_dean_2017_gain)
             problem, gain = pgverify_random_lqr
             assert problem.is_stabilizing(gain)
             assert pgverify_mdp.states == 3 and pgverify_mdp.actions == 2
