@@ -37,15 +37,16 @@ def test_a_gradient_ignoring_gamma_is_diagnosed_undiscounted_not_gamma_missing_f
     assert "equals the gradient with γ missing from Σ_K" not in diagnosis
 
 
-def test_the_case_shown_tells_apart_slips_that_coincide_on_the_fully_shrunk_case():
+def test_a_case_that_tells_apart_slips_coinciding_on_the_minimal_case_is_shown():
     # shrinking reaches B = 0, where ignoring γ everywhere and only in Σ_K coincide
     with pytest.raises(OracleMismatch) as failure:
         check_lqr_gradient(LQRImplementation("undiscounted").gradient, gamma=0.9)
     message = str(failure.value)
-    assert "Smallest failing case that tells the candidate slips apart" in message
-    assert "On the fully shrunk case it also coincides with: the gradient with γ missing" in message
-    shown_B = message.split("B = ", 1)[1].split("\n", 1)[0]
-    assert np.any(eval(shown_B, {"np": np}) != 0.0)  # the case shown has a B that matters
+    assert "Minimal failing case" in message
+    assert "On the case above it also coincides with: the gradient with γ missing" in message
+    telling = message.split("A failing case on which only the diagnosis fits:)", 1)[1]
+    B = telling.split("B = ", 1)[1].split("\n", 1)[0]
+    assert np.any(eval(B, {"np": np}) != 0.0)  # that case has a B that matters
 
 
 def test_gamma_missing_only_from_sigma_is_still_diagnosed_as_such():

@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from pgverify.checks._compare import unit_roundoff
+from pgverify.checks._format import python_case
 from pgverify.checks._report import (
     CheckReport,
     diagnose,
@@ -211,6 +212,8 @@ def _search(
 
 
 MAX_REDUCTION_RUNS = 200
+DISTINGUISHING_REDUCTION_RUNS = 40
+"""Reductions tried on the case shown to tell coinciding slips apart (each also re-diagnosed)."""
 
 
 def _same_kind(candidate: Outcome, original: Outcome) -> bool:
@@ -222,11 +225,18 @@ def _same_kind(candidate: Outcome, original: Outcome) -> bool:
 
 
 def _reduce(
-    spec: CheckSpec, fn: Any, outcome: Outcome, options: Mapping[str, Any], dtype: Any
+    spec: CheckSpec,
+    fn: Any,
+    outcome: Outcome,
+    options: Mapping[str, Any],
+    dtype: Any,
+    keep: Callable[[Outcome], bool] = lambda candidate: True,
+    budget: int = MAX_REDUCTION_RUNS,
 ) -> tuple[Outcome, bool]:
-    """Greedily delete states / inputs while the case still fails; (smallest outcome, reduced?)."""
+    """Greedily delete states / inputs while the case still fails (and ``keep`` holds);
+    (smallest outcome, reduced?)."""
     runs, reduced, progress = 0, False, True
-    while progress and runs < MAX_REDUCTION_RUNS:
+    while progress and runs < budget:
         progress = False
         for arguments in spec.reductions(outcome.arguments):
             runs += 1
@@ -236,10 +246,10 @@ def _reduce(
                 continue  # not a valid case (e.g. no longer stabilisable)
             except Exception:  # the reduction itself is not a case the oracle can take
                 continue
-            if candidate.failed and _same_kind(candidate, outcome):
+            if candidate.failed and _same_kind(candidate, outcome) and keep(candidate):
                 outcome, reduced, progress = candidate, True, True
                 break
-            if runs >= MAX_REDUCTION_RUNS:
+            if runs >= budget:
                 break
     return outcome, reduced
 
@@ -284,20 +294,28 @@ def _mismatch(
     found = diagnose(spec, [minimal, *failures], dtype)
     text = found.text
     if found.settled_elsewhere and minimal.error is None:
-        # hypothesis shrank to a case where several slips coincide: show the smallest failing
-        # case that tells them apart, and say what the fully shrunk one could not
-        clearer = distinguishing_case(spec, found, search.failures[::-1], dtype)
-        if clearer is not None:
-            minimal = clearer
-            origin = (
-                f"Smallest failing case that tells the candidate slips apart (generated from "
-                f"seed={seed}; {spec.name}(fn, seed={seed}) reproduces it)"
-            )
+        # shrinking reached a case on which several slips coincide: the diagnosis comes from
+        # the other failing cases; show the smallest of them that tells the slips apart
         coincide = "; ".join(slip for slip in found.first_matched if slip not in found.slips)
-        text += (
-            f"\n(On the fully shrunk case it also coincides with: {coincide}; the other failing "
-            "cases rule that out.)"
-        )
+        text += f"\n(On the case above it also coincides with: {coincide}."
+        clearer = distinguishing_case(spec, found, search.failures[::-1], dtype)
+        if clearer is not None:  # as small as deleting states/inputs keeps it telling
+            clearer, _ = _reduce(
+                spec,
+                fn,
+                clearer,
+                options,
+                dtype,
+                lambda candidate: distinguishing_case(spec, found, [candidate], dtype) is not None,
+                DISTINGUISHING_REDUCTION_RUNS,
+            )
+        if clearer is None:
+            text += " The other failing cases rule that out.)"
+        else:
+            case = python_case(clearer.arguments, spec.parameters, spec.keywords(options))
+            text += " A failing case on which only the diagnosis fits:)\n" + "\n".join(
+                "    " + line for line in case.splitlines()
+            )
     message = failure_message(spec, minimal, origin, options, text, other, wrong_value)
     mismatch = OracleMismatch(message)
     mismatch.__cause__ = minimal.error

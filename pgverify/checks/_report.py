@@ -99,13 +99,18 @@ def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagno
                 consistent,
                 matched,
             )
-        return Diagnosis(
-            "Diagnosis: uncertain — on the case shown your result equals each of these, but "
-            "on another failing case it equals none of them (perhaps two slips combine):\n"
-            f"{_listed(matched)}",
-            matched,
-            matched,
-        )
+        if len(matched) == 1:
+            text = (
+                f"Diagnosis: uncertain — on the case shown your result equals {matched[0]}, "
+                "but on another failing case it does not (perhaps two slips combine)."
+            )
+        else:
+            text = (
+                "Diagnosis: uncertain — on the case shown your result equals each of these, "
+                "but on another failing case it equals none of them (perhaps two slips "
+                f"combine):\n{_listed(matched)}"
+            )
+        return Diagnosis(text, matched, matched)
     wrong = [o for o in failures if o.comparison is not None and o.error is None]
     if wrong and all(o.comparison.actual is None for o in wrong):
         return Diagnosis(

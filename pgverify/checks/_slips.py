@@ -104,9 +104,25 @@ def slip_evidence(
             continue  # indistinguishable from the right answer on this case
         if _matches(array, value, tolerance, dtype):
             evidence.matched.append(description)
-        else:
+        elif _clearly_apart(array, value, reference.mid):
             evidence.ruled_out.add(description)
     return evidence
+
+
+RULED_OUT_DISTANCE = 0.05
+"""A slip is ruled out on a case when the output lies farther from the slip's value than this
+fraction of the slip's distance from the right value: a different mistake, not the same one
+computed with more rounding error (an ill-conditioned slip, e.g. R⁻¹ with cond R = 1e6, can
+miss the tolerance of the right value and still be the user's slip)."""
+
+
+def _clearly_apart(output: np.ndarray, value: np.ndarray, right: np.ndarray) -> bool:
+    if output.shape != value.shape:
+        output = output.reshape(value.shape)
+    if right.shape != value.shape:
+        right = right.reshape(value.shape)
+    slip_size = float(np.max(np.abs(value - right), initial=0.0))
+    return bool(float(np.max(np.abs(output - value), initial=0.0)) > RULED_OUT_DISTANCE * slip_size)
 
 
 def matching_slips(
