@@ -89,7 +89,7 @@ def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagno
     first = next((found for found in evidence if found.matched), None)
     if first is not None:
         matched = tuple(first.matched)
-        consistent = tuple(slip for slip in matched if slip not in ruled_out)
+        consistent = tuple(first.consistent(ruled_out))
         if len(consistent) == 1:
             return Diagnosis(f"Diagnosis: your result equals {consistent[0]}.", consistent, matched)
         if consistent:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,13 @@ class SlipEvidence:
 
     matched: list[str]
     ruled_out: set[str]
+    templates: list[str] = field(default_factory=list)
+    """The catalogue descriptions of ``matched`` (a fitted slip's before its parameter is
+    filled in); ``ruled_out`` holds catalogue descriptions too."""
+
+    def consistent(self, ruled_out: set[str]) -> list[str]:
+        """The matched slips that ``ruled_out`` does not name."""
+        return [m for m, t in zip(self.matched, self.templates, strict=True) if t not in ruled_out]
 
 
 def slip_evidence(
@@ -104,8 +111,10 @@ def slip_evidence(
             continue  # indistinguishable from the right answer on this case
         if _matches(array, value, tolerance, dtype):
             evidence.matched.append(description)
-        elif _clearly_apart(array, value, reference.mid):
-            evidence.ruled_out.add(description)
+            evidence.templates.append(slip.description)
+        elif slip.fitted or _clearly_apart(array, value, reference.mid):
+            # (a fitted slip is already the member of its family nearest the output)
+            evidence.ruled_out.add(slip.description)
     return evidence
 
 
