@@ -231,3 +231,13 @@ def test_an_unknown_profile_from_the_environment_is_refused_with_the_known_names
     message = str(failure.value)
     assert "'thorugh' (from the environment variable PGVERIFY_PROFILE) is unknown" in message
     assert "fast (40 generated cases per check), thorough (1000" in message
+
+
+def test_an_error_raised_inside_numpy_is_located_at_the_line_of_fn_that_called_numpy():
+    def wrong_shapes(A, Q):
+        return np.linalg.solve(A, np.ones(len(A) + 1))  # ValueError raised inside numpy
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_lyapunov_solver(wrong_shapes, max_examples=0)
+    line = inspect.getsourcelines(wrong_shapes)[1] + 1
+    assert f"(at {__file__}:{line}, raised inside " in str(failure.value)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+import scipy
 
 from pgverify.checks._compare import TIER_ORDER, expected_form
 from pgverify.checks._format import python_case, short_array
@@ -165,6 +169,28 @@ def _expected_text(spec: CheckSpec, outcome: Outcome) -> str:
     )
 
 
+LIBRARY_DIRECTORIES = (
+    *(str(Path(module.__file__).resolve().parent) for module in (np, scipy)),
+    str(Path(__file__).resolve().parents[1]),  # pgverify itself
+)
+"""Where frames are not the user's code: an exception raised inside numpy is located at the
+line of the user's function that called numpy."""
+
+
+def _where_raised(error: Exception) -> str:
+    """`` (at file:line)`` of the deepest frame of the user's code (and the library frame it
+    was raised in, when deeper)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return ""
+    own = [f for f in frames if not str(Path(f.filename).resolve()).startswith(LIBRARY_DIRECTORIES)]
+    last = frames[-1]
+    if own and own[-1] is not last:
+        inside = f"{last.filename}:{last.lineno}"
+        return f" (at {own[-1].filename}:{own[-1].lineno}, raised inside {inside})"
+    return f" (at {last.filename}:{last.lineno})"
+
+
 def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any]) -> list[str]:
     """The case as Python, then expected and actual (and the comparison report)."""
     lines = [
@@ -174,8 +200,7 @@ def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any
     ]
     if outcome.error is not None:
         summary = "".join(traceback.format_exception_only(type(outcome.error), outcome.error))
-        frames = traceback.extract_tb(outcome.error.__traceback__)
-        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        where = _where_raised(outcome.error)
         lines.append(f"actual: the implementation raised {summary.strip()}{where}")
     elif outcome.output is None:  # nothing to compare: say so instead of a comparison report
         shape = outcome.reference.mid.shape
