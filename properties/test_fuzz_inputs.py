@@ -2020,9 +2020,9 @@ def bad_check_options(parameters: set[str], callable_name: str = "fn") -> dict[s
         "seed": bad_int(),
         "gamma": bad_real(0.0, -0.5, 1.5).filter(lambda value: value is not None),
         "noise": bad_real(-1.0, 1.0).filter(lambda value: value is not None),  # 1.0: needs γ < 1
-        "dtype": misspelt("float33", "float128 ", "float16", np.float16, np.array(["float32"])).filter(
-            lambda value: value is not None
-        ),
+        "dtype": misspelt(
+            "float33", "float128 ", "float16", np.float16, np.array(["float32"])
+        ).filter(lambda value: value is not None),
         "database": st.sampled_from([1, 1.5, True, object(), [], {}, b"xy"]),
         "kind": misspelt("V0", "Reinforce", "Q", "GAE", "td ", np.array(["v0"]), ("v0",)),
         "activation": misspelt("Tanh", "softplus", np.array(["tanh"]), ("tanh",)),
