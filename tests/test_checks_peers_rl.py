@@ -29,6 +29,7 @@ sequence cannot be expressed in one call (its λ-returns, which take ``v_t`` apa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +73,15 @@ def _sb3_buffers():
 def _rlax():
     pytest.importorskip("jax", reason=f"jax {ABSENT}")
     return pytest.importorskip("rlax", reason=f"rlax {ABSENT}")
+
+
+@functools.cache
+def _rlax_jitted(name: str) -> Callable[..., Any]:
+    """rlax's function ``name`` under ``jax.jit``, as rlax's users call it (compiled once per
+    shape; run eagerly, each call re-traces its ``lax.scan``, about 50 times slower)."""
+    import jax
+
+    return jax.jit(getattr(_rlax(), name))
 
 
 def needs(loader: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -356,13 +366,12 @@ def rlax_gae_per_episode(costs, values, next_values, terminated, truncated, gamm
     """``truncated_generalized_advantage_estimation`` once per episode piece of the segment:
     ``values`` = the piece's values followed by the value of the true next state, the discount
     γ(1 − terminated) (0 after a termination: no bootstrap)."""
-    rlax = _rlax()
     pieces = []
     for piece in _episodes(terminated, truncated):
         discount = gamma * (1.0 - np.asarray(terminated[piece], dtype=float))
         pieces.append(
             -np.asarray(
-                rlax.truncated_generalized_advantage_estimation(
+                _rlax_jitted("truncated_generalized_advantage_estimation")(
                     _jnp(-costs[piece]),
                     _jnp(discount),
                     lam,
@@ -379,11 +388,10 @@ def rlax_gae_one_call(costs, values, next_values, terminated, truncated, gamma, 
     (the dm_env convention: 0 at a termination, γ at a truncation), a per-step λ_t = λ(1 −
     truncated) so that no trace crosses a truncation — but the bootstrap of step t must come
     from ``values[t+1]``, the next episode's first state, at a truncation inside the segment."""
-    rlax = _rlax()
     discount = gamma * (1.0 - np.asarray(terminated, dtype=float))
     per_step_lambda = lam * (1.0 - np.asarray(truncated, dtype=float))
     return -np.asarray(
-        rlax.truncated_generalized_advantage_estimation(
+        _rlax_jitted("truncated_generalized_advantage_estimation")(
             _jnp(-costs),
             _jnp(discount),
             _jnp(per_step_lambda),
@@ -397,11 +405,10 @@ def rlax_lambda_returns(costs, values, next_values, terminated, truncated, gamma
     """``rlax.lambda_returns`` in one call: it takes the bootstrap values ``v_t`` (= next_values)
     apart from the baselines, so a per-step λ_t = λ(1 − done_t) cuts the trace at every episode
     end and the discount γ(1 − terminated) drops the bootstrap at a termination only."""
-    rlax = _rlax()
     done = np.asarray(terminated) | np.asarray(truncated)
     discount = gamma * (1.0 - np.asarray(terminated, dtype=float))
     return -np.asarray(
-        rlax.lambda_returns(
+        _rlax_jitted("lambda_returns")(
             _jnp(-costs),
             _jnp(discount),
             _jnp(-next_values),
@@ -413,9 +420,8 @@ def rlax_lambda_returns(costs, values, next_values, terminated, truncated, gamma
 @needs(_rlax)
 def rlax_discounted_returns(costs, dones, gamma):
     """``rlax.discounted_returns`` with the discount γ(1 − done) and a zero bootstrap value."""
-    rlax = _rlax()
     discount = gamma * (1.0 - np.asarray(dones, dtype=float))
-    return -np.asarray(rlax.discounted_returns(_jnp(-costs), _jnp(discount), _jnp(0.0)))
+    return -np.asarray(_rlax_jitted("discounted_returns")(_jnp(-costs), _jnp(discount), _jnp(0.0)))
 
 
 # --------------------------------------------------------------------------------------------
