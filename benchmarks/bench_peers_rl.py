@@ -31,6 +31,7 @@ from tests.test_checks_peers_rl import (
     _vec_gae_cases,
     rlax_gae_one_call,
     sb3_gae_without_timeout_bootstrap,
+    tianshou_gae_with_one_done_flag,
     torchrl_gae_float64,
     torchrl_vec_gae,
     torchrl_vec_gae_float64,
@@ -132,6 +133,10 @@ def run() -> list[str]:
             "`sb3_gae_without_timeout_bootstrap` (the buffer without collect_rollouts' bootstrap)",
             _failure(lambda: check_gae(sb3_gae_without_timeout_bootstrap)),
         ),
+        (
+            "`tianshou_gae_with_one_done_flag` (old gym's single done stored as terminated)",
+            _failure(lambda: check_gae(tianshou_gae_with_one_done_flag)),
+        ),
     ]
     return [rows, findings]
 
@@ -157,7 +162,8 @@ def render(results) -> str:
             *rows,
             "",
             "Findings (tests/test_checks_peers_rl.py pins each: strict xfails for the libraries'",
-            "own differences, a plain test for the SB3 control):",
+            "own differences, plain tests for the SB3 and tianshou controls, misuses the checks",
+            "must catch):",
             "",
             "| run | outcome |",
             "|---|---|",

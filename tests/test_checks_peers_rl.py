@@ -652,3 +652,16 @@ def test_torchrl_with_the_rewards_alone_negated_is_caught_as_the_cost_sign_slip(
     torchrl_gae_rewards_alone_negated.needs()
     with pytest.raises(OracleMismatch, match="the costs negated"):
         check_gae(torchrl_gae_rewards_alone_negated)
+
+
+@needs(_tianshou_algorithm)
+def tianshou_gae_with_one_done_flag(costs, values, next_values, terminated, truncated, gamma, lam):
+    """Old gym's single ``done`` stored as ``terminated`` (a time limit then masks ``v_s_``)."""
+    ends = np.asarray(terminated) | np.asarray(truncated)
+    return tianshou_gae(costs, values, next_values, ends, np.zeros_like(ends), gamma, lam)
+
+
+def test_tianshou_fed_old_gyms_single_done_is_caught_as_truncation_terminating():
+    tianshou_gae_with_one_done_flag.needs()
+    with pytest.raises(OracleMismatch, match="a truncation treated as a termination"):
+        check_gae(tianshou_gae_with_one_done_flag)
