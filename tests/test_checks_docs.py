@@ -1,14 +1,16 @@
-"""The Python blocks of docs/checks.md run as written, in order, in one namespace."""
+"""The Python blocks of docs/checks.md run as written, in order, in one namespace (except those
+marked ``<!-- not run: REASON -->``, as in tests/test_docs.py: code that needs an optional peer)."""
 
-import re
 from pathlib import Path
+
+from tests.test_docs import python_blocks_of
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "checks.md"
 
 
 def test_every_python_block_of_the_checks_guide_runs():
-    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), flags=re.S)
+    blocks = python_blocks_of(GUIDE.read_text())
     assert len(blocks) >= 8
     namespace: dict = {}
     for block in blocks:
