@@ -10,6 +10,7 @@
 * critic-based estimators (:mod:`pgverify.estimators.critic_gradient`): Ψ_t = Q, A, TD residual,
   GAE, given the critic evaluated along the batch;
 * zeroth-order estimators (:func:`zeroth_order_estimate`): Gaussian, shifted, antithetic, sphere;
+  the costs :func:`quadratic_cost` and :func:`cubic_cost` they are judged on;
 * learned critics (:mod:`pgverify.estimators.critics`): batch TD(0) and LSTD(λ) with quadratic
   (LQR) or one-hot (tabular) features, and the TD-residual actor-critic estimate;
 * Σ_K from rollouts and the data-driven natural gradient ∇̂C Σ̂⁻¹
@@ -47,11 +48,12 @@ from pgverify.estimators.policy_gradient import (
     softmax_v0,
 )
 from pgverify.estimators.returns import discounted_returns, gae, lambda_returns, td_residuals
-from pgverify.estimators.zeroth_order import quadratic_cost, zeroth_order_estimate
+from pgverify.estimators.zeroth_order import cubic_cost, quadratic_cost, zeroth_order_estimate
 
 __all__ = [
     "critic_advantages",
     "critic_estimate",
+    "cubic_cost",
     "discounted_returns",
     "gae",
     "gaussian_critic_pg",

@@ -10,7 +10,9 @@ Given N directions ``d_i`` (an array N × m × n) and the smoothing scale μ:
 
 Each Gaussian form has mean ``∇C_μ(K)``, the gradient of the smoothed cost ``C_μ(K) = E C(K +
 μ ε)`` (Nesterov & Spokoiny 2017); the sphere form has mean the gradient of the ball-smoothed
-cost (Flaxman, Kalai & McMahan 2005). For a quadratic C both equal ∇C(K) exactly, at every μ.
+cost (Flaxman, Kalai & McMahan 2005). For a quadratic C both equal ∇C(K) exactly, at every μ;
+for a cubic C (:func:`cubic_cost`) they differ from ∇C(K) by the known O(μ²) smoothing term
+(:func:`pgverify.expectation.smoothed_gradient`).
 
 Tier: float for float64 inputs; exact when ``K`` or ``directions`` are object arrays of
 Fractions and ``cost`` returns exact values (the exact-expectation engine's use). See
@@ -20,6 +22,7 @@ docs/estimators.md, section 5.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -111,3 +114,73 @@ def quadratic_cost(hessian: Any, gradient: Any, constant: Any = 0) -> Callable[[
         return (k @ H @ k) / 2 + (g @ k) + offset
 
     return cost
+
+
+def _exact(array: np.ndarray) -> np.ndarray:
+    """An array as Fractions (floats convert exactly)."""
+    return np.vectorize(Fraction, otypes=[object])(array) if array.dtype != object else array
+
+
+class PolynomialCost:
+    """``C(K) = Σ_ijk c_ijk k_i k_j k_k + ½ kᵀ H k + gᵀ k + c`` with ``k = vec(K)`` (row-major):
+    the callable :func:`cubic_cost` returns. Its ``repr`` rebuilds it exactly (float64 data);
+    exact on object arrays of Fractions, float64 on float input."""
+
+    def __init__(
+        self, coefficients: np.ndarray, hessian: np.ndarray, gradient: np.ndarray, constant: Any
+    ) -> None:
+        self.coefficients = coefficients
+        self.hessian = hessian
+        self.gradient = gradient
+        self.constant = constant
+
+    @property
+    def size(self) -> int:
+        """d = mn, the number of entries of the gains it takes."""
+        return int(self.gradient.shape[0])
+
+    @property
+    def is_quadratic(self) -> bool:
+        return not np.any(self.coefficients != 0)
+
+    def __call__(self, K: Any) -> Any:
+        k = np.asarray(K).reshape(-1)
+        if k.shape != (self.size,):
+            raise InvalidProblemError(
+                f"K has {k.size} entries; this cost is defined on {self.size} (len(gradient))"
+            )
+        if k.dtype == object:
+            c, H, g = (_exact(a) for a in (self.coefficients, self.hessian, self.gradient))
+            constant: Any = Fraction(self.constant)
+        else:
+            c, H, g, constant = self.coefficients, self.hessian, self.gradient, self.constant
+        cubic = ((c @ k) @ k) @ k
+        return cubic + (k @ H @ k) / 2 + (g @ k) + constant
+
+    def __repr__(self) -> str:
+        from pgverify.checks._format import python_literal  # printing only
+
+        return (
+            f"pgverify.estimators.cubic_cost({python_literal(np.asarray(self.coefficients))}, "
+            f"{python_literal(np.asarray(self.hessian))}, "
+            f"{python_literal(np.asarray(self.gradient))}, {float(self.constant)!r})"
+        )
+
+
+def cubic_cost(coefficients: Any, hessian: Any, gradient: Any, constant: Any = 0) -> PolynomialCost:
+    """``C(K) = Σ_ijk c_ijk k_i k_j k_k + ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c`` (row-major vec): a cost
+    on which the zeroth-order forms carry the known O(μ²) smoothing bias (a quadratic when every
+    c_ijk is 0). ``coefficients`` c (d, d, d), ``hessian`` H (d, d) symmetric, ``gradient`` g
+    (d,), ``constant`` c; d = mn. Float64 data (or Fractions, as object arrays, for exact
+    values). Gradient and smoothed gradient: :func:`pgverify.expectation.smoothed_gradient`
+    (Nesterov & Spokoiny 2017; Flaxman, Kalai & McMahan 2005)."""
+    exact = is_exact(coefficients, hessian, gradient)
+    g = numeric_array(gradient, "gradient", (None,), exact=exact)
+    size = g.shape[0]
+    if size < 1:
+        raise InvalidProblemError("gradient has no entries; expected a vector of length d = mn")
+    H = numeric_array(hessian, "hessian", (size, size), exact=exact)
+    if np.any(H != H.T):
+        raise InvalidProblemError(f"hessian is not symmetric: {H!r}; expected H = Hᵀ")
+    c = numeric_array(coefficients, "coefficients", (size, size, size), exact=exact)
+    return PolynomialCost(c, H, g, scalar(constant, "constant", exact=exact))

@@ -8,7 +8,8 @@
 * :func:`mdp_expectation` — the same over finite-MDP trajectory batches, by enumeration;
   :func:`additive_moments` — mean and variance of additive statistics by dynamic programming;
 * targets — :func:`lqr_gradient_target`, :func:`softmax_gradient_target`,
-  :func:`batch_mean_baseline_expectation`, :func:`quadratic_gradient`;
+  :func:`batch_mean_baseline_expectation`, :func:`quadratic_gradient`,
+  :func:`smoothed_gradient` (zeroth order on cubic costs);
 * the exact critic of a policy — :func:`lqr_critic`, :func:`mdp_critic` (finite horizon),
   :func:`lqr_discounted_critic`, :func:`mdp_discounted_critic` (discounted, stationary) — for the
   critic-based estimators;
@@ -43,6 +44,7 @@ from pgverify.expectation.targets import (
     batch_mean_baseline_expectation,
     lqr_gradient_target,
     quadratic_gradient,
+    smoothed_gradient,
     softmax_gradient_target,
 )
 from pgverify.expectation.zeroth_order import directions_expectation
@@ -68,6 +70,7 @@ __all__ = [
     "population_lstd",
     "population_lstd_tabular",
     "quadratic_gradient",
+    "smoothed_gradient",
     "softmax_gradient_target",
     "statistical_test",
 ]

@@ -21,8 +21,16 @@ and weights are Fractions, so ``Σ_i w_i f(x_i)`` is the exact expectation of a 
 that degree when f is evaluated exactly.
 
 **Blocks.** The same construction runs over factors that are not one-dimensional Gaussians: the
-unit sphere of R^D (u uniform) with U¹ = {±e_1} (exact for degree 1) and U² = {±e_i}
-(degree 3), enough for degree-3 integrands such as zeroth-order estimators on quadratic costs.
+unit sphere of R^D (u uniform) with U¹ = {±e_1} (exact for degree 1), U² = {±e_i} (degree 3)
+and U³ (degree 5, for zeroth-order estimators on cubic costs): the 2D points ±e_i with weight
+w_A/(2D) each and the 4D(D − 1) points ±a e_i ± b e_j (i ≠ j, (a, b) = (3/5, 4/5): a rational
+point of the circle) with weight w_B/(4D(D − 1)) each. Both orbits are invariant under signed
+permutations, so every monomial with an odd exponent integrates to 0 and each remaining moment of
+degree ≤ 5 follows from ``E Σ_i u_i⁴ = 3/(D + 2)`` (from ``E u_i⁴ = 3/(D(D + 2))``; Stroud,
+"Approximate Calculation of Multiple Integrals", 1971, §7.1): ``w_A + w_B = 1`` and
+``w_A + (a⁴ + b⁴) w_B = 3/(D + 2)`` (w_A < 0 for D ≥ 4: a signed rule, as Smolyak's). The point
+a e_i + b e_j is not a float64 (3/5 is not dyadic): its float image errs by one rounding, inside
+the rounding allowance of float evaluations. For D = 1 the sphere is {±1}, integrated exactly by U².
 """
 
 from __future__ import annotations
@@ -81,25 +89,78 @@ class GaussianFactor:
         return self.variance / self.scale**2
 
 
+CIRCLE_POINT = (Fraction(3, 5), Fraction(4, 5))
+"""(a, b) with a² + b² = 1, both rational: the second orbit of the degree-5 sphere rule."""
+
+
 @dataclass(frozen=True)
 class SphereFactor:
-    """``u`` uniform on the unit sphere of R^dimension; local node ±(i+1) stands for ±e_i."""
+    """``u`` uniform on the unit sphere of R^dimension; local node ±(i+1) stands for ±e_i, and
+    local nodes > dimension for the points ±a e_i ± b e_j of the degree-5 rule (:meth:`point`)."""
 
     dimension: int
-    MAX_LEVEL = 2
+    MAX_LEVEL = 3
 
     def size(self, level: int) -> int:
-        return 2 if level == 1 else 2 * self.dimension
+        if level == 1:
+            return 2
+        if level == 2 or self.dimension == 1:
+            return 2 * self.dimension
+        return 2 * self.dimension + 4 * self.dimension * (self.dimension - 1)
 
     def rule(self, level: int) -> dict[int, Fraction]:
         if level > self.MAX_LEVEL:
             raise InvalidProblemError(
-                "the sphere rules here are exact up to degree 3 only (level 2); a higher degree "
-                "(e.g. a variance of a zeroth-order estimate on the sphere) is not supported"
+                "the sphere rules here are exact up to degree 5 only (level 3); a higher degree "
+                "(e.g. a variance of a zeroth-order estimate on a cubic cost) is not supported"
             )
+        if level == 3 and self.dimension > 1:
+            return _sphere_degree_five(self.dimension)
         axes = 1 if level == 1 else self.dimension
         weight = Fraction(1, 2 * axes)
         return {sign * (i + 1): weight for i in range(axes) for sign in (1, -1)}
+
+    def point(self, local: int) -> list[Fraction]:
+        """The unit vector local node ``local`` stands for (exact)."""
+        u = [Fraction(0)] * self.dimension
+        if 0 < abs(local) <= self.dimension:
+            u[abs(local) - 1] = Fraction(1 if local > 0 else -1)
+            return u
+        i, j, sign_i, sign_j = _second_orbit(self.dimension)[local - self.dimension - 1]
+        a, b = CIRCLE_POINT
+        u[i], u[j] = sign_i * a, sign_j * b
+        return u
+
+
+@functools.lru_cache(maxsize=64)
+def _second_orbit(dimension: int) -> tuple[tuple[int, int, int, int], ...]:
+    """(i, j, sign of a, sign of b) of the points ±a e_i ± b e_j, i ≠ j, in a fixed order."""
+    return tuple(
+        (i, j, si, sj)
+        for i in range(dimension)
+        for j in range(dimension)
+        if i != j
+        for si in (1, -1)
+        for sj in (1, -1)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _sphere_degree_five(dimension: int) -> dict[int, Fraction]:
+    """The degree-5 rule on the unit sphere of R^dimension (module docstring, "Blocks")."""
+    a, b = CIRCLE_POINT
+    fourth = a**4 + b**4
+    axis_weight = (Fraction(3, dimension + 2) - fourth) / (1 - fourth)
+    orbit_weight = 1 - axis_weight
+    rule = {
+        sign * (i + 1): axis_weight / (2 * dimension)
+        for i in range(dimension)
+        for sign in (1, -1)
+    }
+    points = _second_orbit(dimension)
+    for index in range(len(points)):
+        rule[dimension + 1 + index] = orbit_weight / len(points)
+    return rule
 
 
 Factor = GaussianFactor | SphereFactor
@@ -204,7 +265,7 @@ def cubature(factors: list[Factor], degree: int, node_budget: int = DEFAULT_NODE
     if k + 1 > SphereFactor.MAX_LEVEL and any(isinstance(f, SphereFactor) for f in factors):
         raise InvalidProblemError(
             f"degree {degree} over sphere directions: the sphere rules here are exact up to "
-            f"degree 3 only (e.g. no variance of a zeroth-order estimate on the sphere)"
+            f"degree 5 only (e.g. no variance of a zeroth-order estimate on a cubic cost)"
         )
     sparse = _sparse_size(factors, k)
     tensor = _tensor_size(factors, k)

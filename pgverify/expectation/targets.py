@@ -10,7 +10,8 @@
 * The batch-mean baseline that includes the rollout's own return: expectation ``(1 − 1/M) ∇C``,
   bias ``−∇C / M`` (the own-return term; see :mod:`pgverify.estimators.policy_gradient`).
 * Zeroth order on a quadratic cost ``C(K) = ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c``: the smoothed cost's
-  gradient equals ``∇C(K) = H vec(K) + g`` exactly at every smoothing (Nesterov & Spokoiny 2017).
+  gradient equals ``∇C(K) = H vec(K) + g`` exactly at every smoothing (Nesterov & Spokoiny 2017);
+  on a cubic cost it differs by the O(μ²) term of :func:`smoothed_gradient`.
 """
 
 from __future__ import annotations
@@ -89,3 +90,61 @@ def quadratic_gradient(hessian: Any, gradient: Any, K: Any) -> np.ndarray:
     H = numeric_array(hessian, "hessian", (size, size), exact=exact)
     g = numeric_array(np.reshape(gradient, -1), "gradient", (size,), exact=exact)
     return (H @ gain.reshape(-1) + g).reshape(gain.shape)
+
+
+SMOOTHINGS = ("gaussian", "ball")
+
+
+def smoothed_gradient(cost: Any, K: Any, smoothing: Any, distribution: str = "gaussian") -> Any:
+    """The exact gradient of the smoothed cost of a :func:`pgverify.estimators.cubic_cost`, the
+    target of the zeroth-order estimators (an object array of Fractions, K's shape (m, n)).
+
+    With ``C(k) = Σ c_ijk k_i k_j k_k + ½ kᵀHk + gᵀk + c`` (k = vec(K), d = mn entries) and S the
+    symmetrisation of c, ``∇C(k) = 3 S(·, k, k) + Hk + g`` and ``∇ΔC = 6 (Σ_j S_ajj)_a`` (a
+    constant: Δ is the Laplacian). Odd moments of a symmetric perturbation vanish and the cubic
+    term has no fourth-order part, so exactly:
+
+    * ``"gaussian"`` — ``C_μ(K) = E C(K + με)``, ε ~ N(0, I), whose gradient the Gaussian,
+      shifted and antithetic forms estimate: ``∇C_μ = ∇C + (μ²/2) ∇ΔC`` (``E ε_j² = 1``;
+      Nesterov & Spokoiny 2017, §2);
+    * ``"ball"`` — ``Ĉ_r(K) = E C(K + r v)``, v uniform in the unit ball of R^d, whose gradient the
+      sphere form ``(d/r) E C(K + ru)u`` estimates (Flaxman, Kalai & McMahan 2005, Lemma 1):
+      ``∇Ĉ_r = ∇C + r²/(2(d + 2)) ∇ΔC`` (``E v_j² = 1/(d + 2)`` in the unit ball).
+
+    ``smoothing`` is μ (a standard deviation) or r (the radius). Tier exact."""
+    from pgverify.estimators.zeroth_order import PolynomialCost, _exact
+
+    if not isinstance(cost, PolynomialCost):
+        raise InvalidProblemError(
+            f"cost must be built by pgverify.estimators.cubic_cost, got {type(cost).__name__}"
+        )
+    if not isinstance(distribution, str) or distribution not in SMOOTHINGS:
+        raise InvalidProblemError(
+            f"distribution = {distribution!r}; expected one of {SMOOTHINGS}"
+        )
+    gain = numeric_array(K, "K", (None, None), exact=True)
+    if gain.size != cost.size:
+        raise InvalidProblemError(
+            f"K has {gain.size} entries; the cost is defined on {cost.size} (d = mn)"
+        )
+    from pgverify.estimators.arrays import scalar
+
+    mu = scalar(smoothing, "smoothing", exact=True, positive=True)
+    c, H, g = (_exact(a) for a in (cost.coefficients, cost.hessian, cost.gradient))
+    size = cost.size
+    k = gain.reshape(-1)
+    symmetric = (
+        c
+        + c.transpose(0, 2, 1)
+        + c.transpose(1, 0, 2)
+        + c.transpose(1, 2, 0)
+        + c.transpose(2, 0, 1)
+        + c.transpose(2, 1, 0)
+    ) / 6
+    gradient = 3 * ((symmetric @ k) @ k) + H @ k + g
+    laplacian_gradient = 6 * np.array(
+        [sum((symmetric[a, j, j] for j in range(size)), Fraction(0)) for a in range(size)],
+        dtype=object,
+    )
+    weight = mu * mu / 2 if distribution == "gaussian" else mu * mu / (2 * (size + 2))
+    return (gradient + weight * laplacian_gradient).reshape(gain.shape)

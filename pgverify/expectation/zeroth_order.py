@@ -5,8 +5,8 @@ independent standard normals) or uniform on the unit sphere of R^{m×n} (one sph
 direction). On a quadratic cost every form of :mod:`pgverify.estimators.zeroth_order` is a
 polynomial of degree 3 in the directions, so a rule exact for degree 3
 (:mod:`pgverify.expectation.rules`: 2Nmn + 1 nodes for Gaussian directions) gives its expectation
-exactly; on a cubic cost the degree is 4 (Gaussian directions only: the sphere rules here stop at
-degree 3). Tiers as in :mod:`pgverify.expectation.lqr`.
+exactly; on a cubic cost the degree is 4 (a rule exact for degree 5: Gaussian, or the sphere rule
+of degree 5 in :mod:`pgverify.expectation.rules`). Tiers as in :mod:`pgverify.expectation.lqr`.
 """
 
 from __future__ import annotations
@@ -86,9 +86,8 @@ def directions_expectation(
         for index, j in key:
             if distribution == "gaussian":
                 directions[index] = j * factors[index].scale
-            else:  # local node ±(a+1): the sign times the a-th unit vector of direction `index`
-                axis = abs(j) - 1
-                directions[index * size + axis] = Fraction(1 if j > 0 else -1)
+            else:  # a unit vector of direction `index` (±e_a, or a point of the degree-5 rule)
+                directions[index * size : (index + 1) * size] = factors[index].point(j)
         directions = directions.reshape(count, m, n)
         if arithmetic == "float":
             directions = directions.astype(np.float64)
