@@ -1131,6 +1131,26 @@ def policy_gradient_entries() -> dict[str, Entry]:
                 "kind": misspelt("Gaussian", "ball", "antithetical"),
             },
         ),
+        "pgverify.estimators.cubic_cost": Entry(
+            e.cubic_cost,
+            {
+                "coefficients": np.ones((2, 2, 2)),
+                "hessian": np.eye(2),
+                "gradient": np.ones(2),
+                "constant": 0.0,
+            },
+            {
+                "coefficients": malformed_array(np.ones((2, 2, 2))),
+                "hessian": st.one_of(
+                    malformed_array(np.eye(2)), st.just(np.array([[1.0, 2.0], [0.0, 1.0]]))
+                ),
+                "gradient": st.one_of(
+                    st.sampled_from([np.ones((2, 2)), np.array([np.nan, 1.0]), ["a", 1.0]]),
+                    junk().filter(lambda value: not isinstance(value, (set, dict))),
+                ),
+                "constant": bad_real(),
+            },
+        ),
         "pgverify.estimators.quadratic_cost": Entry(
             e.quadratic_cost,
             {"hessian": np.eye(2), "gradient": np.ones(2), "constant": 0.0},
@@ -1759,6 +1779,23 @@ def expectation_entries() -> dict[str, Entry]:
                 ),
                 # another shape of K is a mismatch the message blames on hessian
                 "K": malformed_array(K).filter(lambda value: not _finite_matrix(value)),
+            },
+        ),
+        "pgverify.expectation.smoothed_gradient": Entry(
+            e.smoothed_gradient,
+            {
+                "cost": pgverify.estimators.cubic_cost(np.ones((6, 6, 6)), np.eye(6), np.ones(6)),
+                "K": K,
+                "smoothing": 0.5,
+                "distribution": "ball",
+            },
+            {
+                "cost": st.one_of(
+                    junk(), st.just(pgverify.estimators.quadratic_cost(np.eye(2), [1, 1]))
+                ),
+                "K": malformed_array(K).filter(lambda value: not _finite_matrix(value)),
+                "smoothing": bad_real(0.0, -1.0),
+                "distribution": misspelt("Gaussian", "sphere", "uniform"),
             },
         ),
         "pgverify.expectation.statistical_test": Entry(

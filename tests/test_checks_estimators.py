@@ -18,7 +18,6 @@ from pgverify.checks import (
     check_softmax_pg_estimator,
     check_td_residuals,
     check_unbiased,
-    check_zeroth_order_estimator,
 )
 
 FEW = {"max_examples": 15}
@@ -282,52 +281,6 @@ def test_biased_estimator_fails_with_its_exact_bias_and_slip_named(slip, words):
 def test_an_unknown_pg_estimator_kind_is_refused_with_the_supported_list():
     with pytest.raises(InvalidProblemError, match="supported kinds: v0, reinforce, baselined"):
         check_pg_estimator(pg_with(None), "actor_critic")
-
-
-# ----- check_zeroth_order_estimator: exact expectation over supplied directions ----------------
-
-
-def loop_zeroth_order(cost, K, directions, smoothing, *, kind, slip=None):
-    """The four zeroth-order forms by a loop over directions, with one slip."""
-    total = np.zeros_like(K)
-    for direction in directions:
-        if kind == "antithetic":
-            weight = cost(K + smoothing * direction) - cost(K - smoothing * direction)
-            weight /= smoothing if slip == "no half" else 2 * smoothing
-        elif kind == "gaussian_shifted":
-            weight = (cost(K + smoothing * direction) - cost(K)) / smoothing
-        else:
-            weight = cost(K + smoothing * direction)
-            weight /= 1 if slip == "no division" else smoothing
-            if kind == "sphere" and slip != "no mn":
-                weight *= K.size
-        total += weight * direction
-    return total / len(directions)
-
-
-@pytest.mark.parametrize("kind", ["gaussian", "gaussian_shifted", "antithetic", "sphere"])
-def test_right_zeroth_order_loops_pass(kind):
-    report = check_zeroth_order_estimator(partial(loop_zeroth_order, kind=kind), kind)
-    assert all(entry["nodes"] > 0 for entry in report.values())
-
-
-@pytest.mark.parametrize(
-    ("kind", "slip", "words"),
-    [
-        ("antithetic", "no half", "the 1/2 of the two-point form missing"),
-        ("gaussian", "no division", "division by μ (or r) missing"),
-        ("sphere", "no mn", "the dimension factor mn missing"),
-    ],
-)
-def test_wrong_zeroth_order_loop_fails_with_its_slip_named(kind, slip, words):
-    with pytest.raises(OracleMismatch, match=r"exact bias") as failure:
-        check_zeroth_order_estimator(partial(loop_zeroth_order, kind=kind, slip=slip), kind)
-    assert words in str(failure.value)
-
-
-def test_zeroth_order_unknown_kind_is_refused_with_the_supported_list():
-    with pytest.raises(InvalidProblemError, match="supported kinds: gaussian"):
-        check_zeroth_order_estimator(partial(loop_zeroth_order, kind="gaussian"), "uniform")
 
 
 # ----- check_softmax_pg_estimator: exact expectation by enumeration ----------------------------

@@ -187,11 +187,44 @@ def test_mdp_enumeration_past_its_limit_is_refused():
         mdp_expectation(mdp, policy, 4, lambda s, a, c: c.sum(), batch=2, limit=1000)
 
 
-def test_sphere_directions_beyond_degree_three_are_refused_not_approximated():
+def test_sphere_directions_beyond_degree_five_are_refused_not_approximated():
     from pgverify.expectation import directions_expectation
 
-    with pytest.raises(InvalidProblemError, match="degree 3 only"):
-        directions_expectation(lambda d: d.sum() ** 4, (1, 2), 1, 4, distribution="sphere")
+    with pytest.raises(InvalidProblemError, match="degree 5 only"):
+        directions_expectation(lambda d: d.sum() ** 6, (1, 2), 1, 6, distribution="sphere")
+
+
+def uniform_sphere_moment(powers):
+    """E Π u_i^{p_i} for u uniform on the unit sphere of R^D: 0 unless every p_i is even, else
+    Π (p_i − 1)!! / (D (D + 2) ⋯ (D + |p| − 2)) (Folland, "How to integrate a polynomial over a
+    sphere", Amer. Math. Monthly 108, 2001)."""
+    if any(p % 2 for p in powers):
+        return Fraction(0)
+    numerator = math.prod(math.prod(range(1, p, 2)) for p in powers)
+    denominator = math.prod(len(powers) + k for k in range(0, sum(powers), 2))
+    return Fraction(numerator, denominator)
+
+
+@pytest.mark.parametrize("dimension", [1, 2, 3, 4, 6])
+def test_degree_five_sphere_rule_has_every_uniform_moment_up_to_degree_five(dimension):
+    factor = SphereFactor(dimension)
+    rule = cubature([factor], 5)
+    for powers in itertools.product(range(6), repeat=dimension):
+        if sum(powers) > 5:
+            continue
+        total = Fraction(0)
+        for ((_, local),), weight in rule.nodes.items():
+            u = factor.point(local)
+            total += weight * math.prod((u[i] ** p for i, p in enumerate(powers)), start=1)
+        assert total == uniform_sphere_moment(powers), powers
+
+
+def test_degree_three_sphere_rule_misses_the_fourth_moment():
+    """The reason for the degree-5 rule: ±e_i alone give E u_1⁴ = 1/D, not 3/(D(D + 2))."""
+    factor = SphereFactor(3)
+    rule = cubature([factor], 3)
+    fourth = sum(w * factor.point(local)[0] ** 4 for ((_, local),), w in rule.nodes.items())
+    assert fourth != uniform_sphere_moment((4, 0, 0))
 
 
 def test_an_estimator_changing_shape_between_nodes_is_refused():

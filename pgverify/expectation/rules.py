@@ -153,9 +153,7 @@ def _sphere_degree_five(dimension: int) -> dict[int, Fraction]:
     axis_weight = (Fraction(3, dimension + 2) - fourth) / (1 - fourth)
     orbit_weight = 1 - axis_weight
     rule = {
-        sign * (i + 1): axis_weight / (2 * dimension)
-        for i in range(dimension)
-        for sign in (1, -1)
+        sign * (i + 1): axis_weight / (2 * dimension) for i in range(dimension) for sign in (1, -1)
     }
     points = _second_orbit(dimension)
     for index in range(len(points)):

@@ -119,9 +119,7 @@ def smoothed_gradient(cost: Any, K: Any, smoothing: Any, distribution: str = "ga
             f"cost must be built by pgverify.estimators.cubic_cost, got {type(cost).__name__}"
         )
     if not isinstance(distribution, str) or distribution not in SMOOTHINGS:
-        raise InvalidProblemError(
-            f"distribution = {distribution!r}; expected one of {SMOOTHINGS}"
-        )
+        raise InvalidProblemError(f"distribution = {distribution!r}; expected one of {SMOOTHINGS}")
     gain = numeric_array(K, "K", (None, None), exact=True)
     if gain.size != cost.size:
         raise InvalidProblemError(

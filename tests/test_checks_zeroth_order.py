@@ -1,0 +1,175 @@
+"""check_zeroth_order_estimator: right zeroth-order forms pass on quadratic and cubic costs (the
+target is the gradient of the smoothed cost, stated in the report); wrong ones fail with the
+exact bias and the slip named — scale slips that only a cubic cost reveals included."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from pgverify import InvalidProblemError, OracleMismatch
+from pgverify.checks import CheckReport, check_zeroth_order_estimator
+from pgverify.estimators import cubic_cost
+
+KINDS = ["gaussian", "gaussian_shifted", "antithetic", "sphere"]
+
+
+def loop_zeroth_order(cost, K, directions, smoothing, *, kind, slip=None):
+    """The four zeroth-order forms by a loop over directions, with one slip."""
+    scale = smoothing
+    if slip == "variance":  # μ read as a variance: the perturbation's scale is √μ
+        scale = np.sqrt(smoothing)
+    if slip == "squared":  # the scale squared
+        scale = smoothing**2
+    divisor = 1.0 if slip == "no division" else scale
+    total = np.zeros_like(K)
+    for direction in directions:
+        if kind == "antithetic":
+            weight = cost(K + scale * direction) - cost(K - scale * direction)
+            weight /= divisor if slip == "no half" else 2 * divisor
+        elif kind == "gaussian_shifted":
+            weight = (cost(K + scale * direction) - cost(K)) / divisor
+        else:
+            weight = cost(K + scale * direction) / divisor
+            if kind == "sphere" and slip != "no mn":
+                weight *= K.size
+        total += weight * direction
+    return total / len(directions)
+
+
+def finite_difference_gradient(cost, K, directions, smoothing):
+    """∇C(K) by central differences (exact on cubics up to rounding): no smoothing term."""
+    step = 1e-3
+    gradient = np.zeros_like(K)
+    for index in np.ndindex(K.shape):
+        unit = np.zeros_like(K)
+        unit[index] = step
+        gradient[index] = (cost(K + unit) - cost(K - unit)) / (2 * step)
+    return gradient
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_right_zeroth_order_loops_pass_with_the_smoothed_target_stated(kind):
+    report = check_zeroth_order_estimator(partial(loop_zeroth_order, kind=kind), kind)
+    assert isinstance(report, CheckReport)
+    assert report.tier == "exact"
+    assert report.cases >= 40
+    smoothed = "ball-smoothed" if kind == "sphere" else "Gaussian-smoothed"
+    assert f"target: the gradient of the {smoothed} cost" in str(report)
+
+
+@pytest.mark.parametrize(
+    ("kind", "slip", "words"),
+    [
+        ("antithetic", "no half", "the 1/2 of the two-point form missing"),
+        ("gaussian", "no division", "division by μ (or r) missing"),
+        ("gaussian_shifted", "no division", "division by μ (or r) missing"),
+        ("sphere", "no mn", "the dimension factor mn missing"),
+        ("sphere", "no division", "division by μ (or r) missing"),
+        # invisible on quadratics (unbiased at every scale): caught on the cubic costs
+        ("gaussian", "variance", "the smoothing read as a variance"),
+        ("gaussian_shifted", "variance", "the smoothing read as a variance"),
+        ("antithetic", "variance", "the smoothing read as a variance"),
+        ("gaussian", "squared", "a variance passed where the standard deviation belongs"),
+        ("sphere", "squared", "the radius squared"),
+    ],
+)
+def test_wrong_zeroth_order_loop_fails_with_its_exact_bias_and_slip_named(kind, slip, words):
+    with pytest.raises(OracleMismatch, match=r"exact bias") as failure:
+        check_zeroth_order_estimator(
+            partial(loop_zeroth_order, kind=kind, slip=slip), kind, max_examples=0
+        )
+    assert words in str(failure.value)
+
+
+@pytest.mark.parametrize("slip", ["variance", "squared"])
+def test_a_scale_slip_passes_the_quadratic_cases_and_fails_the_cubic_ones(slip):
+    """The premise of the cubic costs: on a quadratic every scale gives ∇C exactly. The fixed
+    quadratic cases run first; the first failing fixed case is reported."""
+    fn = partial(loop_zeroth_order, kind="gaussian", slip=slip)
+    with pytest.raises(OracleMismatch, match="Failing case: a cubic"):
+        check_zeroth_order_estimator(fn, "gaussian", max_examples=0)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "sphere"])
+def test_the_unsmoothed_gradient_is_named_as_such_on_cubic_costs(kind):
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(finite_difference_gradient, kind, max_examples=0)
+    assert "the gradient of the unsmoothed cost" in str(failure.value)
+
+
+def test_a_gaussian_target_given_for_the_sphere_is_named():
+    def gaussian_bias_on_sphere(cost, K, directions, smoothing):
+        # the right sphere form plus the difference between the Gaussian and ball targets
+        d = K.size
+        right = loop_zeroth_order(cost, K, directions, smoothing, kind="sphere")
+        laplacian_gradient = finite_difference_laplacian_gradient(cost, K)
+        return right + smoothing**2 * (0.5 - 1 / (2 * (d + 2))) * laplacian_gradient
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(gaussian_bias_on_sphere, "sphere", max_examples=0)
+    assert "the Gaussian-smoothed cost" in str(failure.value)
+
+
+def finite_difference_laplacian_gradient(cost, K):
+    """∇ΔC of a cubic (a constant) by differences of gradients of the Laplacian."""
+    step = 0.5  # exact for a cubic: its third differences are constant
+    result = np.zeros_like(K)
+    for index in np.ndindex(K.shape):
+        unit = np.zeros_like(K)
+        unit[index] = step
+
+        def laplacian(point):
+            total = 0.0
+            for other in np.ndindex(K.shape):
+                e = np.zeros_like(K)
+                e[other] = step
+                total += (cost(point + e) - 2 * cost(point) + cost(point - e)) / step**2
+            return total
+
+        result[index] = (laplacian(K + unit) - laplacian(K - unit)) / (2 * step)
+    return result
+
+
+def test_the_shrunk_generated_case_names_the_variance_slip():
+    fn = partial(loop_zeroth_order, kind="gaussian", slip="variance")
+    with pytest.raises(OracleMismatch, match="Minimal failing case") as failure:
+        check_zeroth_order_estimator(fn, "gaussian", cases=None, max_examples=20)
+    assert "the smoothing read as a variance" in str(failure.value)
+
+
+def test_a_user_case_runs_first_and_a_foreign_cost_is_refused():
+    case = {
+        "cost_fn": cubic_cost(np.ones((1, 1, 1)), np.eye(1), np.zeros(1)),
+        "K": np.array([[0.5]]),
+        "directions": 1,
+        "smoothing": 0.5,
+    }
+    fn = partial(loop_zeroth_order, kind="gaussian")
+    report = check_zeroth_order_estimator(fn, "gaussian", cases=[case], max_examples=0)
+    assert report.fixed_cases == 5
+    with pytest.raises(InvalidProblemError, match="cubic_cost"):
+        check_zeroth_order_estimator(fn, "gaussian", cases=[{**case, "cost_fn": np.sum}])
+
+
+def test_zeroth_order_unknown_kind_is_refused_with_the_supported_list():
+    with pytest.raises(InvalidProblemError, match="supported kinds: gaussian"):
+        check_zeroth_order_estimator(partial(loop_zeroth_order, kind="gaussian"), "uniform")
+
+
+def test_zeroth_order_refuses_an_unsupported_dtype():
+    with pytest.raises(InvalidProblemError, match="float64 or float32"):
+        check_zeroth_order_estimator(
+            partial(loop_zeroth_order, kind="gaussian"), "gaussian", dtype="float16"
+        )
+
+
+def test_a_float32_zeroth_order_loop_is_judged_at_float32_precision_without_being_told():
+    def single(cost, K, directions, smoothing):
+        return loop_zeroth_order(cost, K, directions, smoothing, kind="antithetic").astype(
+            np.float32
+        )
+
+    check_zeroth_order_estimator(single, "antithetic", max_examples=10)
