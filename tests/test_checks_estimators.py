@@ -11,6 +11,7 @@ import pytest
 
 from pgverify import InvalidProblemError, OracleMismatch
 from pgverify.checks import (
+    CheckReport,
     check_discounted_returns,
     check_gae,
     check_lambda_returns,
@@ -189,6 +190,16 @@ def test_check_unbiased_accepts_an_unbiased_sampler():
     verdict = check_unbiased(lambda rng: rng.normal([1.0, -2.0], 1.0), [1.0, -2.0], samples=4000)
     assert verdict.passed
     assert np.all(verdict.detectable_bias < 0.2)
+
+
+def test_check_unbiased_reports_like_every_check_with_its_statistical_figures():
+    report = check_unbiased(lambda rng: rng.normal([1.0, -2.0], 1.0), [1.0, -2.0], samples=4000)
+    assert isinstance(report, CheckReport)
+    assert (report.tier, report.cases, report.generated_cases) == ("statistical", 4000, 4000)
+    assert 0 <= report.worst_ratio <= 1
+    assert report.worst_ratio == report.largest_t / report.threshold
+    assert "false-alarm probability <= 1e-06" in str(report)
+    assert "bias detectable with probability 0.9" in str(report)
 
 
 def test_check_unbiased_rejects_a_biased_sampler():

@@ -137,6 +137,7 @@ def test_the_citation_check_leaves_random_seeds_and_plain_words_alone(line):
 
 DOCUMENTED_MODULES = [
     "pgverify",
+    "pgverify.checks",
     "pgverify.mdp",
     "pgverify.mdp.trpo",
     "pgverify.trpo",

@@ -8,6 +8,7 @@ from pgverify.checks._compare import Comparison, assert_close
 from pgverify.checks._driver import set_database, set_profile
 from pgverify.checks._report import CheckReport
 from pgverify.checks.estimators import (
+    StatisticalReport,
     check_discounted_returns,
     check_gae,
     check_lambda_returns,
@@ -52,6 +53,7 @@ from pgverify.checks.trpo import (
 __all__ = [
     "CheckReport",
     "Comparison",
+    "StatisticalReport",
     "assert_close",
     "check_backtracking_line_search",
     "check_conjugate_gradient",

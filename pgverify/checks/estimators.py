@@ -27,6 +27,7 @@ Learning: An Introduction", 2nd ed. 2018 (eqs. 3.9, 6.5, 12.2).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -41,7 +42,7 @@ from pgverify.checks._slips import Slip
 from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.errors import InvalidProblemError, OracleMismatch
 from pgverify.estimators import gae as reference_gae
-from pgverify.expectation import StatisticalVerdict, statistical_test
+from pgverify.expectation import statistical_test
 from pgverify.expectation.statistical import read_target, validate_test_options
 
 MAX_STEPS = 12
@@ -523,6 +524,34 @@ document_options(check_discounted_returns, check_td_residuals, check_gae, check_
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StatisticalReport(CheckReport):
+    """The report of a passing statistical check (:func:`check_unbiased`): a :class:`CheckReport`
+    (``cases`` = draws, all generated from ``seed``; ``worst_ratio`` = largest |t| / threshold,
+    ≤ 1; tier ``"statistical"``) with the test's figures — per entry the ``mean``, its
+    ``standard_error`` and the ``detectable_bias`` (found with probability ``power`` at this
+    sample size), and the stated ``false_alarm`` bound of P(fail | unbiased)."""
+
+    passed: bool = True
+    mean: np.ndarray | None = None
+    standard_error: np.ndarray | None = None
+    detectable_bias: np.ndarray | None = None
+    largest_t: float = 0.0
+    threshold: float = 0.0
+    false_alarm: float = 0.0
+    power: float = 0.0
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.check}: passed a t-test on {self.cases} draws (seed {self.seed}); largest |t| "
+            f"{self.largest_t:.3g} of the threshold {self.threshold:.3g}; false-alarm probability "
+            f"<= {self.false_alarm:g}; bias detectable with probability {self.power:g}: "
+            f"{np.array2string(np.asarray(self.detectable_bias), precision=3)}; reference tier "
+            f"{self.tier}; {self.seconds:.2f} s"
+        )
+        return "\n".join([text, *(f"  {note}" for note in self.notes)])
+
+
 def check_unbiased(
     sample: Callable[[np.random.Generator], Any],
     target: Any,
@@ -531,7 +560,7 @@ def check_unbiased(
     seed: int = 0,
     false_alarm: float = 1e-6,
     power: float = 0.9,
-) -> StatisticalVerdict:
+) -> StatisticalReport:
     """Test ``E[sample(rng)] = target`` for an estimator that cannot be fed trajectories.
 
     ``samples`` independent estimates are drawn by ``sample(rng)`` with one
@@ -540,11 +569,12 @@ def check_unbiased(
     most ``false_alarm`` (exactly for Gaussian estimates, by the central limit theorem otherwise:
     :func:`pgverify.expectation.statistical_test`).  Tier: statistical — a test, not a proof.
 
-    Returns the :class:`~pgverify.expectation.StatisticalVerdict` (its ``detectable_bias``: per
-    entry, the bias this run detects with probability ``power``).  Raises
+    Returns a :class:`StatisticalReport` (a :class:`CheckReport` with tier ``"statistical"``; its
+    ``detectable_bias``: per entry, the bias this run detects with probability ``power``).  Raises
     :class:`pgverify.OracleMismatch` when the test rejects, and InvalidProblemError on a bad
     argument or an estimate of the wrong shape."""
     __tracebackhide__ = True
+    start = time.perf_counter()
     if not callable(sample):
         raise InvalidProblemError(
             f"sample must be a callable sample(rng) -> estimate, got {type(sample).__name__}"
@@ -578,4 +608,26 @@ def check_unbiased(
             f"probability {power:g} at this sample size: "
             f"{np.array2string(verdict.detectable_bias)}"
         )
-    return verdict
+    return StatisticalReport(
+        check="check_unbiased",
+        cases=samples,
+        fixed_cases=0,
+        generated_cases=samples,
+        worst_ratio=verdict.largest_t / verdict.threshold,
+        tier="statistical",
+        seconds=time.perf_counter() - start,
+        seed=int(seed),
+        notes=(
+            f"per-entry t-test with a Bonferroni threshold over {goal.size} entries: an "
+            f"unbiased estimator fails with probability <= {false_alarm:g} (exactly for "
+            "Gaussian estimates, by the central limit theorem otherwise)",
+        ),
+        passed=True,
+        mean=verdict.mean,
+        standard_error=verdict.standard_error,
+        detectable_bias=verdict.detectable_bias,
+        largest_t=verdict.largest_t,
+        threshold=verdict.threshold,
+        false_alarm=false_alarm,
+        power=power,
+    )
