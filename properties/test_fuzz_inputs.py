@@ -2063,6 +2063,7 @@ def bad_check_options(parameters: set[str], callable_name: str = "fn") -> dict[s
         "database": st.sampled_from([1, 1.5, True, object(), [], {}, b"xy"]),
         "kind": misspelt("V0", "Reinforce", "Q", "GAE", "td ", np.array(["v0"]), ("v0",)),
         "activation": misspelt("Tanh", "softplus", np.array(["tanh"]), ("tanh",)),
+        "batched": st.sampled_from([1, 0, "yes", None, np.array([True]), 1.0]),
         "samples": bad_int(1, 0, -1),
         "false_alarm": bad_real(0.0, 1.0, -0.5),
         "power": bad_real(0.0, 1.0, 1.5),
@@ -2083,6 +2084,7 @@ def check_entries() -> dict[str, Entry]:
         "database": None,
         "kind": "reinforce",
         "activation": "tanh",
+        "batched": False,
     }
     entries = {}
     for name in pgverify.checks.__all__:

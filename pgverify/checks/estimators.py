@@ -157,6 +157,76 @@ class SegmentContext:
         return float(np.max(sums + np.abs(self.values), initial=0.0))
 
 
+@dataclass
+class BatchContext:
+    """A (B, T) batch: B independent segments of T steps (one per row; nothing crosses rows), the
+    same γ and λ for all."""
+
+    rows: list[SegmentContext]
+
+    def exact(self) -> list[list[Fraction]]:
+        return [row.exact() for row in self.rows]
+
+    def slipped(self, **slip: Any) -> np.ndarray:
+        return np.stack([row.slipped(**slip) for row in self.rows])
+
+    def magnitude(self) -> float:
+        return max(row.magnitude() for row in self.rows)
+
+    def _fields(self) -> dict[str, np.ndarray]:
+        names = ("costs", "values", "next_values", "terminated", "truncated")
+        return {name: np.stack([getattr(row, name) for row in self.rows]) for name in names}
+
+    def flattened(self, **slip: Any) -> np.ndarray:
+        """The recursion over the row-major flattened batch as one segment (the row-mixing slip:
+        the last step of row b carries the trace of row b+1's first step), reshaped (B, T)."""
+        fields = self._fields()
+        shape = fields["costs"].shape
+        first = self.rows[0]
+        joined = SegmentContext(
+            **{name: value.reshape(-1) for name, value in fields.items()},
+            gamma=first.gamma,
+            lam=first.lam,
+            variant=first.variant,
+        )
+        return joined.slipped(**slip).reshape(shape)
+
+    def across_rows(self) -> np.ndarray:
+        """The right recursion, except that the last step of row b bootstraps from the next
+        row's first value ``values[b+1, 0]`` (a ``values[t+1]`` read on the flattened batch)."""
+        rows = [
+            replace(
+                row,
+                next_values=np.concatenate([row.next_values[:-1], following.values[:1]]),
+            )
+            for row, following in zip(self.rows[:-1], self.rows[1:], strict=True)
+        ]
+        return np.stack([row.slipped() for row in [*rows, self.rows[-1]]])
+
+    def along_batch(self) -> np.ndarray:
+        """The recursion run down each column (over the batch axis), as if (B, T) were (T, B)."""
+        fields = self._fields()
+        first = self.rows[0]
+        columns = [
+            SegmentContext(
+                **{name: value[:, j] for name, value in fields.items()},
+                gamma=first.gamma,
+                lam=first.lam,
+                variant=first.variant,
+            ).slipped()
+            for j in range(fields["costs"].shape[1])
+        ]
+        return np.stack(columns, axis=1)
+
+    @property
+    def several_rows(self) -> bool:
+        return len(self.rows) > 1
+
+
+def _batched(context: Any) -> bool:
+    return isinstance(context, BatchContext) and context.several_rows
+
+
 # --------------------------------------------------------------------------------------------
 # Generated segments
 # --------------------------------------------------------------------------------------------
@@ -235,6 +305,66 @@ def _fixed_segments() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+MAX_ROWS = 4
+
+
+def _stack(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Segments of one length (and one γ, λ) as the rows of a (B, T) batch."""
+    stacked = {
+        name: np.stack([row[name] for row in rows])
+        for name in ("costs", "values", "next_values", "terminated", "truncated", "dones")
+    }
+    return {**stacked, "gamma": rows[0]["gamma"], "lam": rows[0]["lam"]}
+
+
+@st.composite
+def _batches(draw: Any) -> dict[str, Any]:
+    steps = draw(st.integers(1, MAX_STEPS // 2))
+    count = draw(st.integers(1, MAX_ROWS))
+    gamma, lam = draw(st.sampled_from(GAMMAS)), draw(st.sampled_from(LAMBDAS))
+
+    def row() -> dict[str, Any]:
+        def numbers() -> np.ndarray:
+            return np.array(draw(st.lists(_numbers, min_size=steps, max_size=steps)))
+
+        kinds = draw(st.lists(st.sampled_from((0, 0, 0, 1, 2)), min_size=steps, max_size=steps))
+        return _consistent(numbers(), numbers(), numbers(), np.array(kinds), gamma, lam)
+
+    return _stack([row() for _ in range(count)])
+
+
+def _fixed_batches() -> list[tuple[str, dict[str, Any]]]:
+    costs = np.array([1.0, -2.0, 3.0, 0.5, -1.5, 2.0])
+    values = np.array([0.5, 1.5, -1.0, 2.0, 0.25, -0.75])
+    independent = np.array([7.0, -5.0, 6.0, -4.0, 9.0, -3.0])
+
+    def rows(kinds: list[list[int]], gamma: float, lam: float, shift: int = 0) -> dict[str, Any]:
+        return _stack(
+            [
+                _consistent(
+                    np.roll(costs, shift * b)[: len(k)],
+                    np.roll(values, -shift * b)[: len(k)],
+                    np.roll(independent, b)[: len(k)],
+                    np.array(k),
+                    gamma,
+                    lam,
+                )
+                for b, k in enumerate(kinds)
+            ]
+        )
+
+    return [
+        (
+            "a batch of 2 rows, episodes open at both rows' ends, a termination and a truncation",
+            rows([[0, 0, 1, 0, 0, 0], [0, 2, 0, 0, 0, 0]], 0.9, 0.8, shift=1),
+        ),
+        (
+            "a batch of 3 rows of 3 steps, γ = 0.5, λ = 1, one termination",
+            rows([[0, 0, 0], [0, 1, 0], [0, 0, 0]], 0.5, 1.0, shift=2),
+        ),
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # The specs
 # --------------------------------------------------------------------------------------------
@@ -277,15 +407,51 @@ UNDISCOUNTED_BOOTSTRAP = _slip(
 )
 
 
+ROWS_JOINED = Slip(
+    "the batch flattened into one segment: the trace of row b+1's first step carried into the "
+    "last step of row b (each row is an independent segment)",
+    lambda c: c.flattened(),
+    _batched,
+)
+ROWS_VALUES = Slip(
+    "a bootstrap across rows: the last step of row b reads values[b+1, 0] (the flattened "
+    "batch's values[t+1]) in place of next_values[b, T−1]",
+    lambda c: c.across_rows(),
+    _batched,
+)
+ALONG_BATCH = Slip(
+    "the recursion run over the batch axis (axis 0) instead of time (axis 1): a (B, T) batch "
+    "read as time-major (T, B)",
+    lambda c: c.along_batch(),
+    _batched,
+)
+
+
 class _SegmentSpec(CheckSpec):
     scalar_parameters = ("gamma", "lam")
     variant = Variant()
     uses_lambda = True
     flags: tuple[str, ...] = ("terminated", "truncated")
 
+    labels: tuple[str, ...] = ("T",)
+
     @property
     def axes(self) -> Mapping[str, tuple[str, ...]]:  # type: ignore[override]
-        return {name: ("T",) for name in self.parameters if name not in self.scalar_parameters}
+        return {name: self.labels for name in self.parameters if name not in self.scalar_parameters}
+
+    def reductions(self, arguments: Mapping[str, Any]) -> Any:
+        """A step (or, for a batch, a row) deleted; the labels follow the case's shape."""
+        self.labels = ("B", "T") if np.ndim(arguments["costs"]) == 2 else ("T",)
+        yield from super().reductions(arguments)
+
+    def validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        batched = options.get("batched", False)
+        if not isinstance(batched, (bool, np.bool_)):
+            raise InvalidProblemError(
+                f"batched must be True (feed (B, T) batches) or False (one (T,) segment), got "
+                f"{batched!r}"
+            )
+        return {**options, "batched": bool(batched)}
 
     def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
         arguments = super().arguments_from(case, index)
@@ -300,10 +466,16 @@ class _SegmentSpec(CheckSpec):
         return arguments
 
     def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        return [(label, self._keep(arguments)) for label, arguments in _fixed_segments()]
+        fixed = _fixed_batches() if options["batched"] else _fixed_segments()
+        return [(label, self._keep(arguments)) for label, arguments in fixed]
 
     def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-        return _segments().map(self._keep)
+        return (_batches() if options["batched"] else _segments()).map(self._keep)
+
+    def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        if options["batched"]:
+            return ("fed (B, T) batches: B independent segments of T steps, time last",)
+        return ()
 
     def _keep(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         return {name: arguments[name] for name in self.parameters}
@@ -312,12 +484,21 @@ class _SegmentSpec(CheckSpec):
         """The arguments in the full (GAE) form."""
         return dict(arguments)
 
-    def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> SegmentContext:
+    def prepare(
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> SegmentContext | BatchContext:
         full = self._segment(arguments)
-        steps = np.shape(full["costs"])
-        if len(steps) != 1 or steps[0] < 1:
+        shape = np.shape(full["costs"])
+        if options["batched"]:
+            if len(shape) != 2 or 0 in shape:
+                raise InvalidProblemError(
+                    f"costs must be a non-empty (B, T) array with batched=True (B segments of T "
+                    f"steps, time last), got shape {shape}"
+                )
+        elif len(shape) != 1 or shape[0] < 1:
             raise InvalidProblemError(
-                f"costs must be a non-empty 1-d array (one segment), got shape {steps}"
+                f"costs must be a non-empty 1-d array (one segment), got shape {shape}; pass "
+                f"batched=True for (B, T) batches"
             )
         # the float reference validates shapes, flags, γ and λ with messages naming them
         reference_gae(
@@ -329,18 +510,20 @@ class _SegmentSpec(CheckSpec):
             full["gamma"],
             full["lam"],
         )
-        return SegmentContext(
+        arrays = [
             np.asarray(full["costs"], dtype=float),
             np.asarray(full["values"], dtype=float),
             np.asarray(full["next_values"], dtype=float),
             np.asarray(full["terminated"], dtype=bool),
             np.asarray(full["truncated"], dtype=bool),
-            float(full["gamma"]),
-            float(full["lam"]),
-            self.variant,
-        )
+        ]
+        scalars = (float(full["gamma"]), float(full["lam"]), self.variant)
+        if not options["batched"]:
+            return SegmentContext(*arrays, *scalars)
+        rows = [SegmentContext(*(a[b] for a in arrays), *scalars) for b in range(shape[0])]
+        return BatchContext(rows)
 
-    def expected(self, context: SegmentContext) -> Expected:
+    def expected(self, context: SegmentContext | BatchContext) -> Expected:
         return Expected(context.exact(), 1.0, max(context.magnitude(), 1e-300))
 
 
@@ -349,7 +532,7 @@ class ReturnsSpec(_SegmentSpec):
     quantity = "the discounted costs-to-go G_t = c_t + γ(1 − dones_t)G_{t+1}"
     parameters = ("costs", "dones", "gamma")
     scalar_parameters = ("gamma",)
-    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN)
+    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN, ROWS_JOINED, ALONG_BATCH)
 
     def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         zeros = np.zeros(np.shape(arguments["costs"]))
@@ -369,7 +552,14 @@ class TDSpec(_SegmentSpec):
     quantity = "the TD residuals δ_t = c_t + γ(1 − terminated_t)V(x_{t+1}) − V(x_t)"
     parameters = ("costs", "values", "next_values", "terminated", "gamma")
     scalar_parameters = ("gamma",)
-    slips = (BOOTSTRAP_TERMINAL, SHIFTED, COST_SIGN, VALUES_FOR_NEXT, UNDISCOUNTED_BOOTSTRAP)
+    slips = (
+        BOOTSTRAP_TERMINAL,
+        SHIFTED,
+        COST_SIGN,
+        VALUES_FOR_NEXT,
+        UNDISCOUNTED_BOOTSTRAP,
+        ROWS_VALUES,
+    )
 
     def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -391,6 +581,9 @@ _ADVANTAGE_SLIPS = (
     SHIFTED,
     FORWARD,
     COST_SIGN,
+    ROWS_JOINED,
+    ROWS_VALUES,
+    ALONG_BATCH,
 )
 
 
@@ -406,8 +599,9 @@ class GAESpec(_SegmentSpec):
         repaired = dict(arguments)
         ends = np.asarray(repaired["terminated"], bool) | np.asarray(repaired["truncated"], bool)
         next_values = np.array(repaired["next_values"], dtype=float)
-        inside = ~ends[:-1]
-        next_values[:-1][inside] = np.asarray(repaired["values"], dtype=float)[1:][inside]
+        values = np.asarray(repaired["values"], dtype=float)
+        inside = ~ends[..., :-1]  # along time, the last axis (of a segment or of each row)
+        next_values[..., :-1] = np.where(inside, values[..., 1:], next_values[..., :-1])
         repaired["next_values"] = next_values
         return repaired
 
@@ -430,6 +624,7 @@ def check_discounted_returns(
     seed: int = 0,
     dtype: Any = None,
     database: Any = None,
+    batched: bool = False,
 ) -> CheckReport:
     """Check ``fn(costs, dones, gamma) -> G`` (shape (T,)), the discounted costs-to-go cut at
     episode ends (``dones[t]``: t is the last step of its episode), against exact rationals."""
@@ -442,6 +637,7 @@ def check_discounted_returns(
         seed=seed,
         dtype=dtype,
         database=database,
+        batched=batched,
     )
 
 
@@ -453,6 +649,7 @@ def check_td_residuals(
     seed: int = 0,
     dtype: Any = None,
     database: Any = None,
+    batched: bool = False,
 ) -> CheckReport:
     """Check ``fn(costs, values, next_values, terminated, gamma) -> δ`` (shape (T,)),
     ``δ_t = c_t + γ(1 − terminated_t)next_values_t − values_t``, against exact rationals."""
@@ -465,6 +662,7 @@ def check_td_residuals(
         seed=seed,
         dtype=dtype,
         database=database,
+        batched=batched,
     )
 
 
@@ -476,6 +674,7 @@ def check_gae(
     seed: int = 0,
     dtype: Any = None,
     database: Any = None,
+    batched: bool = False,
 ) -> CheckReport:
     """Check ``fn(costs, values, next_values, terminated, truncated, gamma, lam) -> A`` (shape
     (T,)), GAE(γ, λ) for costs with TorchRL's semantics (a termination: no bootstrap; a
@@ -489,6 +688,7 @@ def check_gae(
         seed=seed,
         dtype=dtype,
         database=database,
+        batched=batched,
     )
 
 
@@ -500,6 +700,7 @@ def check_lambda_returns(
     seed: int = 0,
     dtype: Any = None,
     database: Any = None,
+    batched: bool = False,
 ) -> CheckReport:
     """Check ``fn(costs, values, next_values, terminated, truncated, gamma, lam) -> G^λ`` (shape
     (T,)), the λ-returns ``A + values`` with A the GAE of :func:`check_gae`, against exact
@@ -513,10 +714,25 @@ def check_lambda_returns(
         seed=seed,
         dtype=dtype,
         database=database,
+        batched=batched,
     )
 
 
-document_options(check_discounted_returns, check_td_residuals, check_gae, check_lambda_returns)
+document_options(
+    check_discounted_returns,
+    check_td_residuals,
+    check_gae,
+    check_lambda_returns,
+    cases_note="; with batched=True every array is (B, T)",
+)
+for _check in (check_discounted_returns, check_td_residuals, check_gae, check_lambda_returns):
+    _check.__doc__ += """
+
+    ``batched=True`` feeds (B, T) batches instead of (T,) segments — B independent segments of T
+    steps, time last, flags per row, one γ (and λ) — and expects a (B, T) result; a recursion
+    that mixes rows (a scan over the flattened batch, a bootstrap across rows, the batch axis
+    taken for time) is caught and named. A time-major (T, B) implementation is checked through an
+    adapter that transposes: ``lambda *a: fn(*(x.T if np.ndim(x) == 2 else x for x in a)).T``."""
 
 
 # --------------------------------------------------------------------------------------------
