@@ -1798,6 +1798,11 @@ def expectation_entries() -> dict[str, Entry]:
                 "distribution": misspelt("Gaussian", "sphere", "uniform"),
             },
         ),
+        "pgverify.expectation.stability_radius": Entry(
+            e.stability_radius,
+            {"problem": PROBLEM, "K": K},
+            {"problem": junk(), "K": malformed_array(K)},
+        ),
         "pgverify.expectation.statistical_test": Entry(
             e.statistical_test,
             {

@@ -16,6 +16,8 @@
 * learned critics and covariance estimates — :func:`discounted_state_moment`,
   :func:`critic_gradient_expectation`, :func:`critic_error_bias`, :func:`population_lstd`,
   :func:`population_lstd_tabular` (docs/estimators.md, section 8);
+* :func:`stability_radius` — the certified radius of gain perturbations that keep A − BK stable
+  (the sphere-smoothing rule of zeroth-order estimators);
 * :func:`statistical_test` — a seeded t-test with a stated false-alarm probability and the
   smallest detectable bias, for estimators that cannot be weighed exactly.
 
@@ -39,6 +41,7 @@ from pgverify.expectation.lqr import lqr_expectation
 from pgverify.expectation.mdp import additive_moments, mdp_expectation
 from pgverify.expectation.result import Expectation
 from pgverify.expectation.rules import CubatureTooLarge, cubature
+from pgverify.expectation.stability import stability_radius
 from pgverify.expectation.statistical import StatisticalVerdict, statistical_test
 from pgverify.expectation.targets import (
     batch_mean_baseline_expectation,
@@ -72,5 +75,6 @@ __all__ = [
     "quadratic_gradient",
     "smoothed_gradient",
     "softmax_gradient_target",
+    "stability_radius",
     "statistical_test",
 ]
