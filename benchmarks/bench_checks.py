@@ -30,6 +30,7 @@ from pgverify import (
     checks,
 )
 from tests.test_checks_critic_kinds import loop_gaussian, loop_softmax
+from tests.test_checks_batched_segments import flattened, row_by_row
 from tests.test_checks_estimators import (
     loop_gae,
     loop_lambda_returns,
@@ -37,7 +38,6 @@ from tests.test_checks_estimators import (
     loop_returns,
     loop_softmax_reinforce,
     loop_td,
-    loop_zeroth_order,
     with_slip,
 )
 from tests.test_checks_implementations import (
@@ -67,6 +67,7 @@ from tests.test_checks_trpo import (
     lspi_step,
     trpo_step,
 )
+from tests.test_checks_zeroth_order import loop_zeroth_order
 
 SECTION = "## pgverify.checks: default run times (issue #9)"
 ESTIMATOR_SECTION = "## pgverify.checks: estimator checks, default run times (issue #10)"
@@ -212,6 +213,13 @@ ESTIMATOR_RUNS = [
         "γ for γλ",
     ),
     (
+        "check_gae(batched=True)",
+        partial(checks.check_gae, batched=True),
+        row_by_row(loop_gae),
+        flattened(loop_gae),
+        "scan over the flattened batch",
+    ),
+    (
         'check_pg_estimator(kind="reinforce")',
         partial(checks.check_pg_estimator, kind="reinforce"),
         _pg(None),
@@ -261,6 +269,13 @@ ESTIMATOR_RUNS = [
         "1/2 missing",
     ),
     (
+        'check_zeroth_order_estimator(kind="gaussian")',
+        partial(checks.check_zeroth_order_estimator, kind="gaussian"),
+        partial(loop_zeroth_order, kind="gaussian"),
+        partial(loop_zeroth_order, kind="gaussian", slip="variance"),
+        "μ read as a variance: cubic costs only",
+    ),
+    (
         'check_zeroth_order_estimator(kind="sphere")',
         partial(checks.check_zeroth_order_estimator, kind="sphere"),
         partial(loop_zeroth_order, kind="sphere"),
@@ -294,10 +309,12 @@ def run_estimators() -> str:
             f"Machine: {machine()}; OPENBLAS_NUM_THREADS {threads}.  Recorded {date.today()} by "
             "`python benchmarks/bench_checks.py --estimators --write` (passing run: best of 3; "
             "failing run: one run, to the message with its diagnosis).  Implementations: the "
-            "loops of tests/test_checks_estimators.py and tests/test_checks_critic_kinds.py.  The "
+            "loops of tests/test_checks_estimators.py, test_checks_critic_kinds.py, "
+            "test_checks_zeroth_order.py and test_checks_batched_segments.py.  The "
             "returns/GAE checks run 3 fixed + 40 "
             "generated cases; the estimator checks weigh the user's function at every node of "
-            "their cubature rules (3 LQR scenarios; 2 quadratic scenarios) or on every "
+            "their cubature rules (3 LQR scenarios; zeroth order: 4 fixed + 40 generated "
+            "quadratic and cubic costs) or on every "
             "trajectory batch (2 finite MDPs: 64 and 1 296 batches); their exact targets "
             "and slip expectations are computed once per process and cached (the first "
             "check_pg_estimator run of a process takes about 0.1 s more); for the critic kinds "
