@@ -54,6 +54,8 @@ def loop_gae(
         decay = dtype(lam)
     if slip == "undiscounted bootstrap":
         g = dtype(1)
+    if slip == "gamma one":  # γ ignored everywhere
+        g, decay = dtype(1), dtype(lam)
     steps = len(c)
     advantages = np.zeros(steps, dtype=dtype)
     order = range(steps) if slip == "forward" else reversed(range(steps))
@@ -134,6 +136,7 @@ GAE_SLIPS = [
     ("gae", "off by one", "off-by-one dones"),
     ("gae", "forward", "forward recursion"),
     ("gae", "reward sign", "costs negated"),
+    ("gae", "gamma one", "γ = 1 throughout"),
 ]
 
 # (check, slip switch, words of the diagnosis)
@@ -143,6 +146,7 @@ SLIPS = [
     ("returns", "off by one", "off-by-one dones"),
     ("returns", "forward", "forward recursion"),
     ("returns", "reward sign", "costs negated"),
+    ("returns", "gamma one", "γ = 1 throughout"),
     ("td", "bootstrap terminal", "through a terminal step"),
     ("td", "off by one", "off-by-one dones"),
     ("td", "reward sign", "costs negated"),

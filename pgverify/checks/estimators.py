@@ -68,6 +68,7 @@ class Variant:
     flags_shifted: bool = False  # True: the flags of step t+1 read at step t
     forward: bool = False  # True: a forward recursion (sums over the past)
     cost_sign: int = 1  # −1: the costs negated (rewards r = −c read as costs)
+    ignore_gamma: bool = False  # True: γ = 1 throughout (bootstrap and trace)
     add_values: bool = False  # λ-returns: A + values
 
 
@@ -92,7 +93,7 @@ class SegmentContext:
         """The recursion in Fractions (``exact``) or float64, with the variant and the slip."""
         variant = replace(self.variant, **slip)
         number: Callable[[float], Any] = Fraction if exact else float
-        gamma, lam = number(self.gamma), number(self.lam)
+        gamma, lam = number(1 if variant.ignore_gamma else self.gamma), number(self.lam)
         steps = self.steps
         terminated, truncated = list(self.terminated), list(self.truncated)
         if variant.flags_shifted:
@@ -402,6 +403,11 @@ VALUES_FOR_NEXT = _slip(
 )
 GAMMA_TRACE = _slip("a trace decaying by γ instead of γλ", trace_gamma_only=True)
 LAMBDA_TRACE = _slip("a trace decaying by λ instead of γλ", trace_lambda_only=True)
+IGNORED_GAMMA = _slip(
+    "the computation with γ = 1 throughout (γ ignored: undiscounted bootstrap and a trace "
+    "decaying by λ alone)",
+    ignore_gamma=True,
+)
 UNDISCOUNTED_BOOTSTRAP = _slip(
     "γ missing from the bootstrap (δ_t = c_t + V(x_{t+1}) − V(x_t))", undiscounted_bootstrap=True
 )
@@ -532,7 +538,7 @@ class ReturnsSpec(_SegmentSpec):
     quantity = "the discounted costs-to-go G_t = c_t + γ(1 − dones_t)G_{t+1}"
     parameters = ("costs", "dones", "gamma")
     scalar_parameters = ("gamma",)
-    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN, ROWS_JOINED, ALONG_BATCH)
+    slips = (NO_CUT, SHIFTED, FORWARD, COST_SIGN, IGNORED_GAMMA, ROWS_JOINED, ALONG_BATCH)
 
     def _segment(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         zeros = np.zeros(np.shape(arguments["costs"]))
@@ -581,6 +587,7 @@ _ADVANTAGE_SLIPS = (
     SHIFTED,
     FORWARD,
     COST_SIGN,
+    IGNORED_GAMMA,
     ROWS_JOINED,
     ROWS_VALUES,
     ALONG_BATCH,
