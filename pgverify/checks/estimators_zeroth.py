@@ -55,9 +55,10 @@ class Directions:
     distribution: str = "gaussian"
 
     def __repr__(self) -> str:
+        shape = "ε ~ N(0, I)" if self.distribution == "gaussian" else "u uniform on the sphere"
         return (
             f"Directions(count={self.count}, distribution={self.distribution!r})  # "
-            f"{self.count} random directions of K's shape, supplied by the check"
+            f"(N, m, n), {shape}: the check supplies them at the nodes of an exact rule"
         )
 
 
@@ -302,11 +303,17 @@ class ZerothOrderSpec(CheckSpec):
         self.expected_label = f"expected E[estimate] = target: {self.target_text}"
         self.slips = slips_of(kind)
 
+    def _with_directions(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The count N as a :class:`Directions` (printed as such in a failing case)."""
+        count = arguments["directions"]
+        count = count.count if isinstance(count, Directions) else int(count)
+        return {**arguments, "directions": Directions(count, self.distribution)}
+
     def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        return _regression_cases()
+        return [(label, self._with_directions(case)) for label, case in _regression_cases()]
 
     def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-        return _cases()
+        return _cases().map(self._with_directions)
 
     def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         return (
@@ -359,12 +366,14 @@ class ZerothOrderSpec(CheckSpec):
             smoothing, (int, float, np.integer, np.floating)
         ):
             raise InvalidProblemError(f"{where}['smoothing'] must be a real number > 0")
-        return {
-            "cost_fn": given["cost_fn"],
-            "K": K,
-            "directions": int(directions),
-            "smoothing": float(smoothing),
-        }
+        return self._with_directions(
+            {
+                "cost_fn": given["cost_fn"],
+                "K": K,
+                "directions": int(directions),
+                "smoothing": float(smoothing),
+            }
+        )
 
     def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> ZerothContext:
         cost, K = arguments["cost_fn"], np.asarray(arguments["K"], dtype=float)
