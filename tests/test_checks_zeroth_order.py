@@ -52,10 +52,12 @@ def finite_difference_gradient(cost, K, directions, smoothing):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_right_zeroth_order_loops_pass_with_the_smoothed_target_stated(kind):
-    report = check_zeroth_order_estimator(partial(loop_zeroth_order, kind=kind), kind)
+    report = check_zeroth_order_estimator(
+        partial(loop_zeroth_order, kind=kind), kind, max_examples=15
+    )
     assert isinstance(report, CheckReport)
     assert report.tier == "exact"
-    assert report.cases >= 40
+    assert (report.fixed_cases, report.generated_cases) == (4, 15)
     smoothed = "ball-smoothed" if kind == "sphere" else "Gaussian-smoothed"
     assert f"target: the gradient of the {smoothed} cost" in str(report)
 
