@@ -522,8 +522,10 @@ def check_zeroth_order_estimator(
     Tier: exact expectation of the user's float64 function at the rule's nodes, with the
     rounding allowance of :func:`pgverify.expectation.directions_expectation` (assumption: each
     evaluation errs by at most 1e-9 of its largest entry; 1e-5 with ``dtype="float32"`` or a
-    float32 output). A user case: ``{"cost_fn": cubic_cost(...), "K": ..., "directions": N,
-    "smoothing": μ}``."""
+    float32 output). The rule integrates polynomials of degree ≤ 5 in the directions exactly —
+    every right form is one (degree 3 on a quadratic, 4 on a cubic); a function that is not a
+    polynomial in them (clipped or normalised directions) is judged at the nodes only. A user
+    case: ``{"cost_fn": cubic_cost(...), "K": ..., "directions": N, "smoothing": μ}``."""
     __tracebackhide__ = True
     if not isinstance(kind, str) or kind not in ZEROTH_ORDER_KINDS:
         raise InvalidProblemError(
