@@ -29,8 +29,8 @@ from pgverify import (
     OracleMismatch,
     checks,
 )
-from tests.test_checks_critic_kinds import loop_gaussian, loop_softmax
 from tests.test_checks_batched_segments import flattened, row_by_row
+from tests.test_checks_critic_kinds import loop_gaussian, loop_softmax
 from tests.test_checks_estimators import (
     loop_gae,
     loop_lambda_returns,
