@@ -228,7 +228,8 @@ def loop_reinforce(states, actions, costs, K, sigma, gamma, *, dtype=np.float64,
     for i in range(batch):
         for t in range(steps):
             x, u = states[i, t], actions[i, t]
-            score = -np.outer(u + gain @ x, x) / dtype(sigma)
+            divisor = np.sqrt(sigma) if slip == "score over root sigma" else sigma
+            score = -np.outer(u + gain @ x, x) / dtype(divisor)
             to_go = sum(dtype(gamma) ** (k - t) * costs[i, k] for k in range(t, steps))
             weight = dtype(1) if slip == "no gamma^t" else dtype(gamma) ** t
             if slip == "baseline sees u_t":
@@ -291,6 +292,14 @@ def test_biased_estimator_fails_with_its_exact_bias_and_slip_named(slip, words):
     message = str(failure.value)
     assert "exact bias" in message
     assert words in message
+
+
+def test_a_score_divided_by_the_root_of_sigma_is_named_and_not_taken_for_a_batch_mean():
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(pg_with("score over root sigma"), "reinforce")
+    diagnosis = [line for line in str(failure.value).splitlines() if "Diagnosis" in line]
+    assert diagnosis and "divided by √σ" in diagnosis[0]
+    assert "own return" not in diagnosis[0]
 
 
 def test_an_unknown_pg_estimator_kind_is_refused_with_the_supported_list():

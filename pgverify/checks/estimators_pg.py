@@ -88,7 +88,10 @@ SCENARIOS = (
         ((1.0,),),
         ((1.0, 0.25), (0.25, 0.5)),
         ((0.25, 0.5),),
-        0.25,
+        # σ = 9/16 keeps the slips' expectations apart on the first scenario: √σ = 3/4,
+        # σ² = 81/256 and 1 − 1/M = 1/2 all differ (at σ = 1/4, √σ = 1 − 1/M made a score
+        # divided by √σ look like a batch mean that includes the rollout's own return)
+        0.5625,
         0.9,
         2,
         2,
@@ -163,6 +166,17 @@ def _score_with_std(states, actions, costs, K, sigma, gamma):
     return score_function_estimate(scores, costs, _exact_gamma(gamma), "reinforce")
 
 
+def _score_with_root(states, actions, costs, K, sigma, gamma):
+    # the slip's expectation is the reference's scaled by √σ: exact when σ is a square of a
+    # rational (the first scenario's 9/16), else rounded (it is only compared for a diagnosis)
+    return gaussian_reinforce(states, actions, costs, K, sigma, gamma) * _root(sigma)
+
+
+def _root(sigma: Any) -> Any:
+    root = Fraction(float(sigma) ** 0.5)
+    return root if root * root == sigma else float(sigma) ** 0.5
+
+
 def _cost_to_go_from_start(states, actions, costs, K, sigma, gamma):
     """Σ_t γ^t C s_t, C = Σ_k γ^k c_k the whole rollout's discounted cost (V0's weight with a
     spurious γ^t)."""
@@ -195,6 +209,12 @@ SLIPS: tuple[tuple[str, Callable[..., Any], Callable[[Scenario], bool]], ...] = 
     (
         "the Gaussian score with σ read as a standard deviation (divided by σ²)",
         _score_with_std,
+        lambda s: s.sigma != 1,
+    ),
+    (
+        "the Gaussian score divided by √σ (σ taken for the variance's square root): "
+        "expectation √σ·∇C",
+        _score_with_root,
         lambda s: s.sigma != 1,
     ),
     (
