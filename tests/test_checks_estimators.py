@@ -383,3 +383,36 @@ def test_a_segment_reduced_by_deleting_a_step_is_consistent_again():
     # inside the episode next_values[0] = values[1]; after the truncation and at the end the
     # true next states' values stay
     assert reduced["next_values"].tolist() == [2.0, 6.0, 7.0]
+
+
+def test_an_estimator_that_raises_is_reported_with_the_scenario_and_its_own_line():
+    def raises(states, actions, costs, K, sigma, gamma):
+        raise ValueError("my bug")
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(raises, "reinforce")
+    message = str(failure.value)
+    assert "fn raised ValueError: my bug" in message
+    assert "test_checks_estimators.py:" in message  # located at the user's line
+    assert "sigma = " in message  # the scenario, copy-pasteable
+
+
+def test_an_estimator_lacking_a_kinds_keyword_is_told_which_keywords_the_kind_passes():
+    from pgverify.checks._spec import CallMismatch
+
+    def td_signature(states, actions, costs, K, sigma, gamma, *, values, terminated):
+        return np.zeros_like(K)
+
+    with pytest.raises(CallMismatch, match="passes the keywords values, terminated, lam"):
+        check_pg_estimator(td_signature, "gae")
+
+
+def test_a_softmax_estimator_raising_inside_numpy_is_located_at_its_own_line():
+    def singular(states, actions, costs, logits, gamma):
+        return np.linalg.solve(np.zeros((2, 2)), np.ones(2))
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_softmax_pg_estimator(singular, "reinforce")
+    message = str(failure.value)
+    assert "fn raised LinAlgError" in message
+    assert "test_checks_estimators.py:" in message

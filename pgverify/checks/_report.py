@@ -177,7 +177,7 @@ LIBRARY_DIRECTORIES = (
 line of the user's function that called numpy."""
 
 
-def _where_raised(error: Exception) -> str:
+def where_raised(error: Exception) -> str:
     """`` (at file:line)`` of the deepest frame of the user's code (and the library frame it
     was raised in, when deeper)."""
     frames = traceback.extract_tb(error.__traceback__)
@@ -200,7 +200,7 @@ def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any
     ]
     if outcome.error is not None:
         summary = "".join(traceback.format_exception_only(type(outcome.error), outcome.error))
-        where = _where_raised(outcome.error)
+        where = where_raised(outcome.error)
         lines.append(f"actual: the implementation raised {summary.strip()}{where}")
     elif outcome.output is None:  # nothing to compare: say so instead of a comparison report
         shape = outcome.reference.mid.shape

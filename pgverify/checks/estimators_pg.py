@@ -34,6 +34,8 @@ from pgverify.checks._critic_kinds import (
     first_disagreement,
     kind_mismatch_message,
 )
+from pgverify.checks._report import where_raised
+from pgverify.checks._spec import CallMismatch, describe_callable
 from pgverify.errors import InvalidProblemError, OracleMismatch
 from pgverify.estimators.critic_gradient import CRITIC_KINDS
 from pgverify.estimators.policy_gradient import (
@@ -284,6 +286,47 @@ def widened(tolerance: Fraction, dtype: Any, seen: set[str]) -> Fraction:
     return tolerance
 
 
+class ImplementationRaised(Exception):
+    """The user's ``fn`` raised while the expectation engine evaluated it: carried out of the
+    engine so that the check reports it as the implementation's failure, with its location."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def call_estimator(
+    check: str, kind: str, fn: Any, parameters: str, arguments: tuple, keywords: dict[str, Any]
+) -> Any:
+    """``fn(*arguments, **keywords)``; a TypeError of the call itself (the signature does not
+    take the check's arguments) becomes a :class:`CallMismatch` naming the keywords the kind
+    passes, any other exception an :class:`ImplementationRaised`."""
+    __tracebackhide__ = True
+    try:
+        return fn(*arguments, **keywords)
+    except Exception as exc:  # the implementation's own failure is a finding, not a crash
+        if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
+            shown = "".join(f", {name}=…" for name in keywords)
+            raise CallMismatch(
+                f"{check}(kind={kind!r}): fn could not be called as fn({parameters}{shown}): "
+                f"TypeError: {exc}.  {describe_callable(fn)}.  Kind {kind!r} passes "
+                + (f"the keywords {', '.join(keywords)}" if keywords else "no keywords")
+                + " (docs/checks.md, 'Policy-gradient estimators')."
+            ) from exc
+        raise ImplementationRaised(exc) from exc
+
+
+def raised_message(
+    check: str, kind: str, label: str, case: str, raised: ImplementationRaised
+) -> str:
+    """The failure message when ``fn`` raised on a scenario."""
+    error = raised.error
+    return (
+        f"{check}(kind={kind!r}): fn raised {type(error).__name__}: {error}"
+        f"{where_raised(error)} on the scenario {label}:\n    {case}"
+    )
+
+
 def unsupported_kind(kind: Any) -> str:
     """The message refusing a kind the checks do not know."""
     return f"kind = {kind!r} is not supported; supported kinds: {', '.join(SUPPORTED_KINDS)}"
@@ -381,7 +424,14 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
                 keywords = critic_keywords(kind, *critic.arrays(states, actions))
             given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
             output = read_estimate(
-                fn(states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma, **given),
+                call_estimator(
+                    "check_pg_estimator",
+                    kind,
+                    fn,
+                    "states, actions, costs, K, sigma, gamma",
+                    (states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma),
+                    given,
+                ),
                 seen,
             )
             if output.shape != shape:
@@ -405,6 +455,14 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
                 noise=sigma,
                 relative_error=relative_error,
             )
+        except CallMismatch:
+            raise
+        except ImplementationRaised as raised:
+            raise OracleMismatch(
+                raised_message(
+                    "check_pg_estimator", kind, scenario.label, scenario.as_python(), raised
+                )
+            ) from raised.error
         except InvalidProblemError as error:
             raise OracleMismatch(
                 f"check_pg_estimator(kind={kind!r}): the implementation failed on the "

@@ -32,8 +32,12 @@ from pgverify.checks._critic_kinds import (
     first_disagreement,
     kind_mismatch_message,
 )
+from pgverify.checks._spec import CallMismatch
 from pgverify.checks.estimators_pg import (
     SUPPORTED_KINDS,
+    ImplementationRaised,
+    call_estimator,
+    raised_message,
     read_estimate,
     relative_error_of,
     unsupported_kind,
@@ -241,7 +245,17 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
             largest: list[float] = largest,
         ) -> np.ndarray:
             given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
-            output = read_estimate(fn(states, actions, costs, logits.copy(), gamma, **given), seen)
+            output = read_estimate(
+                call_estimator(
+                    "check_softmax_pg_estimator",
+                    kind,
+                    fn,
+                    "states, actions, costs, logits, gamma",
+                    (states, actions, costs, logits.copy(), gamma),
+                    given,
+                ),
+                seen,
+            )
             if output.shape != shape:
                 raise InvalidProblemError(
                     f"fn returned shape {output.shape}; expected the logits' shape {shape} (S, A)"
@@ -285,6 +299,14 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
             result = mdp_expectation(
                 scenario.mdp(), scenario.table(), scenario.steps, user, batch=scenario.batch
             )
+        except CallMismatch:
+            raise
+        except ImplementationRaised as raised:
+            raise OracleMismatch(
+                raised_message(
+                    "check_softmax_pg_estimator", kind, scenario.label, scenario.as_python(), raised
+                )
+            ) from raised.error
         except InvalidProblemError as error:
             raise OracleMismatch(
                 f"check_softmax_pg_estimator(kind={kind!r}): the implementation failed on "
