@@ -249,3 +249,31 @@ def test_a_rounding_level_error_passes_at_nodes_where_the_estimate_vanishes():
         return loop_gaussian(*arguments, kind="q", **critic) + 1e-18
 
     check_pg_estimator(with_rounding, "q")
+
+
+def test_the_truncated_scenarios_target_is_the_cut_policy_gradient_sum():
+    from pgverify.checks.estimators_pg import SCENARIOS, _critic, _truncated_target
+    from pgverify.expectation import critic_gradient_expectation
+    from pgverify.lqr import LQR
+
+    index = next(i for i, scenario in enumerate(SCENARIOS) if scenario.truncated)
+    s = SCENARIOS[index]
+    problem = LQR(s.A, s.B, s.Q, s.R, s.Sigma0, gamma=s.gamma, noise=s.sigma)
+    formula = critic_gradient_expectation(
+        problem, np.array(s.K), s.steps, _critic(index).matrices[0]
+    )
+    assert (_truncated_target(index) == formula).all()  # exact Fractions on both sides
+
+
+@pytest.mark.parametrize("kind", ["td", "gae"])
+def test_a_time_limit_cut_treated_as_a_termination_fails_and_is_named(kind):
+    def ends_every_segment(*arguments, **critic):
+        terminated = critic["terminated"].copy()
+        terminated[:, -1] = True
+        return loop_gaussian(*arguments, kind=kind, **{**critic, "terminated": terminated})
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(ends_every_segment, kind)
+    message = str(failure.value)
+    assert "rollouts cut at T = 2 by a time limit" in message
+    assert "a time-limit cut treated as a termination" in message

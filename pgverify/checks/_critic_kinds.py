@@ -33,12 +33,15 @@ KEYWORDS = NEEDS
 """The keyword arguments the check passes to the user's estimator, per kind."""
 
 
-def critic_keywords(kind: str, values: Any, q_values: Any) -> dict[str, Any]:
+def critic_keywords(
+    kind: str, values: Any, q_values: Any, *, truncated: bool = False
+) -> dict[str, Any]:
     """The keyword arguments of ``kind`` for one batch: float64 copies of the critic arrays,
-    ``terminated`` (M, T) with only the horizon's step T − 1 set, and ``lam``."""
+    ``terminated`` (M, T) with only the horizon's step T − 1 set (none when a time limit cut
+    the rollouts: ``truncated``), and ``lam``."""
     M, T = np.shape(q_values)
     terminated = np.zeros((M, T), dtype=bool)
-    terminated[:, -1] = True
+    terminated[:, -1] = not truncated
     available = {
         "values": np.array(values, dtype=float),
         "q_values": np.array(q_values, dtype=float),
@@ -80,6 +83,13 @@ def _parts(call: Call) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _bootstrap_through_terminal(kind: str, call: Call) -> np.ndarray:
     keywords = {**call.keywords, "terminated": np.zeros_like(call.keywords["terminated"])}
+    return _mean_weighted(call, critic_advantages(kind, call.costs, call.gamma, **keywords))
+
+
+def _cut_taken_for_termination(kind: str, call: Call) -> np.ndarray:
+    terminated = call.keywords["terminated"].copy()
+    terminated[:, -1] = True
+    keywords = {**call.keywords, "terminated": terminated}
     return _mean_weighted(call, critic_advantages(kind, call.costs, call.gamma, **keywords))
 
 
@@ -149,6 +159,12 @@ SLIPS = (
         ("td", "gae"),
         _td_without_gamma,
         needs_discount=True,
+    ),
+    CriticSlip(
+        "a time-limit cut treated as a termination: no bootstrap from values[:, T] at the last "
+        "step, though the episode goes on (nothing in `terminated` is set there)",
+        ("td", "gae"),
+        _cut_taken_for_termination,
     ),
     CriticSlip(
         "GAE's trace decaying by λ instead of γλ: unbiased, but not GAE(γ, λ)",
@@ -270,12 +286,13 @@ def biased_critic_message(
     calls: list[Call],
     gamma: float,
     error: float,
+    target_text: str = "the gradient of E Σ_{t<T} γ^t c_t",
 ) -> str:
     """The failure of a critic kind whose exact expectation is not the gradient."""
     return "\n".join(
         [
-            f"{check}(kind={kind!r}): the exact expectation of the implementation is not the "
-            f"gradient of E Σ_{{t<T}} γ^t c_t ({how}).",
+            f"{check}(kind={kind!r}): the exact expectation of the implementation is not "
+            f"{target_text} ({how}).",
             "",
             f"Scenario: {label}:",
             f"    {scenario}",

@@ -37,14 +37,14 @@ from pgverify.checks._critic_kinds import (
 from pgverify.checks._report import where_raised
 from pgverify.checks._spec import CallMismatch, describe_callable
 from pgverify.errors import InvalidProblemError, OracleMismatch
-from pgverify.estimators.critic_gradient import CRITIC_KINDS
+from pgverify.estimators.critic_gradient import CRITIC_KINDS, gaussian_critic_pg
 from pgverify.estimators.policy_gradient import (
     gaussian_reinforce,
     gaussian_scores,
     score_function_estimate,
 )
 from pgverify.expectation import lqr_expectation
-from pgverify.expectation.critic import lqr_critic
+from pgverify.expectation.critic import lqr_critic, lqr_discounted_critic
 
 SUPPORTED_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
 
@@ -64,6 +64,7 @@ class Scenario:
     gamma: float
     steps: int
     batch: int
+    truncated: bool = False  # a time limit cuts discounted rollouts at T (critic kinds only)
 
     def problem(self) -> Any:
         from pgverify.lqr import LQR
@@ -124,7 +125,25 @@ SCENARIOS = (
         2,
         1,
     ),
+    Scenario(
+        "two states, one input, discounted γ = 0.75, rollouts cut at T = 2 by a time limit, M = 1",
+        ((1.0, 0.5), (0.0, 0.75)),
+        ((0.0,), (1.0,)),
+        ((1.0, 0.0), (0.0, 1.0)),
+        ((1.0,),),
+        ((1.0, 0.25), (0.25, 0.5)),
+        ((0.25, 0.5),),
+        0.5,
+        0.75,
+        2,
+        1,
+        truncated=True,
+    ),
 )
+"""The rollout distributions the check weighs. The last one (critic kinds only) cuts discounted
+infinite-horizon rollouts by a time limit: nothing terminates, the stationary critic's V(x_T) is
+the bootstrap, and the target is the policy-gradient theorem's sum cut at T (docs/estimators.md,
+section 7)."""
 
 
 def _exact_gamma(gamma: float) -> Fraction:
@@ -355,9 +374,25 @@ def _within(mean: np.ndarray, other: np.ndarray, tolerance: Fraction) -> bool:
 def _critic(index: int) -> Any:
     """The exact finite-horizon critic of scenario ``index``'s policy."""
     scenario = SCENARIOS[index]
-    return lqr_critic(
+    build = lqr_discounted_critic if scenario.truncated else lqr_critic
+    return build(
         scenario.problem(), np.array(scenario.K), scenario.steps, scenario.sigma, scenario.gamma
     )
+
+
+@cache
+def _truncated_target(index: int) -> np.ndarray:
+    """The exact expectation of ``Σ_t γ^t Q(x_t, u_t) s_t`` with the exact stationary critic on
+    a truncated scenario: ``2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]`` (every critic kind's mean there)."""
+    critic = _critic(index)
+
+    def with_exact_q(states: Any, actions: Any, costs: Any, K: Any, sigma: Any, gamma: Any) -> Any:
+        _, q_values = critic.arrays(states, actions)
+        return gaussian_critic_pg(
+            states, actions, costs, K, sigma, gamma, kind="q", q_values=q_values
+        )
+
+    return _exact_mean(SCENARIOS[index], with_exact_q)
 
 
 def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, Any]:
@@ -381,7 +416,11 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
     ``q_values`` (M, T) = ``Q_t(x_t, u_t)``; ``values`` (M, T+1) = ``V_t(x_t)`` for t < T and, in
     column T, ``V_0(x_T)`` (the value x_T would have at the start of an episode, as a rollout
     buffer's bootstrap value holds it); ``terminated`` (M, T) bools, set at t = T − 1 only: the
-    horizon ends every episode, so no bootstrap from column T (``V_T = 0``). Each critic kind is
+    horizon ends every episode, so no bootstrap from column T (``V_T = 0``). One more scenario
+    cuts discounted infinite-horizon rollouts by a time limit: there the critic is the stationary
+    one, column T holds ``V(x_T)``, nothing in ``terminated`` is set (bootstrap from it), and the
+    target is ``2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]``, the policy-gradient theorem's sum cut at T; an
+    estimator that ends every segment without bootstrapping fails there. Each critic kind is
     unbiased; besides the expectation the check compares the estimate with the kind's reference
     at every node (Ψ_t is then a fixed function of the batch): an unbiased estimate of another
     form (Q for the advantage, a GAE trace decaying by λ instead of γλ) fails as a kind mismatch.
@@ -403,6 +442,8 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
     seen: set[str] = set()  # "float32" once an output comes in single precision
     report: dict[str, Any] = {}
     for index, scenario in enumerate(SCENARIOS):
+        if scenario.truncated and kind not in CRITIC_KINDS:
+            continue  # without a critic nothing bootstraps: the cut changes nothing
         K, sigma, gamma = np.array(scenario.K), scenario.sigma, scenario.gamma
         shape = K.shape
         calls: list[Call] = []
@@ -418,10 +459,13 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
             shape: tuple[int, ...] = shape,
             critic: Any = critic,
             calls: list[Call] = calls,
+            truncated: bool = scenario.truncated,
         ) -> Any:
             keywords: dict[str, Any] = {}
             if critic is not None:
-                keywords = critic_keywords(kind, *critic.arrays(states, actions))
+                keywords = critic_keywords(
+                    kind, *critic.arrays(states, actions), truncated=truncated
+                )
             given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
             output = read_estimate(
                 call_estimator(
@@ -468,7 +512,7 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
                 f"check_pg_estimator(kind={kind!r}): the implementation failed on the "
                 f"scenario {scenario.label}:\n    {scenario.as_python()}\n{error}"
             ) from error
-        target = _target(index)
+        target = _truncated_target(index) if scenario.truncated else _target(index)
         tolerance = widened(Fraction(result.rounding_tolerance), dtype, seen) + Fraction(
             1e-12
         ) * max((abs(v) for v in target.ravel()), default=Fraction(0))
@@ -523,6 +567,11 @@ def _message(
             calls,
             scenario.gamma,
             node_error,
+            *(
+                ("2E_K Σ_{t<T} γ^t E[x_t x_tᵀ], the policy-gradient theorem's sum cut at T",)
+                if scenario.truncated
+                else ()
+            ),
         )
     found = []
     for slip, (description, _, applies) in enumerate(SLIPS):
