@@ -79,7 +79,8 @@ def loop_softmax(
 
 def test_reference_gae_passes_on_lqr():
     report = check_pg_estimator(partial(gaussian_critic_pg, kind="gae"), "gae")
-    assert all(entry["nodes"] > 0 for entry in report.values())
+    assert report.tier == "exact" and report.worst_ratio <= 1
+    assert all(scenario.evaluations > 0 for scenario in report.scenarios)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -214,7 +215,8 @@ def test_an_unknown_kind_is_refused_with_the_supported_list():
 
 def test_reference_gae_passes_on_finite_mdps():
     report = check_softmax_pg_estimator(partial(softmax_critic_pg, kind="gae"), "gae")
-    assert all(entry["cases"] > 0 for entry in report.values())
+    assert report.tier == "exact" and report.worst_ratio <= 1
+    assert all(scenario.evaluations > 0 for scenario in report.scenarios)
 
 
 @pytest.mark.parametrize("kind", KINDS)

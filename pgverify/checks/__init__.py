@@ -15,7 +15,7 @@ from pgverify.checks.estimators import (
     check_td_residuals,
     check_unbiased,
 )
-from pgverify.checks.estimators_pg import check_pg_estimator
+from pgverify.checks.estimators_pg import ExpectationReport, ScenarioResult, check_pg_estimator
 from pgverify.checks.estimators_softmax import check_softmax_pg_estimator
 from pgverify.checks.estimators_zeroth import check_zeroth_order_estimator
 from pgverify.checks.lqr import (
@@ -53,6 +53,8 @@ from pgverify.checks.trpo import (
 __all__ = [
     "CheckReport",
     "Comparison",
+    "ExpectationReport",
+    "ScenarioResult",
     "StatisticalReport",
     "assert_close",
     "check_backtracking_line_search",

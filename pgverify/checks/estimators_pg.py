@@ -19,6 +19,7 @@ batch, the check also compares the estimate with the kind's reference at every n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -34,7 +35,7 @@ from pgverify.checks._critic_kinds import (
     first_disagreement,
     kind_mismatch_message,
 )
-from pgverify.checks._report import where_raised
+from pgverify.checks._report import CheckReport, where_raised
 from pgverify.checks._spec import CallMismatch, describe_callable
 from pgverify.errors import InvalidProblemError, OracleMismatch
 from pgverify.estimators.critic_gradient import CRITIC_KINDS, gaussian_critic_pg
@@ -305,6 +306,68 @@ def widened(tolerance: Fraction, dtype: Any, seen: set[str]) -> Fraction:
     return tolerance
 
 
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One scenario a policy-gradient estimator check weighed: its label, the exact expected
+    gradient (the target), the number of weighted evaluations (cubature nodes or enumerated
+    batches) and the error of the user's exact expectation relative to the tolerance."""
+
+    label: str
+    expected_gradient: np.ndarray
+    evaluations: int
+    ratio: float
+
+
+@dataclass(frozen=True)
+class ExpectationReport(CheckReport):
+    """The report of a passing exact-expectation check (:func:`check_pg_estimator`,
+    :func:`check_softmax_pg_estimator`): a :class:`CheckReport` over fixed scenarios (none
+    generated: ``seed`` does not apply), tier ``"exact"``, with each scenario's target."""
+
+    scenarios: tuple[ScenarioResult, ...] = ()
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.check}: passed {self.cases} fixed scenarios by exact expectation; worst "
+            f"error {self.worst_ratio:.3g} of the tolerance, judged at {self.judged_at}; "
+            f"reference tier {self.tier}; {self.seconds:.2f} s"
+        )
+        return "\n".join([text, *(f"  {note}" for note in self.notes)])
+
+
+def expectation_report(
+    check: str, scenarios: list[ScenarioResult], start: float, seen: set[str], dtype: Any
+) -> ExpectationReport:
+    """The report of a passing estimator check over ``scenarios``."""
+    single = (dtype is not None and np.dtype(dtype) == np.float32) or "float32" in seen
+    return ExpectationReport(
+        check=check,
+        cases=len(scenarios),
+        fixed_cases=len(scenarios),
+        generated_cases=0,
+        worst_ratio=max((result.ratio for result in scenarios), default=0.0),
+        tier="exact",
+        seconds=time.perf_counter() - start,
+        seed=0,
+        notes=tuple(
+            f"{r.label}: exact expectation over {r.evaluations} weighted evaluations"
+            for r in scenarios
+        ),
+        judged_at="float32" if single else "float64",
+        scenarios=tuple(scenarios),
+    )
+
+
+def error_ratio(mean: np.ndarray, target: np.ndarray, tolerance: Fraction) -> float:
+    """``max |mean − target| / tolerance`` (0 when both vanish exactly)."""
+    largest = max(
+        (abs(a - b) for a, b in zip(mean.ravel(), target.ravel(), strict=True)), default=0
+    )
+    if largest == 0:
+        return 0.0
+    return float(Fraction(largest) / tolerance) if tolerance > 0 else float("inf")
+
+
 class ImplementationRaised(Exception):
     """The user's ``fn`` raised while the expectation engine evaluated it: carried out of the
     engine so that the check reports it as the implementation's failure, with its location."""
@@ -395,7 +458,7 @@ def _truncated_target(index: int) -> np.ndarray:
     return _exact_mean(SCENARIOS[index], with_exact_q)
 
 
-def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, Any]:
+def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> ExpectationReport:
     """Check ``fn(states, actions, costs, K, sigma, gamma, **critic) -> (m, n)``, a batch
     estimate of ``∇_K E Σ_{t<T} γ^t c_t`` for ``u ~ N(−Kx, σI)`` on LQR, by its exact
     expectation.
@@ -430,7 +493,8 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
     (the stated assumption that each evaluation errs by at most 1e-9 of its largest entry;
     ``dtype="float32"`` for an implementation that computes in float32: 1e-5).
 
-    Returns a dict (scenario label → the exact expected gradient as floats, nodes); raises
+    Returns an :class:`ExpectationReport` (a CheckReport with each scenario's exact expected
+    gradient and node count); raises
     :class:`pgverify.OracleMismatch` with the scenario, the exact bias and a diagnosis.
     """
     __tracebackhide__ = True
@@ -440,7 +504,8 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
         raise InvalidProblemError(unsupported_kind(kind))
     relative_error = relative_error_of(dtype)
     seen: set[str] = set()  # "float32" once an output comes in single precision
-    report: dict[str, Any] = {}
+    start = time.perf_counter()
+    results: list[ScenarioResult] = []
     for index, scenario in enumerate(SCENARIOS):
         if scenario.truncated and kind not in CRITIC_KINDS:
             continue  # without a critic nothing bootstraps: the cut changes nothing
@@ -536,11 +601,15 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, An
                         node_error,
                     )
                 )
-        report[scenario.label] = {
-            "expected_gradient": np.asarray(target, dtype=float),
-            "nodes": result.nodes,
-        }
-    return report
+        results.append(
+            ScenarioResult(
+                scenario.label,
+                np.asarray(target, dtype=float),
+                result.nodes,
+                error_ratio(result.mean, target, tolerance),
+            )
+        )
+    return expectation_report("check_pg_estimator", results, start, seen, dtype)
 
 
 def _message(

@@ -16,6 +16,7 @@ dyadic probabilities, so the exact target is :func:`pgverify.expectation.softmax
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,8 +36,12 @@ from pgverify.checks._critic_kinds import (
 from pgverify.checks._spec import CallMismatch
 from pgverify.checks.estimators_pg import (
     SUPPORTED_KINDS,
+    ExpectationReport,
     ImplementationRaised,
+    ScenarioResult,
     call_estimator,
+    error_ratio,
+    expectation_report,
     raised_message,
     read_estimate,
     relative_error_of,
@@ -207,7 +212,7 @@ def _last_states(index: int, states: np.ndarray, actions: np.ndarray) -> list[tu
     return outcomes
 
 
-def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict[str, Any]:
+def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> ExpectationReport:
     """Check ``fn(states, actions, costs, logits, gamma, **critic) -> (S, A)``, a batch estimate
     of ``∂/∂θ E Σ_{t<T} γ^t c_t`` for the tabular softmax policy, by its exact expectation over
     every trajectory batch. ``kind``, the critic keyword arrays and the verdict as
@@ -217,7 +222,8 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
     is ``V_0(x_T)`` of the state reached after the last step, which the check enumerates with its
     exact probability (it is not in ``states``).
 
-    Returns a dict (scenario label → exact expected gradient, cases enumerated); raises
+    Returns an :class:`~pgverify.checks.estimators_pg.ExpectationReport` (each scenario's exact
+    expected gradient and enumerated batches); raises
     :class:`pgverify.OracleMismatch` with the exact bias and a diagnosis."""
     __tracebackhide__ = True
     if not callable(fn):
@@ -226,7 +232,8 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
         raise InvalidProblemError(unsupported_kind(kind))
     relative_error = relative_error_of(dtype)
     seen: set[str] = set()  # "float32" once an output comes in single precision
-    report: dict[str, Any] = {}
+    start = time.perf_counter()
+    results: list[ScenarioResult] = []
     for index, scenario in enumerate(SCENARIOS):
         logits, gamma = scenario.logits(), scenario.gamma
         shape = logits.shape
@@ -348,11 +355,15 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> dict
                     node_error,
                 )
             )
-        report[scenario.label] = {
-            "expected_gradient": np.asarray(target, dtype=float),
-            "cases": result.nodes,
-        }
-    return report
+        results.append(
+            ScenarioResult(
+                scenario.label,
+                np.asarray(target, dtype=float),
+                result.nodes,
+                error_ratio(result.mean, target, tolerance),
+            )
+        )
+    return expectation_report("check_softmax_pg_estimator", results, start, seen, dtype)
 
 
 def _exact_array(output: np.ndarray) -> np.ndarray:
