@@ -27,11 +27,13 @@ class Assumption:
     an activation h — it constrains), ``draw(rng)`` (one exact point of the domain: a dict from
     each of them to a rational, or a ``sympy.Lambda`` for a function) and ``description`` (the
     domain in words, printed with a counterexample).  Built by :func:`assume`, or by the
-    ``domain()`` methods of the symbolic problems and policies."""
+    ``domain()`` methods of the symbolic problems and policies.  ``real``: those symbols
+    whose domain is all of ℝ (``prove`` may then draw θ = log p for a positive rational p)."""
 
     symbols: frozenset[Any]
     draw: Draw
     description: str
+    real: frozenset[Any] = frozenset()
 
 
 KINDS = ("real", "positive", "discount", "positive definite", "distribution")
@@ -88,7 +90,8 @@ def assume(target: Any, kind: str) -> Assumption:
         "positive": f"{names} > 0",
         "discount": f"0 < {names} < 1",
     }[kind]
-    return Assumption(frozenset(symbols), draw, description)
+    real = frozenset(symbols) if kind == "real" else frozenset()
+    return Assumption(frozenset(symbols), draw, description, real)
 
 
 def _positive_definite(target: Any) -> Assumption:
@@ -128,12 +131,14 @@ def _distribution(symbols: list[sympy.Symbol]) -> Assumption:
 
 def combine(assumptions: Any) -> list[Assumption]:
     """The assumptions ``prove`` is given, as a list: an :class:`Assumption`, a mapping
-    ``{symbol: kind}`` (each item through :func:`assume`), or an iterable of them and of pairs
-    ``(symbol or matrix, kind)`` (a sympy Matrix is not hashable: pair it, or call
+    ``{symbol: kind}`` (each item through :func:`assume`), one pair ``(symbol or matrix, kind)``,
+    or an iterable of them and of such pairs (a sympy Matrix is not hashable: pair it, or call
     :func:`assume`).
     Overlapping domains are refused (a symbol drawn twice would make the point inconsistent)."""
     if isinstance(assumptions, Assumption):
         found = [assumptions]
+    elif _is_pair(assumptions):
+        found = [assume(*assumptions)]
     elif isinstance(assumptions, Mapping):
         found = [assume(target, kind) for target, kind in assumptions.items()]
     elif isinstance(assumptions, Iterable) and not isinstance(assumptions, (str, bytes)):
@@ -146,12 +151,13 @@ def combine(assumptions: Any) -> list[Assumption]:
             else:
                 raise InvalidProblemError(
                     "assumptions: expected Assumption objects (from assume(...) or a problem's "
-                    "or policy's domain()), mappings {symbol: kind} or pairs (target, kind), "
-                    f"got {item!r}"
+                    "or policy's domain()), mappings {symbol: kind}, pairs (target, kind) or a "
+                    f"list of them, got {item!r} in {assumptions!r}"
                 )
     else:
         raise InvalidProblemError(
-            "assumptions: expected an Assumption, a mapping {symbol: kind} or a list of them, "
+            "assumptions: expected an Assumption, a mapping {symbol: kind}, a pair "
+            "(target, kind) or a list of them, "
             f"got {assumptions!r}"
         )
     seen: set[Any] = set()
@@ -164,3 +170,14 @@ def combine(assumptions: Any) -> list[Assumption]:
             )
         seen |= assumption.symbols
     return found
+
+
+def _is_pair(assumptions: Any) -> bool:
+    """A bare ``(target, kind)``: a 2-tuple whose second item is a kind name and whose first is
+    a target (a symbol, a matrix of symbols, or a list of symbols), not another assumption."""
+    return (
+        isinstance(assumptions, tuple)
+        and len(assumptions) == 2
+        and isinstance(assumptions[1], str)
+        and isinstance(assumptions[0], (sympy.Basic, sympy.MatrixBase, list))
+    )

@@ -22,6 +22,7 @@ from sympy.polys.polyerrors import CoercionFailed
 from sympy.polys.rings import ring
 
 from pgverify.errors import InvalidProblemError
+from pgverify.symbolic.enclosure import interval_text, nonzero_enclosure
 
 GENERIC = "every value of the symbolic entries at the sizes shown"
 
@@ -94,7 +95,9 @@ class Derivation:
             lines.append(f"  residual: {len(self.residuals)} expression(s), each simplified to 0")
         else:
             point = ", ".join(f"{k} = {v}" for k, v in (self.counterexample or {}).items())
-            lines.append(f"  REFUTED: at {point} the residual is {self.counterexample_value}")
+            lines.append(
+                f"  REFUTED: at {point} the residual {_value_text(self.counterexample_value)}"
+            )
             if self.domain:
                 lines.append(f"  the point lies in the domain: {self.domain}")
         verdict = f"  verdict: {self.verdict} (tier {self.tier})"
@@ -134,6 +137,16 @@ class Derivation:
             if self.domain:
                 lines.append(f"The point lies in the domain: {_verb(self.domain)}.")
         return "\n".join(lines)
+
+
+def _value_text(value: Any) -> str:
+    """An exact residual as it is; an enclosure as a ball, saying what it proves."""
+    if isinstance(value, sympy.Interval):
+        return (
+            f"lies in {interval_text(value)} (a certified enclosure excluding 0: the value is "
+            "not exact, so this refutation's tier is certified)"
+        )
+    return f"is {value} (exact)"
 
 
 def _escape(text: str) -> str:
@@ -283,11 +296,13 @@ def _substitute(entry: Any, point: dict[Any, Any]) -> Any:
 
 
 def _evaluate(entry: Any, point: dict[Any, Any]) -> Any:
-    """The exact value at a rational point (a Rational), a 60-digit value when transcendental
-    functions remain (returned only if clearly non-zero), or None when nothing can be said
-    (a pole, or an unevaluated generic function)."""
+    """The exact value at a rational point (a Rational); when transcendental functions remain, a
+    certified interval (:func:`pgverify.symbolic.enclosure.nonzero_enclosure`) returned only if
+    it excludes 0 — no symbolic ``cancel`` (it hangs on sums of exponentials), and rounding
+    noise never counts as non-zero; None when nothing can be said (a pole, an unevaluated
+    generic function, a value not separated from 0)."""
     try:
-        value = sympy.cancel(_substitute(entry, point))
+        value = _substitute(entry, point)
     except ZeroDivisionError:
         return None
     if value.has(sympy.zoo, sympy.nan, sympy.oo):
@@ -296,8 +311,7 @@ def _evaluate(entry: Any, point: dict[Any, Any]) -> Any:
         return value
     if not value.is_number:
         return None
-    approximation = value.evalf(60)
-    return approximation if abs(approximation) > sympy.Float("1e-40") else None
+    return nonzero_enclosure(value, {})
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _real_domain(symbols: set[Any], positive: set[Any], description: str) -> Ass
     def draw(rng: random.Random) -> dict[Any, Any]:
         return {s: positive_rational(rng) if s in positive else rational(rng) for s in ordered}
 
-    return Assumption(frozenset(symbols), draw, description)
+    return Assumption(frozenset(symbols), draw, description, frozenset(symbols - positive))
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,8 @@ def two_layer_gaussian_policy(
 class SoftmaxPolicy:
     """The tabular softmax policy ``π(a|s) = exp θ_sa / Σ_b exp θ_sb`` with generic logits
     ``theta`` (S, A) of symbols ``theta_sa`` (build with :func:`softmax_policy`).
-    Tier: exact (expressions in exp; refutations evaluate them to 60 digits)."""
+    Tier: exact (expressions in exp; ``prove`` writes exp θ as a positive symbol, so residuals
+    are rational and refutations exact)."""
 
     states: int
     actions: int

@@ -21,6 +21,9 @@ from sympy.core.function import AppliedUndef
 from pgverify.errors import CertificationError, InvalidProblemError
 from pgverify.symbolic.assumptions import combine
 from pgverify.symbolic.core import Derivation, Step, _evaluate, _vanishes
+from pgverify.symbolic.domain import positive_rational
+from pgverify.symbolic.enclosure import nonzero_enclosure
+from pgverify.symbolic.exponentials import ExponentialForm, exponential_form
 from pgverify.symbolic.rational import NotRational, evaluate_rationally, vanishes_rationally
 
 NOT_REAL = (sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
@@ -142,29 +145,51 @@ def prove(
         domain=description or "no constraint",
     )
     result.residuals = entries
+    real = frozenset().union(*(assumption.real for assumption in domains))
+    form = exponential_form(entries, real)
     rng = random.Random(seed)
     for _ in range(trials):
         point: dict[Any, Any] = {}
         for assumption in domains:
             point.update(assumption.draw(rng))
-        for number, entry in enumerate(entries):
-            value = _value_at(entry, point)
-            if value is not None and value != 0:
-                result.verdict = "refuted"
-                result.refuted_residual = number
-                result.counterexample = {key: point[key] for key in sorted(point, key=str)}
-                result.counterexample_value = value
-                result.steps.append(
-                    Step(
-                        "evaluate lhs - rhs exactly at random rational points of the domain "
-                        "(before any simplification)"
-                    )
+        if form is not None:
+            found = _refute_in_exponentials(form, point, rng)
+        else:
+            found = _refute_at(entries, point)
+        if found is not None:
+            number, shown, value = found
+            result.verdict = "refuted"
+            result.refuted_residual = number
+            result.counterexample = {key: shown[key] for key in sorted(shown, key=str)}
+            result.counterexample_value = value
+            if isinstance(value, sympy.Interval):
+                result.tier = "certified"
+                how = (
+                    "evaluate lhs - rhs at random rational points of the domain in ball "
+                    "arithmetic; the enclosure excludes 0"
                 )
-                result.seconds = time.perf_counter() - started
-                return result
+            else:
+                how = (
+                    "evaluate lhs - rhs exactly at random rational points of the domain "
+                    "(before any simplification)"
+                )
+            if form is not None:
+                how += "; exp(theta) = p drawn as a positive rational, so theta = log p"
+            result.steps.append(Step(how))
+            result.seconds = time.perf_counter() - started
+            return result
     result.steps.append(
         Step(f"lhs - rhs vanished at {trials} random rational points of the domain")
     )
+    if form is not None:
+        result.steps.append(
+            Step(
+                "exp(theta) written as a positive symbol p for "
+                f"{sorted(map(str, form.positive))}: a zero rational function of p is zero "
+                "for every theta"
+            )
+        )
+        entries = form.entries
     symbols = sorted(set().union(*(entry.free_symbols for entry in entries)), key=str)
     for number, entry in enumerate(entries):
         try:
@@ -188,14 +213,45 @@ def prove(
     return result
 
 
+Refutation = tuple[int, dict[Any, Any], Any]
+"""The refuted entry's index, the counterexample point and the residual's value there."""
+
+
+def _refute_at(entries: list[Any], point: dict[Any, Any]) -> Refutation | None:
+    """The first entry whose value at ``point`` is provably non-zero, or None."""
+    for number, entry in enumerate(entries):
+        value = _value_at(entry, point)
+        if value is not None and value != 0:
+            return number, point, value
+    return None
+
+
+def _refute_in_exponentials(
+    form: ExponentialForm, point: dict[Any, Any], rng: random.Random
+) -> Refutation | None:
+    """The rational residual in p = exp θ at a positive rational p (exact), shown at the real
+    point θ = log p (:mod:`pgverify.symbolic.exponentials`)."""
+    exponentials = {positive: positive_rational(rng) for positive in form.positive.values()}
+    rational_point = {k: v for k, v in point.items() if k not in form.positive} | exponentials
+    found = _refute_at(form.entries, rational_point)
+    if found is None:
+        return None
+    number, _, value = found
+    shown = {k: v for k, v in point.items() if k not in form.positive}
+    shown |= {theta: sympy.log(exponentials[p]) for theta, p in form.positive.items()}
+    return number, shown, value
+
+
 def _value_at(entry: Any, point: dict[Any, Any]) -> Any:
     """The exact value at a point: bottom-up in QQ for rational expressions (fast on large
-    shared trees), else :func:`pgverify.symbolic.core._evaluate`; None at a pole."""
+    shared trees); else a certified enclosure excluding 0, bottom-up in ball arithmetic
+    (:mod:`pgverify.symbolic.enclosure`), or :func:`pgverify.symbolic.core._evaluate` when
+    generic functions are drawn; None at a pole or when the value is not separated from 0."""
     if all(isinstance(key, sympy.Symbol) for key in point):
         try:
             return evaluate_rationally(entry, point)
         except NotRational:
-            pass
+            return nonzero_enclosure(entry, point)
     return _evaluate(entry, point)
 
 
