@@ -43,12 +43,13 @@ def nonzero_enclosure(entry: Any, point: dict[Any, Any]) -> sympy.Interval | Non
         flint.ctx.prec = bits
         try:
             ball = _Evaluator(point).value(entry)
+            if ball.is_finite() and not ball.contains(0):
+                # the endpoints are rounded outwards at the working precision: still rigorous
+                return sympy.Interval(_exact(ball.lower()), _exact(ball.upper()))
         except (Unsupported, ZeroDivisionError, ValueError):
             return None
         finally:
             flint.ctx.prec = saved
-        if ball.is_finite() and not ball.contains(0):
-            return sympy.Interval(_exact(ball.lower()), _exact(ball.upper()))
     return None
 
 

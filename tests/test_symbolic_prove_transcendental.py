@@ -1,0 +1,153 @@
+"""``prove`` on residuals holding exp and other transcendental functions (docs/symbolic-toolkit.md):
+softmax identities become rational in p = exp θ (exact, fast verdicts, counterexamples at
+θ = log p); anything else is refuted only by a certified ball excluding 0, never on rounding noise.
+
+Expected values are independent of the code under test: the softmax policy gradient theorem
+(Sutton et al. 2000), mpmath evaluations at 50 digits, hand-computed constants."""
+
+import mpmath
+import pytest
+import sympy
+
+from pgverify import InvalidProblemError
+from pgverify.symbolic import prove, softmax_policy, symbolic_mdp
+from pgverify.symbolic.enclosure import nonzero_enclosure
+from pgverify.symbolic.matrices import symmetric
+
+x, y = sympy.symbols("x y")
+s = sympy.Symbol("s")
+
+
+def softmax_gradient_problem(states: int, actions: int):
+    """∇_θ C for a tabular softmax policy, the theorem's form d(s) π(a|s) A(s, a) / (1 − γ), the
+    form with π(a|s) forgotten, and the domains."""
+    mdp, policy = symbolic_mdp(states, actions), softmax_policy(states, actions)
+    pi, theta = policy.probabilities(), policy.theta
+    cost, visits, adv = mdp.cost_of(pi), mdp.visitation(pi), mdp.advantages(pi)
+    gradient = sympy.Matrix(states, actions, lambda i, a: sympy.diff(cost, theta[i, a]))
+
+    def form(with_pi: bool) -> sympy.Matrix:
+        return sympy.Matrix(
+            states,
+            actions,
+            lambda i, a: visits[i] * (pi[i][a] if with_pi else 1) * adv[i, a] / (1 - mdp.gamma),
+        )
+
+    return mdp, policy, gradient, form(True), form(False), [mdp.domain(), policy.domain()]
+
+
+# ------------------------------------------------------------------------------------------------
+# softmax: exact and fast (the 2x2 refutation used to hang > 13 min in symbolic cancel)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_softmax_gradient_theorem_on_two_states_two_actions_is_proved():
+    *_, gradient, theorem, _, domains = softmax_gradient_problem(2, 2)
+    assert prove(gradient, theorem, domains).verdict == "proved"
+
+
+def test_softmax_gradient_without_the_policy_factor_on_two_states_is_refuted_exactly():
+    *_, gradient, _, forgot, domains = softmax_gradient_problem(2, 2)
+    result = prove(gradient, forgot, domains)
+    assert (result.verdict, result.tier) == ("refuted", "exact")
+    assert isinstance(result.counterexample_value, sympy.Rational)
+
+
+def test_softmax_refutation_point_lies_in_the_domain_and_has_the_printed_residual():
+    mdp, policy, gradient, _, forgot, domains = softmax_gradient_problem(1, 2)
+    result = prove(gradient, forgot, domains)
+    point = result.counterexample
+    assert 0 < point[mdp.gamma] < 1
+    for logit in policy.theta:  # θ = log p with p a positive rational: a real logit
+        assert isinstance(point[logit], (sympy.log, sympy.Rational, sympy.Mul))
+        assert point[logit].is_real
+    residual = (gradient - forgot)[result.refuted_residual]
+    independent = residual.evalf(50, subs=point)  # sympy/mpmath, no exp substitution
+    assert abs(independent - result.counterexample_value) < sympy.Float("1e-40")
+    assert result.counterexample_value != 0
+
+
+def test_softmax_refutation_prints_an_exact_rational_residual():
+    *_, gradient, _, forgot, domains = softmax_gradient_problem(1, 2)
+    result = prove(gradient, forgot, domains)
+    assert f"the residual is {result.counterexample_value} (exact)" in result.to_text()
+    assert "log(" in result.to_text()
+
+
+def test_exp_of_a_sum_of_logits_is_proved_through_positive_symbols():
+    assert prove(sympy.exp(2 * x - y), sympy.exp(x) ** 2 / sympy.exp(y), {x: "real", y: "real"})
+
+
+def test_exp_of_a_positive_symbol_is_not_rewritten_and_still_proved():
+    result = prove(sympy.exp(s) ** 2, sympy.exp(2 * s), {s: "positive"})
+    assert result.verdict == "proved"
+
+
+# ------------------------------------------------------------------------------------------------
+# other transcendental residuals: certified enclosures, never rounding noise
+# ------------------------------------------------------------------------------------------------
+
+
+def test_a_tiny_true_difference_is_refuted_with_a_certified_enclosure_containing_it():
+    tiny = sympy.Rational(1, 10**30)
+    result = prove(sympy.tanh(x) ** 2, 1 - 1 / sympy.cosh(x) ** 2 + tiny, {x: "real"})
+    assert (result.verdict, result.tier) == ("refuted", "certified")
+    enclosure = result.counterexample_value
+    assert isinstance(enclosure, sympy.Interval)
+    assert enclosure.contains(-tiny) and not enclosure.contains(0)
+    assert "certified enclosure" in result.to_text()
+
+
+def test_a_logit_outside_its_exp_is_refuted_in_ball_arithmetic():
+    result = prove(sympy.exp(x), 1 + x, {x: "real"})
+    assert (result.verdict, result.tier) == ("refuted", "certified")
+    at = sympy.Rational(result.counterexample[x])
+    with mpmath.workdps(50):
+        point = mpmath.mpf(int(at.p)) / int(at.q)
+        value = mpmath.exp(point) - 1 - point
+    enclosure = result.counterexample_value
+    assert enclosure.start <= sympy.Float(value, 50) <= enclosure.end
+
+
+def test_a_true_identity_with_catastrophic_cancellation_is_never_refuted():
+    huge = sympy.Integer(10) ** 60  # float64 evaluation leaves noise of order 10**104
+    lhs = (sympy.exp(s) + huge) ** 2
+    rhs = sympy.exp(2 * s) + 2 * huge * sympy.exp(s) + huge**2
+    assert prove(lhs, rhs, {s: "positive"}).verdict == "proved"
+
+
+def test_enclosure_of_a_zero_value_is_none():
+    assert nonzero_enclosure(sympy.exp(x) * sympy.exp(-x) - 1, {x: sympy.Rational(7, 3)}) is None
+
+
+def test_enclosure_contains_the_value_computed_by_mpmath():
+    expression = sympy.log(1 + x) - sympy.sin(x) / 3
+    point = sympy.Rational(5, 7)
+    with mpmath.workdps(50):
+        truth = mpmath.log(1 + mpmath.mpf(5) / 7) - mpmath.sin(mpmath.mpf(5) / 7) / 3
+    enclosure = nonzero_enclosure(expression, {x: point})
+    assert enclosure.start <= sympy.Float(truth, 50) <= enclosure.end
+    assert enclosure.end - enclosure.start < sympy.Rational(1, 10**30)
+
+
+def test_enclosure_at_a_pole_is_none():
+    assert nonzero_enclosure(1 / (sympy.exp(x) - 1), {x: sympy.Integer(0)}) is None
+
+
+# ------------------------------------------------------------------------------------------------
+# a bare (target, kind) pair, as docs/symbolic-toolkit.md documents it
+# ------------------------------------------------------------------------------------------------
+
+
+def test_a_bare_matrix_kind_pair_is_accepted():
+    S = symmetric("s", 2)
+    assert prove(S.det(), S[0, 0] * S[1, 1] - S[0, 1] ** 2, (S, "positive definite")).proved
+
+
+def test_a_bare_symbol_kind_pair_is_accepted():
+    assert prove((x + 1) ** 2, x**2 + 2 * x + 1, (x, "positive")).proved
+
+
+def test_a_malformed_item_message_lists_a_pair_as_accepted():
+    with pytest.raises(InvalidProblemError, match=r"pairs \(target, kind\) or a list of them"):
+        prove(x, x, [(x, "real"), 3])
