@@ -6,7 +6,11 @@ first evaluated exactly at random rational points drawn *inside* the declared do
 σ > 0, P ≻ 0, a stabilising K, ...: :mod:`pgverify.symbolic.assumptions`): one non-zero value
 refutes the identity, and that point is the counterexample.  Otherwise the residual must be the
 zero rational function (the numerator expands to 0 in a polynomial ring over QQ), as every
-shipped derivation is proved.  Guide: docs/symbolic-toolkit.md.
+shipped derivation is proved.  ``exp θ`` of real symbols is first written as a positive symbol
+p (:mod:`pgverify.symbolic.exponentials`: softmax residuals become rational, verdicts stay exact);
+other transcendental residuals are refuted only by a ball excluding 0
+(:mod:`pgverify.symbolic.enclosure`; such a refutation has tier **certified**).
+Guide: docs/symbolic-toolkit.md.
 """
 
 from __future__ import annotations
@@ -98,13 +102,20 @@ def prove(
     ``assumptions``: :class:`~pgverify.symbolic.assumptions.Assumption` objects (from
     :func:`assume` or the ``domain()`` of a :class:`SymbolicLQR`, :class:`SymbolicMDP` or a
     symbolic policy), a mapping ``{symbol or matrix: kind}`` (kinds: ``"real"``,
-    ``"positive"``, ``"discount"``, ``"positive definite"``, ``"distribution"``), or a list
-    of them; every symbol of ``lhs − rhs`` must get a domain.
+    ``"positive"``, ``"discount"``, ``"positive definite"``, ``"distribution"``), one pair
+    ``(symbol or matrix, kind)``, or a list of them; every symbol of ``lhs − rhs`` must get a
+    domain.
 
+    0. each ``exp(c₁θ₁ + …)`` of symbols θᵢ declared ``"real"`` (integer cᵢ) is written as
+       ``Π pᵢ^cᵢ`` with pᵢ = exp θᵢ > 0, when no θᵢ is left outside an exp: the residual is
+       then rational in p, drawn at positive rational p, i.e. at the real point θ = log p;
     1. ``lhs − rhs`` is evaluated exactly at ``trials`` random rational points of the domain,
        before any simplification; the first non-zero value refutes it: the returned
        :class:`Derivation` has verdict ``"refuted"``, the point in ``counterexample`` and the
-       value in ``counterexample_value`` (its text prints both, with the domain);
+       value in ``counterexample_value`` (its text prints both, with the domain).  A residual
+       still holding exp, log, tanh, ... is evaluated in ball arithmetic instead and refutes
+       only when the ball excludes 0: ``counterexample_value`` is then that enclosure (a
+       ``sympy.Interval``) and ``tier`` is ``"certified"``; a ball containing 0 never refutes;
     2. otherwise each entry of the residual must be the zero rational function: verdict
        ``"proved"`` (tier exact, every value of the symbols where both sides are defined).
 
