@@ -70,7 +70,8 @@ def test_softmax_refutation_point_lies_in_the_domain_and_has_the_printed_residua
 def test_softmax_refutation_prints_an_exact_rational_residual():
     *_, gradient, _, forgot, domains = softmax_gradient_problem(1, 2)
     result = prove(gradient, forgot, domains)
-    assert f"the residual is {result.counterexample_value} (exact)" in result.to_text()
+    assert f"the residual is {result.counterexample_value}\n" in result.to_text()
+    assert "(tier exact)" in result.to_text()
     assert "log(" in result.to_text()
 
 

@@ -146,7 +146,7 @@ def _value_text(value: Any) -> str:
             f"lies in {interval_text(value)} (a certified enclosure excluding 0: the value is "
             "not exact, so this refutation's tier is certified)"
         )
-    return f"is {value} (exact)"
+    return f"is {value}"
 
 
 def _escape(text: str) -> str:
