@@ -148,7 +148,7 @@ def render_softmax(rows) -> str:
         "`python benchmarks/bench_symbolic_toolkit.py --write` (one run each, sympy "
         f"{sympy.__version__}).",
         "",
-        "| S, A | build [s] | prove (theorem) [s] | prove (π(a|s) forgotten) [s] "
+        "| S, A | build [s] | prove (theorem) [s] | prove (the π factor forgotten) [s] "
         "| same, logits declared > 0 (no exp rewrite) [s] |",
         "|---|---|---|---|---|",
     ]
