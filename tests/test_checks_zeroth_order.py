@@ -175,3 +175,15 @@ def test_a_float32_zeroth_order_loop_is_judged_at_float32_precision_without_bein
         )
 
     check_zeroth_order_estimator(single, "antithetic", max_examples=10)
+
+
+def test_the_replay_hint_of_a_generated_failure_names_the_kind_and_runs():
+    def divided_by_variance(cost_fn, K, directions, smoothing):
+        return np.mean([cost_fn(K + smoothing * d) * d for d in directions], axis=0) / smoothing**2
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(divided_by_variance, "gaussian")
+    hint = "check_zeroth_order_estimator(fn, 'gaussian', seed=0) reproduces it"
+    assert hint in str(failure.value)
+    with pytest.raises(OracleMismatch):  # the hint, run as written, fails again
+        check_zeroth_order_estimator(divided_by_variance, "gaussian", seed=0)

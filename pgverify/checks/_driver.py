@@ -273,7 +273,7 @@ def _mismatch(
         origin = (
             f"Minimal failing case (generated from seed={seed} and shrunk by hypothesis"
             f"{', then by deleting states/inputs' if reduced else ''}; "
-            f"{spec.name}(fn, seed={seed}) reproduces it)"
+            f"{reproducing_call(spec, options, seed)} reproduces it)"
         )
     else:
         minimal, reduced = _reduce(spec, fn, fixed_failure, options, dtype)
@@ -336,6 +336,16 @@ def _database(database: Any) -> ExampleDatabase | None:
         f"database must be None, a directory path or a hypothesis ExampleDatabase, got "
         f"{type(database).__name__}"
     )
+
+
+def reproducing_call(spec: CheckSpec, options: Mapping[str, Any], seed: int) -> str:
+    """The call that replays a generated failure: the check's positional ``kind`` when it has
+    one, the options the user gave, and the seed."""
+    parts = ["fn"]
+    if isinstance(getattr(spec, "kind", None), str):
+        parts.append(repr(spec.kind))
+    parts += [f"{name}={value!r}" for name, value in options.items()]
+    return f"{spec.name}({', '.join([*parts, f'seed={seed}'])})"
 
 
 def _validate_common(
