@@ -340,7 +340,7 @@ def _database(database: Any) -> ExampleDatabase | None:
 
 def reproducing_call(spec: CheckSpec, options: Mapping[str, Any], seed: int) -> str:
     """The call that replays a generated failure: the check's positional ``kind`` when it has
-    one, the options the user gave, and the seed."""
+    one, the options the user gave, and ``seed=``."""
     parts = ["fn"]
     if isinstance(getattr(spec, "kind", None), str):
         parts.append(repr(spec.kind))
