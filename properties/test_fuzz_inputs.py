@@ -2567,15 +2567,30 @@ def test_every_public_callable_and_parameter_has_a_fuzz_entry():
         assert REGISTRY[name].parameters() == parameter_names(function), name
 
 
+def accepts_valid_arguments(name: str, entry: Entry, data: Any) -> None:
+    """Call ``entry`` with its valid arguments (drawing from the strategy it returns, for the
+    strategy builders); fail the test, naming the entry, when that call raises anything."""
+    __tracebackhide__ = True
+    try:
+        result = entry.call(**entry.valid)
+        if entry.draws:
+            data.draw(result)
+    except Exception as error:
+        pytest.fail(f"{name} refused its valid arguments: {type(error).__name__}: {error}")
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 @settings(max_examples=1)
 @given(data=st.data())
 def test_every_fuzz_entry_succeeds_with_its_valid_arguments(name, data):
     """The control: a malformed value, not a broken valid argument, causes each error below."""
-    entry = REGISTRY[name]
-    result = entry.call(**entry.valid)
-    if entry.draws:
-        data.draw(result)
+    accepts_valid_arguments(name, REGISTRY[name], data)
+
+
+def test_the_valid_argument_control_fails_on_an_entry_whose_valid_arguments_are_refused():
+    entry = Entry(call=pgverify.LQR, valid={"A": [[1.0]], "B": [[1.0]], "Q": [[-1.0]]}, fuzz={})
+    with pytest.raises(pytest.fail.Exception, match="refused its valid arguments"):
+        accepts_valid_arguments("LQR with Q = -1", entry, data=None)
 
 
 def fuzz_cases() -> list[Any]:
