@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from pgverify.errors import OracleMismatch
 from pgverify.estimators.critic_gradient import (
     CRITIC_KINDS,
     NEEDS,
@@ -339,3 +340,15 @@ def kind_mismatch_message(
             _diagnosis(kind, calls, gamma, error),
         ]
     )
+
+
+def require_same_kind(
+    check: str, kind: str, label: str, scenario: str, calls: list[Call], gamma: float, error: float
+) -> None:
+    """Raise :class:`OracleMismatch` (:func:`kind_mismatch_message`) when the recorded outputs
+    are not the kind's reference at some node; nothing when no critic call was recorded."""
+    disagreement = first_disagreement(kind, calls, error) if calls else None
+    if disagreement is not None:
+        raise OracleMismatch(
+            kind_mismatch_message(check, kind, label, scenario, calls, disagreement, gamma, error)
+        )

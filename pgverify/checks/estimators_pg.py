@@ -32,8 +32,7 @@ from pgverify.checks._critic_kinds import (
     Call,
     biased_critic_message,
     critic_keywords,
-    first_disagreement,
-    kind_mismatch_message,
+    require_same_kind,
 )
 from pgverify.checks._report import CheckReport, where_raised
 from pgverify.checks._spec import CallMismatch, describe_callable
@@ -358,6 +357,18 @@ def expectation_report(
     )
 
 
+def scenario_result(
+    label: str, result: Any, target: np.ndarray, tolerance: Fraction
+) -> ScenarioResult:
+    """The :class:`ScenarioResult` of a passed scenario from its exact expectation ``result``."""
+    return ScenarioResult(
+        label,
+        np.asarray(target, dtype=float),
+        result.nodes,
+        error_ratio(result.mean, target, tolerance),
+    )
+
+
 def error_ratio(mean: np.ndarray, target: np.ndarray, tolerance: Fraction) -> float:
     """``max |mean − target| / tolerance`` (0 when both vanish exactly)."""
     largest = max(
@@ -586,29 +597,16 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> ExpectationR
             raise OracleMismatch(
                 _message(kind, index, result, target, tolerance, calls, node_error)
             )
-        if calls:
-            disagreement = first_disagreement(kind, calls, node_error)
-            if disagreement is not None:
-                raise OracleMismatch(
-                    kind_mismatch_message(
-                        "check_pg_estimator",
-                        kind,
-                        scenario.label,
-                        scenario.as_python(),
-                        calls,
-                        disagreement,
-                        gamma,
-                        node_error,
-                    )
-                )
-        results.append(
-            ScenarioResult(
-                scenario.label,
-                np.asarray(target, dtype=float),
-                result.nodes,
-                error_ratio(result.mean, target, tolerance),
-            )
+        require_same_kind(
+            "check_pg_estimator",
+            kind,
+            scenario.label,
+            scenario.as_python(),
+            calls,
+            gamma,
+            node_error,
         )
+        results.append(scenario_result(scenario.label, result, target, tolerance))
     return expectation_report("check_pg_estimator", results, start, seen, dtype)
 
 

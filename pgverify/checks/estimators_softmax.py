@@ -30,8 +30,7 @@ from pgverify.checks._critic_kinds import (
     Call,
     biased_critic_message,
     critic_keywords,
-    first_disagreement,
-    kind_mismatch_message,
+    require_same_kind,
 )
 from pgverify.checks._spec import CallMismatch
 from pgverify.checks.estimators_pg import (
@@ -40,11 +39,11 @@ from pgverify.checks.estimators_pg import (
     ImplementationRaised,
     ScenarioResult,
     call_estimator,
-    error_ratio,
     expectation_report,
     raised_message,
     read_estimate,
     relative_error_of,
+    scenario_result,
     unsupported_kind,
     widened,
 )
@@ -341,28 +340,16 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> Expe
                     )
                 )
             raise OracleMismatch(_message(kind, index, result.mean, target, tolerance))
-        disagreement = first_disagreement(kind, calls, node_error) if calls else None
-        if disagreement is not None:
-            raise OracleMismatch(
-                kind_mismatch_message(
-                    "check_softmax_pg_estimator",
-                    kind,
-                    scenario.label,
-                    scenario.as_python(),
-                    calls,
-                    disagreement,
-                    gamma,
-                    node_error,
-                )
-            )
-        results.append(
-            ScenarioResult(
-                scenario.label,
-                np.asarray(target, dtype=float),
-                result.nodes,
-                error_ratio(result.mean, target, tolerance),
-            )
+        require_same_kind(
+            "check_softmax_pg_estimator",
+            kind,
+            scenario.label,
+            scenario.as_python(),
+            calls,
+            gamma,
+            node_error,
         )
+        results.append(scenario_result(scenario.label, result, target, tolerance))
     return expectation_report("check_softmax_pg_estimator", results, start, seen, dtype)
 
 
