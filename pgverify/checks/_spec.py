@@ -297,6 +297,12 @@ def require_callable_as(spec: CheckSpec, fn: Any, options: Mapping[str, Any]) ->
         raise CallMismatch(call_mismatch(spec, fn, options, exc)) from exc
 
 
+def raised_by_the_call(exc: Exception) -> bool:
+    """Whether ``exc`` is a TypeError raised by the call of fn itself, before any frame of fn
+    ran: the arguments do not fit its signature (a finding about the call, not the answer)."""
+    return isinstance(exc, TypeError) and exc.__traceback__.tb_next is None
+
+
 def _copy(value: Any) -> Any:
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
 
@@ -324,8 +330,7 @@ def run_case(
     try:
         outcome.output = fn(*call, **spec.keywords(options))
     except Exception as exc:  # the implementation's own failure is a finding, not a crash
-        if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
-            # raised by the call itself, before any frame of fn ran: the arguments do not fit
+        if raised_by_the_call(exc):
             raise CallMismatch(call_mismatch(spec, fn, options, exc)) from exc
         outcome.error = exc
         return outcome

@@ -35,7 +35,7 @@ from pgverify.checks._critic_kinds import (
     require_same_kind,
 )
 from pgverify.checks._report import CheckReport, where_raised
-from pgverify.checks._spec import CallMismatch, describe_callable
+from pgverify.checks._spec import CallMismatch, describe_callable, raised_by_the_call
 from pgverify.errors import InvalidProblemError, OracleMismatch
 from pgverify.estimators.critic_gradient import CRITIC_KINDS, gaussian_critic_pg
 from pgverify.estimators.policy_gradient import (
@@ -398,7 +398,7 @@ def call_estimator(
     try:
         return fn(*arguments, **keywords)
     except Exception as exc:  # the implementation's own failure is a finding, not a crash
-        if isinstance(exc, TypeError) and exc.__traceback__.tb_next is None:
+        if raised_by_the_call(exc):
             shown = "".join(f", {name}=…" for name in keywords)
             raise CallMismatch(
                 f"{check}(kind={kind!r}): fn could not be called as fn({parameters}{shown}): "
