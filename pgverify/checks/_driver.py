@@ -33,9 +33,9 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from pgverify.checks._compare import unit_roundoff
-from pgverify.checks._format import python_case
 from pgverify.checks._report import (
     CheckReport,
+    Diagnosis,
     diagnose,
     distinguishing_case,
     failure_message,
@@ -101,14 +101,8 @@ class _CaseFailed(Exception):
 
 
 class _ShrinkBudgetSpent(BaseException):
-    """Ends hypothesis' shrinking once :data:`SHRINK_BUDGET` cases have been tried (internal; a
-    BaseException, so hypothesis lets it through instead of recording a failure)."""
-
-
-SHRINK_BUDGET = 80
-"""Cases run while shrinking a failure.  Each shrink pass after the first few rarely helps on
-these inputs, while hypothesis' own bookkeeping costs ~20 ms per case here; a count (not a time
-limit) keeps the minimal case reproducible.  State/input deletion follows (:func:`_reduce`)."""
+    """Ends hypothesis' shrinking once the spec's ``shrink_budget`` of cases have been tried
+    (internal; a BaseException, so hypothesis lets it through instead of recording a failure)."""
 
 
 @dataclass
@@ -166,7 +160,7 @@ def _search(
                 # (with a database, hypothesis would save the case being tried when the budget
                 # runs out as if it had failed: shrinking then runs to the end)
                 state.shrink_runs += 1
-                if state.shrink_runs > SHRINK_BUDGET:
+                if state.shrink_runs > spec.shrink_budget:
                     raise _ShrinkBudgetSpent()
             try:
                 outcome = run_case(spec, fn, "generated", arguments, options, dtype)
@@ -211,7 +205,6 @@ def _search(
     raise exception
 
 
-MAX_REDUCTION_RUNS = 200
 DISTINGUISHING_REDUCTION_RUNS = 40
 """Reductions tried on the case shown to tell coinciding slips apart (each also re-diagnosed)."""
 
@@ -231,10 +224,12 @@ def _reduce(
     options: Mapping[str, Any],
     dtype: Any,
     keep: Callable[[Outcome], bool] = lambda candidate: True,
-    budget: int = MAX_REDUCTION_RUNS,
+    budget: int | None = None,
 ) -> tuple[Outcome, bool]:
     """Greedily delete states / inputs while the case still fails (and ``keep`` holds);
-    (smallest outcome, reduced?)."""
+    (smallest outcome, reduced?).  ``budget``: the cases tried (default the spec's
+    :attr:`~pgverify.checks._spec.CheckSpec.reduction_budget`)."""
+    budget = spec.reduction_budget if budget is None else budget
     runs, reduced, progress = 0, False, True
     while progress and runs < budget:
         progress = False
@@ -291,7 +286,8 @@ def _mismatch(
         other += (
             "\n(hypothesis saw this case pass and fail: the implementation is not deterministic.)"
         )
-    found = diagnose(spec, [minimal, *failures], dtype)
+    own = spec.own_diagnosis([minimal, *failures], dtype)
+    found = Diagnosis(own) if own is not None else diagnose(spec, [minimal, *failures], dtype)
     text = found.text
     if found.settled_elsewhere and minimal.error is None:
         # shrinking reached a case on which several slips coincide: the diagnosis comes from
@@ -312,7 +308,7 @@ def _mismatch(
         if clearer is None:
             text += " The other failing cases rule that out.)"
         else:
-            case = python_case(clearer.arguments, spec.parameters, spec.keywords(options))
+            case = spec.case_text(clearer.arguments, options)
             text += " A failing case on which only the diagnosis fits:)\n" + "\n".join(
                 "    " + line for line in case.splitlines()
             )
@@ -349,7 +345,7 @@ def reproducing_call(spec: CheckSpec, options: Mapping[str, Any], seed: int) -> 
 
 
 def _validate_common(
-    fn: Any, cases: Any, max_examples: Any, seed: Any, dtype: Any, database: Any
+    spec: CheckSpec, fn: Any, cases: Any, max_examples: Any, seed: Any, dtype: Any, database: Any
 ) -> tuple[int, ExampleDatabase | None]:
     if not callable(fn):
         raise InvalidProblemError(
@@ -361,7 +357,7 @@ def _validate_common(
             f"{type(cases).__name__}"
         )
     if max_examples is None:
-        max_examples = profile_cases()
+        max_examples = spec.generated_count(profile_cases())
     if isinstance(max_examples, bool) or not isinstance(max_examples, (int, np.integer)):
         raise InvalidProblemError(f"max_examples must be an int >= 0, got {max_examples!r}")
     if max_examples < 0:
@@ -387,7 +383,7 @@ def run_check(
     """Run the check ``spec`` on the implementation ``fn`` (see the module docstring)."""
     __tracebackhide__ = True
     start = time.perf_counter()
-    count, example_database = _validate_common(fn, cases, max_examples, seed, dtype, database)
+    count, example_database = _validate_common(spec, fn, cases, max_examples, seed, dtype, database)
     options = spec.validate_options(dict(options))
     require_callable_as(spec, fn, options)
     user_cases = []

@@ -12,7 +12,7 @@ import numpy as np
 import scipy
 
 from pgverify.checks._compare import TIER_ORDER, expected_form
-from pgverify.checks._format import python_case, short_array
+from pgverify.checks._format import short_array
 from pgverify.checks._slips import SlipEvidence, generic_slips, slip_evidence
 from pgverify.checks._spec import CheckSpec, Outcome
 
@@ -191,10 +191,10 @@ def where_raised(error: Exception) -> str:
     return f" (at {last.filename}:{last.lineno})"
 
 
-def _outcome_lines(spec: CheckSpec, outcome: Outcome, keywords: Mapping[str, Any]) -> list[str]:
+def _outcome_lines(spec: CheckSpec, outcome: Outcome, options: Mapping[str, Any]) -> list[str]:
     """The case as Python, then expected and actual (and the comparison report)."""
     lines = [
-        _indent(python_case(outcome.arguments, spec.parameters, keywords)),
+        _indent(spec.case_text(outcome.arguments, options)),
         "",
         _expected_text(spec, outcome),
     ]
@@ -224,14 +224,13 @@ def failure_message(
 ) -> str:
     """The message of OracleMismatch.  When the minimal case raised and another case returned
     a wrong value, that case follows with the diagnosis (made on wrong values only)."""
-    keywords = spec.keywords(options)
     lines = [
         f"{spec.name}: the implementation disagrees with the oracle on {spec.quantity} "
         f"(reference tier {outcome.reference.tier}).",
         "",
         f"{origin}:",
         "",
-        *_outcome_lines(spec, outcome, keywords),
+        *_outcome_lines(spec, outcome, options),
     ]
     if outcome.error is None:
         lines += ["", diagnosis]
@@ -240,7 +239,7 @@ def failure_message(
             "",
             f"It also returns a wrong value on {wrong_value.label}:",
             "",
-            *_outcome_lines(spec, wrong_value, keywords),
+            *_outcome_lines(spec, wrong_value, options),
             "",
             diagnosis,
         ]

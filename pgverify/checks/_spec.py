@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from pgverify.checks._compare import Comparison, Reference, as_actual, as_reference, compare
+from pgverify.checks._format import python_case
 from pgverify.checks._slips import Slip
 from pgverify.errors import InvalidProblemError
 
@@ -102,6 +103,46 @@ class CheckSpec:
     def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """Statements for the report (e.g. the accepted normalisations)."""
         return ()
+
+    # running a case ---------------------------------------------------------------------------
+
+    def evaluate(
+        self, fn: Any, context: Any, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> Any:
+        """The implementation's result on a case: ``fn`` called once with copies of the case's
+        arguments (it may modify its inputs) and the family's keywords.  A check whose case is
+        a distribution rather than one input (the exact-expectation checks) overrides this to
+        call ``fn`` at every node and return what :meth:`judge` compares.  A TypeError of the
+        call itself (fn's signature does not take the arguments) is a :class:`CallMismatch`."""
+        call = [_copy(arguments[name]) for name in self.parameters]
+        try:
+            return fn(*call, **self.keywords(options))
+        except TypeError as exc:
+            if raised_by_the_call(exc):
+                raise CallMismatch(call_mismatch(self, fn, options, exc)) from exc
+            raise
+
+    def case_text(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+        """A failing case as copy-pasteable Python (the arguments, then the call of fn)."""
+        return python_case(arguments, self.parameters, self.keywords(options))
+
+    def generated_count(self, profile_count: int) -> int:
+        """Generated cases when ``max_examples`` is not given: the profile's count here; a check
+        whose case costs a whole expectation takes a share of it."""
+        return profile_count
+
+    shrink_budget: int = 80
+    """Cases run while hypothesis shrinks a failure.  Each shrink pass after the first few
+    rarely helps on these inputs, while hypothesis' own bookkeeping costs ~20 ms per case; a
+    count (not a time limit) keeps the minimal case reproducible."""
+
+    reduction_budget: int = 200
+    """Cases run while deleting states/inputs of the minimal failure."""
+
+    def own_diagnosis(self, failures: Sequence[Outcome], dtype: Any) -> str | None:
+        """A diagnosis the check makes itself from its failing outcomes (None: the catalogue of
+        :attr:`slips` is matched by the driver)."""
+        return None
 
     reference_label: str = ""
     """A name for the main reference when the check accepts alternatives (for the report)."""
@@ -315,8 +356,8 @@ def run_case(
     options: Mapping[str, Any],
     dtype: Any,
 ) -> Outcome:
-    """Prepare the case, ask the oracle, call the implementation (on copies: it may modify its
-    inputs), judge.  A PgverifyError from the oracle propagates (an invalid case)."""
+    """Prepare the case, ask the oracle, evaluate the implementation (:meth:`CheckSpec.evaluate`),
+    judge.  A PgverifyError from the oracle propagates (an invalid case)."""
     context = spec.prepare(arguments, options)
     expected = spec.expected(context)
     reference = (
@@ -326,12 +367,11 @@ def run_case(
     )
     expected = Expected(reference, expected.condition, expected.scale, expected.alternatives)
     outcome = Outcome(label, arguments, context, expected, reference)
-    call = [_copy(arguments[name]) for name in spec.parameters]
     try:
-        outcome.output = fn(*call, **spec.keywords(options))
+        outcome.output = spec.evaluate(fn, context, arguments, options)
+    except CallMismatch:
+        raise
     except Exception as exc:  # the implementation's own failure is a finding, not a crash
-        if raised_by_the_call(exc):
-            raise CallMismatch(call_mismatch(spec, fn, options, exc)) from exc
         outcome.error = exc
         return outcome
     outcome.comparison = spec.judge(context, expected, outcome.output, dtype)
