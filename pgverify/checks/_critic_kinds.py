@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from pgverify.errors import OracleMismatch
 from pgverify.estimators.critic_gradient import (
     CRITIC_KINDS,
     NEEDS,
@@ -62,6 +61,8 @@ class Call:
     gamma: float
     keywords: dict[str, Any]
     output: np.ndarray
+    states: np.ndarray | None = None  # the batch, for the report of a node
+    actions: np.ndarray | None = None
 
 
 def _mean_weighted(call: Call, psi: np.ndarray, discounted: bool = True) -> np.ndarray:
@@ -260,95 +261,31 @@ def slip_names(kind: str) -> str:
     return "; ".join(slip.description for slip in SLIPS if kind in slip.kinds)
 
 
-def _diagnosis(kind: str, calls: list[Call], gamma: float, error: float) -> str:
+def diagnosis_text(kind: str, calls: list[Call], gamma: float, error: float) -> str:
+    """The diagnosis line: the slips the outputs equal at every evaluation, or none."""
     found = matching_slips(kind, calls, gamma, error)
     if found:
         return (
-            "Diagnosis: at every node your estimate equals that of "
+            "Diagnosis: at every evaluation your estimate equals that of "
             + (found[0] if len(found) == 1 else "each of: " + "; ".join(found))
             + "."
         )
     return (
-        "Diagnosis: the estimate matches none of the known slips at every node (checked: "
+        "Diagnosis: the estimate matches none of the known slips at every evaluation (checked: "
         + slip_names(kind)
         + ")."
     )
 
 
-def biased_critic_message(
-    check: str,
-    kind: str,
-    label: str,
-    scenario: str,
-    target: np.ndarray,
-    mean: np.ndarray,
-    tolerance: Any,
-    how: str,
-    calls: list[Call],
-    gamma: float,
-    error: float,
-    target_text: str = "the gradient of E Σ_{t<T} γ^t c_t",
-) -> str:
-    """The failure of a critic kind whose exact expectation is not the gradient."""
-    return "\n".join(
-        [
-            f"{check}(kind={kind!r}): the exact expectation of the implementation is not "
-            f"{target_text} ({how}).",
-            "",
-            f"Scenario: {label}:",
-            f"    {scenario}",
-            "",
-            f"expected E[estimate]: {np.asarray(target, dtype=float).tolist()}",
-            f"your E[estimate]: {np.asarray(mean, dtype=float).tolist()}",
-            f"exact bias: {np.asarray(mean - target, dtype=float).tolist()} "
-            f"(tolerance {float(tolerance):.3g} for the rounding of your float evaluations)",
-            "",
-            _diagnosis(kind, calls, gamma, error),
-        ]
-    )
-
-
-def kind_mismatch_message(
-    check: str,
-    kind: str,
-    label: str,
-    scenario: str,
-    calls: list[Call],
-    disagreement: tuple[Call, np.ndarray],
-    gamma: float,
-    error: float,
-) -> str:
-    """The failure of a critic kind that is unbiased but computes another Ψ_t."""
-    call, expected = disagreement
-    return "\n".join(
-        [
-            f"{check}(kind={kind!r}): kind mismatch — the exact expectation is right (the "
-            f"estimator is unbiased), but the estimate is not Σ_t γ^t Ψ_t s_t with Ψ_t of kind "
-            f"{kind!r} for the critic the check passed.",
-            "",
-            f"Scenario: {label}:",
-            f"    {scenario}",
-            "",
-            "At one node: costs = "
-            f"{np.asarray(call.costs, dtype=float).tolist()}, critic = "
-            + ", ".join(
-                f"{name} = {np.asarray(value).tolist()}" for name, value in call.keywords.items()
-            ),
-            f"expected estimate: {expected.tolist()}",
-            f"your estimate: {call.output.tolist()}",
-            "",
-            _diagnosis(kind, calls, gamma, error),
-        ]
-    )
-
-
-def require_same_kind(
-    check: str, kind: str, label: str, scenario: str, calls: list[Call], gamma: float, error: float
-) -> None:
-    """Raise :class:`OracleMismatch` (:func:`kind_mismatch_message`) when the recorded outputs
-    are not the kind's reference at some node; nothing when no critic call was recorded."""
-    disagreement = first_disagreement(kind, calls, error) if calls else None
-    if disagreement is not None:
-        raise OracleMismatch(
-            kind_mismatch_message(check, kind, label, scenario, calls, disagreement, gamma, error)
-        )
+def node_report(call: Call, expected: np.ndarray, indent: str = "") -> str:
+    """One evaluation where the estimate is not the kind's reference: the batch (states,
+    actions, costs), the critic the check passed, the expected and the returned estimate."""
+    lines = ["At the evaluation on the batch:"]
+    if call.states is not None:
+        lines.append(f"states = {np.asarray(call.states).tolist()}")
+        lines.append(f"actions = {np.asarray(call.actions).tolist()}")
+    lines.append(f"costs = {np.asarray(call.costs, dtype=float).tolist()}")
+    lines += [f"{name} = {np.asarray(value).tolist()}" for name, value in call.keywords.items()]
+    lines.append(f"expected estimate: {np.asarray(expected).tolist()}")
+    lines.append(f"your estimate: {np.asarray(call.output).tolist()}")
+    return "\n".join(indent + line for line in lines)

@@ -126,10 +126,15 @@ def _search(
     count: int,
     seed: int,
     database: ExampleDatabase | None,
+    wanted: str | None = None,
 ) -> _Search:
-    """Generate ``count`` cases with hypothesis from ``seed`` and shrink the first failure."""
+    """Generate ``count`` cases with hypothesis from ``seed`` and shrink the first failure.
+    Only failures of one kind (:meth:`~pgverify.checks._spec.CheckSpec.failure_kind`) count —
+    ``wanted`` (that of the first failing fixed case) or else the first one found — so that
+    shrinking cannot trade a wrong value for, say, an exception on a degenerate case."""
     state = _Search()
     raised: dict[str, BaseException] = {}
+    shrunk_kind = [wanted]
 
     def body() -> None:
         try:
@@ -174,8 +179,12 @@ def _search(
                 state.generated += 1
                 state.tiers.add(outcome.reference.tier)
             if outcome.failed:
-                state.failures.append(outcome)
-                raise _CaseFailed()
+                kind = spec.failure_kind(outcome)
+                shrunk_kind[0] = shrunk_kind[0] or kind
+                if kind == shrunk_kind[0]:
+                    state.failures.append(outcome)
+                    raise _CaseFailed()
+                return  # another kind of failure: not the one being shrunk
             state.worst_ratio = max(state.worst_ratio, outcome.comparison.worst_ratio)
             state.judged_at.add(outcome.comparison.tolerance.dtype)
             state.matched[outcome.comparison.note or spec.reference_label] += 1
@@ -209,12 +218,10 @@ DISTINGUISHING_REDUCTION_RUNS = 40
 """Reductions tried on the case shown to tell coinciding slips apart (each also re-diagnosed)."""
 
 
-def _same_kind(candidate: Outcome, original: Outcome) -> bool:
+def _same_kind(spec: CheckSpec, candidate: Outcome, original: Outcome) -> bool:
     """A smaller case must fail the same way: a wrong value for a wrong value, the same
     exception type for an exception (a slip that only raises on other shapes is no reduction)."""
-    if original.error is None:
-        return candidate.error is None
-    return type(candidate.error) is type(original.error)
+    return spec.failure_kind(candidate) == spec.failure_kind(original)
 
 
 def _reduce(
@@ -241,7 +248,7 @@ def _reduce(
                 continue  # not a valid case (e.g. no longer stabilisable)
             except Exception:  # the reduction itself is not a case the oracle can take
                 continue
-            if candidate.failed and _same_kind(candidate, outcome) and keep(candidate):
+            if candidate.failed and _same_kind(spec, candidate, outcome) and keep(candidate):
                 outcome, reduced, progress = candidate, True, True
                 break
             if runs >= budget:
@@ -418,7 +425,18 @@ def run_check(
         judged_at.add(outcome.comparison.tolerance.dtype)
 
     search = (
-        _search(spec, fn, options, dtype, count, int(seed), example_database)
+        _search(
+            spec,
+            fn,
+            options,
+            dtype,
+            count,
+            int(seed),
+            example_database,
+            spec.failure_kind(fixed_failures[0])
+            if fixed_failures and spec.shrink_the_fixed_failure_kind
+            else None,
+        )
         if count > 0
         else _Search()
     )

@@ -139,6 +139,17 @@ class CheckSpec:
     reduction_budget: int = 200
     """Cases run while deleting states/inputs of the minimal failure."""
 
+    def failure_kind(self, outcome: Outcome) -> str:
+        """How a case failed: ``"wrong value"`` or the exception's type (shrinking and
+        reduction keep a failure of the same kind)."""
+        if outcome.error is not None:
+            return type(outcome.error).__qualname__
+        return "wrong value"
+
+    shrink_the_fixed_failure_kind: bool = False
+    """Whether generated failures must fail as the first failing fixed case did (else the
+    first generated failure sets the kind): for checks whose fixed cases are the telling ones."""
+
     def own_diagnosis(self, failures: Sequence[Outcome], dtype: Any) -> str | None:
         """A diagnosis the check makes itself from its failing outcomes (None: the catalogue of
         :attr:`slips` is matched by the driver)."""

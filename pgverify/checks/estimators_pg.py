@@ -6,7 +6,7 @@ The user's ``fn(states, actions, costs, K, sigma, gamma) -> (m, n)`` (a batch: `
 minimised) is evaluated at the nodes of a Gaussian cubature rule exact for degree 4 in the
 initial states and exploration noises (:func:`pgverify.expectation.lqr_expectation`, float64
 arithmetic). The weighted sum is exact, so the check knows the exact expectation of the user's
-function up to the stated rounding tolerance of its float evaluations, and compares it with the
+function up to the stated rounding allowance of its float evaluations, and compares it with the
 exact expectation of pgverify's reference (rational arithmetic; equal to ``∇C_{T−1}(K)``, the
 gradient of ``E Σ_{t<T} γ^t c_t``: Williams 1992; Sutton, McAllester, Singh & Mansour 2000).
 On a disagreement it reports the exact bias and names the slip whose exact expectation matches.
@@ -15,28 +15,41 @@ baselines) are both accepted. The critic kinds ("q", "advantage", "td", "gae") r
 policy's exact finite-horizon critic as keyword arrays (:mod:`pgverify.checks._critic_kinds`);
 their estimates stay of degree 4 (Q_t and V_t are quadratics), and since Ψ_t is then fixed by the
 batch, the check also compares the estimate with the kind's reference at every node.
+
+A case is a rollout distribution (:class:`Scenario`): fixed ones, the user's ``cases=[...]``,
+and ones hypothesis generates from ``seed`` (:mod:`pgverify.checks._exact_expectation`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+from hypothesis import strategies as st
 
-from pgverify.checks._critic_kinds import (
-    Call,
-    biased_critic_message,
-    critic_keywords,
-    require_same_kind,
+from pgverify.checks._critic_kinds import Call, critic_keywords
+from pgverify.checks._exact_expectation import (
+    SUPPORTED_KINDS,
+    ExactEstimate,
+    ExpectationContext,
+    ExpectationReport,
+    ExpectationSpec,
+    ImplementationRaised,
+    ScenarioResult,
+    call_estimator,
+    read_estimate,
+    relative_error_of,
+    run_expectation_check,
+    unsupported_kind,
+    widened,
 )
-from pgverify.checks._report import CheckReport, where_raised
-from pgverify.checks._spec import CallMismatch, describe_callable, raised_by_the_call
-from pgverify.errors import InvalidProblemError, OracleMismatch
+from pgverify.checks._slips import Slip
+from pgverify.errors import InvalidProblemError
 from pgverify.estimators.critic_gradient import CRITIC_KINDS, gaussian_critic_pg
 from pgverify.estimators.policy_gradient import (
     gaussian_reinforce,
@@ -46,12 +59,21 @@ from pgverify.estimators.policy_gradient import (
 from pgverify.expectation import lqr_expectation
 from pgverify.expectation.critic import lqr_critic, lqr_discounted_critic
 
-SUPPORTED_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
+__all__ = ["ExpectationReport", "ScenarioResult", "check_pg_estimator"]
+
+NODE_BUDGET = 1000
+"""The largest cubature rule a case may need (a 2-state, 2-input, T = 3, M = 2 case needs
+545 nodes): every node is one call of the user's estimator."""
+
+
+def _matrix(value: Any) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(v) for v in row) for row in np.atleast_2d(np.asarray(value, float)))
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One LQR rollout distribution: the problem's matrices, the gain, σ, γ, T and the batch M."""
+    """One LQR rollout distribution: the problem's matrices, the gain, σ, γ, T and the batch M
+    (tuples: a scenario is hashable, so its exact target is computed once)."""
 
     label: str
     A: tuple
@@ -65,6 +87,33 @@ class Scenario:
     steps: int
     batch: int
     truncated: bool = False  # a time limit cuts discounted rollouts at T (critic kinds only)
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> Scenario:
+        """The scenario of a case (a dict of :data:`CASE_FIELDS`), labelled by its sizes."""
+        scenario = cls(
+            "",
+            *(_matrix(fields[name]) for name in ("A", "B", "Q", "R", "Sigma0", "K")),
+            float(fields["sigma"]),
+            float(fields["gamma"]),
+            int(fields["steps"]),
+            int(fields["batch"]),
+            bool(fields.get("truncated", False)),
+        )
+        n, m = len(scenario.A), len(scenario.K)
+        label = (
+            f"{n} state{'s' if n > 1 else ''}, {m} input{'s' if m > 1 else ''}, "
+            f"σ = {scenario.sigma:g}, γ = {scenario.gamma:g}, T = {scenario.steps}, "
+            f"M = {scenario.batch}" + (", cut by a time limit at T" if scenario.truncated else "")
+        )
+        return cls(label, *(getattr(scenario, name) for name in CASE_FIELDS))
+
+    def fields(self) -> dict[str, Any]:
+        """The scenario as a case (numpy arrays for the matrices)."""
+        return {
+            name: np.array(value, dtype=float) if isinstance(value, tuple) else value
+            for name, value in ((name, getattr(self, name)) for name in CASE_FIELDS)
+        }
 
     def problem(self) -> Any:
         from pgverify.lqr import LQR
@@ -81,6 +130,21 @@ class Scenario:
             f"T = {self.steps} steps, M = {self.batch} rollouts per batch"
         )
 
+
+CASE_FIELDS = (
+    "A",
+    "B",
+    "Q",
+    "R",
+    "Sigma0",
+    "K",
+    "sigma",
+    "gamma",
+    "steps",
+    "batch",
+    "truncated",
+)
+"""The fields of a case of :func:`check_pg_estimator` (``truncated`` may be left out)."""
 
 SCENARIOS = (
     Scenario(
@@ -210,7 +274,7 @@ def _cost_to_go_from_start(states, actions, costs, K, sigma, gamma):
     return (per_step[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
 
 
-SLIPS: tuple[tuple[str, Callable[..., Any], Callable[[Scenario], bool]], ...] = (
+SLIP_ESTIMATORS: tuple[tuple[str, Callable[..., Any], Callable[[Scenario], bool]], ...] = (
     (
         "REINFORCE without the γ^t weight of step t: Σ_t G_t s_t",
         _reinforce_without_discount_weight,
@@ -244,9 +308,11 @@ SLIPS: tuple[tuple[str, Callable[..., Any], Callable[[Scenario], bool]], ...] = 
         lambda s: s.gamma != 1,
     ),
 )
+"""Each slip's estimator (computed exactly) and when it differs from the right one."""
 
 
 def _exact_mean(scenario: Scenario, estimator: Callable[..., Any]) -> np.ndarray:
+    """The exact expectation (Fractions) of an exact ``estimator`` over the scenario."""
     K = np.array(scenario.K)
     exact_K = np.array([[Fraction(v) for v in row] for row in scenario.K], dtype=object)
     sigma, gamma = Fraction(scenario.sigma), _exact_gamma(scenario.gamma)
@@ -254,7 +320,7 @@ def _exact_mean(scenario: Scenario, estimator: Callable[..., Any]) -> np.ndarray
     def evaluate(states: Any, actions: Any, costs: Any) -> Any:
         return estimator(states, actions, costs, exact_K, sigma, gamma)
 
-    result = lqr_expectation(
+    return lqr_expectation(
         scenario.problem(),
         K,
         scenario.steps,
@@ -262,203 +328,77 @@ def _exact_mean(scenario: Scenario, estimator: Callable[..., Any]) -> np.ndarray
         4,
         batch=scenario.batch,
         noise=scenario.sigma,
-    )
-    return result.mean
+        node_budget=NODE_BUDGET,
+    ).mean
 
 
-FLOAT64_RELATIVE_ERROR = 1e-9
-FLOAT32_RELATIVE_ERROR = 1e-5
-"""The assumed error of one float evaluation relative to its largest entry (the stated
-assumption of the rounding tolerance, :func:`pgverify.expectation.lqr_expectation`)."""
+@lru_cache(maxsize=256)
+def _slip_means(scenario: Scenario) -> np.ndarray:
+    """Every slip's expectation (stacked, in float64) at the exact rule's nodes, in one pass
+    over the nodes: a diagnosis compares them in float64 anyway, and an exact rational
+    evaluation of each would dominate a failure's report."""
+    K = np.array(scenario.K)
 
-
-def relative_error_of(dtype: Any) -> float:
-    """The assumed relative error of an implementation judged at ``dtype`` (None: float64)."""
-    if dtype is None:
-        return FLOAT64_RELATIVE_ERROR
-    try:
-        kind = np.dtype(dtype)
-    except TypeError as exc:
-        raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}") from exc
-    if kind == np.float64:
-        return FLOAT64_RELATIVE_ERROR
-    if kind == np.float32:
-        return FLOAT32_RELATIVE_ERROR
-    raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
-
-
-def read_estimate(raw: Any, seen: set[str]) -> np.ndarray:
-    """An implementation's output as float64 (numpy, lists, torch, jax), noting in ``seen``
-    when it came in single precision (its rounding is then judged at float32's tolerance)."""
-    from pgverify.checks._compare import as_actual
-
-    array = as_actual(raw)
-    if array.dtype.kind == "f" and array.dtype.itemsize <= 4:
-        seen.add("float32")
-    return array.astype(float)
-
-
-def widened(tolerance: Fraction, dtype: Any, seen: set[str]) -> Fraction:
-    """The tolerance for a single-precision output when no dtype was given."""
-    if dtype is None and "float32" in seen:
-        return tolerance * Fraction(FLOAT32_RELATIVE_ERROR / FLOAT64_RELATIVE_ERROR)
-    return tolerance
-
-
-@dataclass(frozen=True)
-class ScenarioResult:
-    """One scenario a policy-gradient estimator check weighed: its label, the exact expected
-    gradient (the target), the number of weighted evaluations (cubature nodes or enumerated
-    batches) and the error of the user's exact expectation relative to the tolerance."""
-
-    label: str
-    expected_gradient: np.ndarray
-    evaluations: int
-    ratio: float
-
-
-@dataclass(frozen=True)
-class ExpectationReport(CheckReport):
-    """The report of a passing exact-expectation check (:func:`check_pg_estimator`,
-    :func:`check_softmax_pg_estimator`): a :class:`CheckReport` over fixed scenarios (none
-    generated: ``seed`` does not apply), tier ``"exact"``, with each scenario's target."""
-
-    scenarios: tuple[ScenarioResult, ...] = ()
-
-    def __str__(self) -> str:
-        text = (
-            f"{self.check}: passed {self.cases} fixed scenarios by exact expectation; worst "
-            f"error {self.worst_ratio:.3g} of the tolerance, judged at {self.judged_at}; "
-            f"reference tier {self.tier}; {self.seconds:.2f} s"
+    def evaluate(states: Any, actions: Any, costs: Any) -> Any:
+        return np.stack(
+            [
+                np.asarray(
+                    estimator(states, actions, costs, K, scenario.sigma, scenario.gamma),
+                    dtype=float,
+                )
+                for _, estimator, _ in SLIP_ESTIMATORS
+            ]
         )
-        return "\n".join([text, *(f"  {note}" for note in self.notes)])
 
-
-def expectation_report(
-    check: str, scenarios: list[ScenarioResult], start: float, seen: set[str], dtype: Any
-) -> ExpectationReport:
-    """The report of a passing estimator check over ``scenarios``."""
-    single = (dtype is not None and np.dtype(dtype) == np.float32) or "float32" in seen
-    return ExpectationReport(
-        check=check,
-        cases=len(scenarios),
-        fixed_cases=len(scenarios),
-        generated_cases=0,
-        worst_ratio=max((result.ratio for result in scenarios), default=0.0),
-        tier="exact",
-        seconds=time.perf_counter() - start,
-        seed=0,
-        notes=tuple(
-            f"{r.label}: exact expectation over {r.evaluations} weighted evaluations"
-            for r in scenarios
-        ),
-        judged_at="float32" if single else "float64",
-        scenarios=tuple(scenarios),
+    return np.asarray(
+        lqr_expectation(
+            scenario.problem(),
+            K,
+            scenario.steps,
+            evaluate,
+            4,
+            batch=scenario.batch,
+            arithmetic="float",
+            noise=scenario.sigma,
+            node_budget=NODE_BUDGET,
+        ).mean,
+        dtype=float,
     )
 
 
-def scenario_result(
-    label: str, result: Any, target: np.ndarray, tolerance: Fraction
-) -> ScenarioResult:
-    """The :class:`ScenarioResult` of a passed scenario from its exact expectation ``result``."""
-    return ScenarioResult(
-        label,
-        np.asarray(target, dtype=float),
-        result.nodes,
-        error_ratio(result.mean, target, tolerance),
+def _slip(index: int) -> Slip:
+    description, _, applies = SLIP_ESTIMATORS[index]
+    return Slip(
+        description,
+        lambda context: _slip_means(context.scenario)[index],
+        lambda context: not context.scenario.truncated and applies(context.scenario),
     )
 
 
-def error_ratio(mean: np.ndarray, target: np.ndarray, tolerance: Fraction) -> float:
-    """``max |mean − target| / tolerance`` (0 when both vanish exactly)."""
-    largest = max(
-        (abs(a - b) for a, b in zip(mean.ravel(), target.ravel(), strict=True)), default=0
-    )
-    if largest == 0:
-        return 0.0
-    return float(Fraction(largest) / tolerance) if tolerance > 0 else float("inf")
+SLIPS = tuple(_slip(index) for index in range(len(SLIP_ESTIMATORS)))
 
 
-class ImplementationRaised(Exception):
-    """The user's ``fn`` raised while the expectation engine evaluated it: carried out of the
-    engine so that the check reports it as the implementation's failure, with its location."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def call_estimator(
-    check: str, kind: str, fn: Any, parameters: str, arguments: tuple, keywords: dict[str, Any]
-) -> Any:
-    """``fn(*arguments, **keywords)``; a TypeError of the call itself (the signature does not
-    take the check's arguments) becomes a :class:`CallMismatch` naming the keywords the kind
-    passes, any other exception an :class:`ImplementationRaised`."""
-    __tracebackhide__ = True
-    try:
-        return fn(*arguments, **keywords)
-    except Exception as exc:  # the implementation's own failure is a finding, not a crash
-        if raised_by_the_call(exc):
-            shown = "".join(f", {name}=…" for name in keywords)
-            raise CallMismatch(
-                f"{check}(kind={kind!r}): fn could not be called as fn({parameters}{shown}): "
-                f"TypeError: {exc}.  {describe_callable(fn)}.  Kind {kind!r} passes "
-                + (f"the keywords {', '.join(keywords)}" if keywords else "no keywords")
-                + " (docs/checks.md, 'Policy-gradient estimators')."
-            ) from exc
-        raise ImplementationRaised(exc) from exc
-
-
-def raised_message(
-    check: str, kind: str, label: str, case: str, raised: ImplementationRaised
-) -> str:
-    """The failure message when ``fn`` raised on a scenario."""
-    error = raised.error
-    return (
-        f"{check}(kind={kind!r}): fn raised {type(error).__name__}: {error}"
-        f"{where_raised(error)} on the scenario {label}:\n    {case}"
-    )
-
-
-def unsupported_kind(kind: Any) -> str:
-    """The message refusing a kind the checks do not know."""
-    return f"kind = {kind!r} is not supported; supported kinds: {', '.join(SUPPORTED_KINDS)}"
-
-
-@cache
-def _target(index: int) -> np.ndarray:
-    """The exact expectation of pgverify's REINFORCE on scenario ``index`` (= ∇C_{T−1}(K))."""
-    scenario = SCENARIOS[index]
-    return _exact_mean(
-        scenario,
-        lambda s, a, c, K, sigma, gamma: gaussian_reinforce(s, a, c, K, sigma, gamma),
-    )
-
-
-@cache
-def _slip_mean(index: int, slip: int) -> np.ndarray:
-    return _exact_mean(SCENARIOS[index], SLIPS[slip][1])
-
-
-def _within(mean: np.ndarray, other: np.ndarray, tolerance: Fraction) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(mean.ravel(), other.ravel(), strict=True))
-
-
-@cache
-def _critic(index: int) -> Any:
-    """The exact finite-horizon critic of scenario ``index``'s policy."""
-    scenario = SCENARIOS[index]
+@lru_cache(maxsize=256)
+def _critic(scenario: Scenario) -> Any:
+    """The exact finite-horizon critic of the scenario's policy (the stationary one when a
+    time limit cuts the rollouts)."""
     build = lqr_discounted_critic if scenario.truncated else lqr_critic
     return build(
         scenario.problem(), np.array(scenario.K), scenario.steps, scenario.sigma, scenario.gamma
     )
 
 
-@cache
-def _truncated_target(index: int) -> np.ndarray:
-    """The exact expectation of ``Σ_t γ^t Q(x_t, u_t) s_t`` with the exact stationary critic on
-    a truncated scenario: ``2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]`` (every critic kind's mean there)."""
-    critic = _critic(index)
+@lru_cache(maxsize=256)
+def _target(scenario: Scenario) -> np.ndarray:
+    """The exact target: the expectation of pgverify's REINFORCE (= ∇C_{T−1}(K)); on a
+    truncated scenario that of ``Σ_t γ^t Q(x_t, u_t) s_t`` with the exact stationary critic,
+    ``2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]`` (every critic kind's mean there)."""
+    if not scenario.truncated:
+        return _exact_mean(
+            scenario,
+            lambda s, a, c, K, sigma, gamma: gaussian_reinforce(s, a, c, K, sigma, gamma),
+        )
+    critic = _critic(scenario)
 
     def with_exact_q(states: Any, actions: Any, costs: Any, K: Any, sigma: Any, gamma: Any) -> Any:
         _, q_values = critic.arrays(states, actions)
@@ -466,10 +406,261 @@ def _truncated_target(index: int) -> np.ndarray:
             states, actions, costs, K, sigma, gamma, kind="q", q_values=q_values
         )
 
-    return _exact_mean(SCENARIOS[index], with_exact_q)
+    return _exact_mean(scenario, with_exact_q)
 
 
-def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> ExpectationReport:
+# --------------------------------------------------------------------------------------------
+# Generated scenarios
+# --------------------------------------------------------------------------------------------
+
+SIGMAS = (0.5625, 0.25, 0.5, 1.0, 2.0)
+GAMMAS = (0.75, 0.5, 0.9, 1.0)
+SIZES = ((1, 1), (2, 1), (2, 2))
+LARGEST_DIMENSION = 12
+"""Generated cases keep M(n + Tm) ≤ 12 Gaussian variables (at most 313 nodes)."""
+
+_quarters = st.integers(-6, 6).map(lambda k: k / 4.0)
+_positive_quarters = st.integers(1, 8).map(lambda k: k / 4.0)
+
+
+def _square_root_factor(draw: st.DrawFn, size: int) -> np.ndarray:
+    """A lower-triangular factor with positive diagonal: L Lᵀ is positive definite."""
+    factor = np.zeros((size, size))
+    for i in range(size):
+        factor[i, i] = draw(_positive_quarters)
+        for j in range(i):
+            factor[i, j] = draw(_quarters)
+    return factor
+
+
+@st.composite
+def _scenarios(draw: st.DrawFn, critic: bool) -> dict[str, Any]:
+    n, m = draw(st.sampled_from(SIZES))
+    steps = draw(st.integers(1, 3))
+    largest_batch = max(1, min(3, LARGEST_DIMENSION // (n + steps * m)))
+    batch = draw(st.integers(1, largest_batch))
+
+    def matrix(rows: int, columns: int) -> np.ndarray:
+        values = draw(st.lists(_quarters, min_size=rows * columns, max_size=rows * columns))
+        return np.array(values).reshape(rows, columns)
+
+    def positive_definite(size: int) -> np.ndarray:
+        factor = _square_root_factor(draw, size)
+        return factor @ factor.T
+
+    gamma = draw(st.sampled_from(GAMMAS))
+    return {
+        "A": matrix(n, n) / 2,
+        "B": matrix(n, m),
+        "Q": positive_definite(n),
+        "R": positive_definite(m),
+        "Sigma0": positive_definite(n),
+        "K": matrix(m, n),
+        "sigma": draw(st.sampled_from(SIGMAS)),
+        "gamma": gamma,
+        "steps": steps,
+        "batch": batch,
+        "truncated": bool(critic and gamma < 1 and draw(st.booleans())),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The spec
+# --------------------------------------------------------------------------------------------
+
+
+class PolicyGradientSpec(ExpectationSpec):
+    """check_pg_estimator's cases (LQR rollout distributions), oracle and evaluation."""
+
+    name = "check_pg_estimator"
+    parameters = ("states", "actions", "costs", "K", "sigma", "gamma")
+    case_fields = CASE_FIELDS
+    target_text = "∇C_{T−1}(K), the gradient of E Σ_{t<T} γ^t c_t"
+    slips = SLIPS
+    axes = MappingProxyType(
+        {
+            "A": ("n", "n"),
+            "B": ("n", "m"),
+            "Q": ("n", "n"),
+            "R": ("m", "m"),
+            "Sigma0": ("n", "n"),
+            "K": ("m", "n"),
+        }
+    )
+
+    def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (scenario.label, scenario.fields())
+            for scenario in SCENARIOS
+            # without a critic nothing bootstraps: a time-limit cut changes nothing
+            if self.kind in CRITIC_KINDS or not scenario.truncated
+        ]
+
+    def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+        return _scenarios(self.kind in CRITIC_KINDS)
+
+    def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        return (
+            "cases are LQR rollout distributions; the expectation is exact over the nodes of a "
+            "cubature rule exact for degree 4 in the initial states and exploration noises",
+        )
+
+    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
+        where = f"cases[{index}]"
+        given = self.fields_from(case, index)
+        arguments: dict[str, Any] = {}
+        for name in CASE_FIELDS:
+            if name not in given:
+                if name == "truncated":
+                    arguments[name] = False
+                    continue
+                raise InvalidProblemError(f"{where} lacks the field {name!r}")
+            value = given[name]
+            if name in ("steps", "batch"):
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                    raise InvalidProblemError(
+                        f"{where}[{name!r}] must be an int >= 1, got {value!r}"
+                    )
+                arguments[name] = int(value)
+            elif name == "truncated":
+                if not isinstance(value, (bool, np.bool_)):
+                    raise InvalidProblemError(
+                        f"{where}['truncated'] must be True or False, got {value!r}"
+                    )
+                arguments[name] = bool(value)
+            elif name in ("sigma", "gamma"):
+                if isinstance(value, bool) or not isinstance(
+                    value, (int, float, np.integer, np.floating)
+                ):
+                    raise InvalidProblemError(
+                        f"{where}[{name!r}] must be a real number, got {value!r}"
+                    )
+                arguments[name] = float(value)
+            else:
+                try:
+                    array = np.array(value, dtype=float)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidProblemError(
+                        f"{where}[{name!r}] could not be read as a float matrix: {exc}"
+                    ) from exc
+                if array.ndim != 2 or not np.all(np.isfinite(array)):
+                    raise InvalidProblemError(
+                        f"{where}[{name!r}] must be a finite 2-d array, got shape {array.shape}"
+                    )
+                arguments[name] = array
+        return arguments
+
+    def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+        for name in ("A", "B", "Q", "R", "Sigma0", "K"):
+            if np.ndim(arguments[name]) != 2:
+                raise InvalidProblemError(f"{name} must be a 2-d array")
+        n, m = np.shape(arguments["B"])
+        if np.shape(arguments["K"]) != (m, n):
+            raise InvalidProblemError(
+                f"K has shape {np.shape(arguments['K'])}; expected (m, n) = {(m, n)} (B is {n}×{m})"
+            )
+        sigma, gamma = arguments["sigma"], arguments["gamma"]
+        if not sigma > 0:
+            raise InvalidProblemError(
+                f"sigma = {sigma!r}; expected a variance > 0 (the score divides by it)"
+            )
+        if not 0 < gamma <= 1:
+            raise InvalidProblemError(f"gamma = {gamma!r}; expected 0 < gamma <= 1")
+        if arguments["steps"] < 1 or arguments["batch"] < 1:
+            raise InvalidProblemError(
+                f"steps = {arguments['steps']}, batch = {arguments['batch']}; expected ints >= 1"
+            )
+        if arguments["truncated"] and (self.kind not in CRITIC_KINDS or gamma >= 1):
+            raise InvalidProblemError(
+                "truncated = True needs a critic kind (q, advantage, td, gae) and gamma < 1 (the "
+                f"stationary critic bootstraps the cut); got kind {self.kind!r}, gamma = {gamma}"
+            )
+        scenario = Scenario.from_fields(arguments)
+        critic = _critic(scenario) if self.kind in CRITIC_KINDS else None
+        return ExpectationContext(scenario, _target(scenario), critic)
+
+    def reductions(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        yield from super().reductions(arguments)
+        for name in ("steps", "batch"):
+            if arguments[name] > 1:
+                yield {**arguments, name: arguments[name] - 1}
+
+    def evaluate(
+        self,
+        fn: Any,
+        context: ExpectationContext,
+        arguments: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> ExactEstimate:
+        """The exact expectation of ``fn`` over the scenario's cubature nodes."""
+        scenario, critic, kind = context.scenario, context.critic, self.kind
+        K, sigma, gamma = np.array(scenario.K), scenario.sigma, scenario.gamma
+        seen: set[str] = set()  # "float32" once an output comes in single precision
+        calls: list[Call] = []
+
+        def user(states: Any, actions: Any, costs: Any) -> Any:
+            keywords: dict[str, Any] = {}
+            if critic is not None:
+                keywords = critic_keywords(
+                    kind, *critic.arrays(states, actions), truncated=scenario.truncated
+                )
+            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
+            output = read_estimate(
+                call_estimator(
+                    self.name,
+                    kind,
+                    fn,
+                    ", ".join(self.parameters),
+                    (states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma),
+                    given,
+                ),
+                seen,
+            )
+            if output.shape != K.shape:
+                raise InvalidProblemError(
+                    f"fn returned shape {output.shape}; expected K's shape {K.shape} (m, n)"
+                )
+            if critic is not None:
+                scores = gaussian_scores(states, actions, K, sigma)
+                calls.append(Call(scores, costs, gamma, keywords, output, states, actions))
+            return output
+
+        try:
+            result = lqr_expectation(
+                scenario.problem(),
+                K,
+                scenario.steps,
+                user,
+                4,
+                batch=scenario.batch,
+                arithmetic="float",
+                noise=sigma,
+                relative_error=self.relative_error,
+                node_budget=NODE_BUDGET,
+            )
+        except ImplementationRaised as raised:
+            raise raised.error from None
+        single = self.dtype is None and "float32" in seen
+        return ExactEstimate(
+            result.mean,
+            widened(Fraction(result.rounding_tolerance), self.dtype, seen),
+            result.nodes,
+            f"exact expectation over {result.nodes} cubature nodes ({result.rule})",
+            tuple(calls),
+            1e-5 if single else self.relative_error,
+        )
+
+
+def check_pg_estimator(
+    fn: Any,
+    kind: str,
+    *,
+    cases: list[Any] | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    dtype: Any = None,
+    database: Any = None,
+) -> ExpectationReport:
     """Check ``fn(states, actions, costs, K, sigma, gamma, **critic) -> (m, n)``, a batch
     estimate of ``∇_K E Σ_{t<T} γ^t c_t`` for ``u ~ N(−Kx, σI)`` on LQR, by its exact
     expectation.
@@ -490,206 +681,42 @@ def check_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> ExpectationR
     ``q_values`` (M, T) = ``Q_t(x_t, u_t)``; ``values`` (M, T+1) = ``V_t(x_t)`` for t < T and, in
     column T, ``V_0(x_T)`` (the value x_T would have at the start of an episode, as a rollout
     buffer's bootstrap value holds it); ``terminated`` (M, T) bools, set at t = T − 1 only: the
-    horizon ends every episode, so no bootstrap from column T (``V_T = 0``). One more scenario
-    cuts discounted infinite-horizon rollouts by a time limit: there the critic is the stationary
-    one, column T holds ``V(x_T)``, nothing in ``terminated`` is set (bootstrap from it), and the
-    target is ``2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]``, the policy-gradient theorem's sum cut at T; an
-    estimator that ends every segment without bootstrapping fails there. Each critic kind is
-    unbiased; besides the expectation the check compares the estimate with the kind's reference
-    at every node (Ψ_t is then a fixed function of the batch): an unbiased estimate of another
-    form (Q for the advantage, a GAE trace decaying by λ instead of γλ) fails as a kind mismatch.
+    horizon ends every episode, so no bootstrap from column T (``V_T = 0``). Cases with
+    ``truncated=True`` cut discounted infinite-horizon rollouts by a time limit: there the critic
+    is the stationary one, column T holds ``V(x_T)``, nothing in ``terminated`` is set
+    (bootstrap from it), and the target is ``2E_K Σ_{t<T} γ^t E[x_t x_tᵀ]``, the policy-gradient
+    theorem's sum cut at T; an estimator that ends every segment without bootstrapping fails
+    there. Each critic kind is unbiased; besides the expectation the check compares the estimate
+    with the kind's reference at every node (Ψ_t is then a fixed function of the batch): an
+    unbiased estimate of another form (Q for the advantage, a GAE trace decaying by λ instead of
+    γλ) fails as a kind mismatch.
+
+    Cases: fixed rollout distributions, the user's ``cases=[...]`` — dicts with ``A, B, Q, R,
+    Sigma0`` (x_0 ~ N(0, Sigma0)), ``K`` (m, n), ``sigma``, ``gamma``, ``steps`` (T),
+    ``batch`` (M) and optionally ``truncated`` — and ``max_examples`` distributions generated
+    from ``seed`` (default: a fifth of the profile's count, as each case is a whole expectation;
+    up to 2 states, 2 inputs, T ≤ 3, M ≤ 3). A failure is shrunk to a minimal distribution,
+    printed as the call that replays it.
 
     Tier: exact expectation of the user's float64 function at the rule's nodes (the weighted
-    sum is exact), with the rounding tolerance of :func:`pgverify.expectation.lqr_expectation`
+    sum is exact), with the rounding allowance of :func:`pgverify.expectation.lqr_expectation`
     (the stated assumption that each evaluation errs by at most 1e-9 of its largest entry;
-    ``dtype="float32"`` for an implementation that computes in float32: 1e-5).
+    ``dtype="float32"`` for an implementation that computes in float32, or a float32 output:
+    1e-5).
 
-    Returns an :class:`ExpectationReport` (a CheckReport with each scenario's exact expected
-    gradient and node count); raises
-    :class:`pgverify.OracleMismatch` with the scenario, the exact bias and a diagnosis.
+    Returns an :class:`ExpectationReport` (a CheckReport with each distribution's exact expected
+    gradient and node count); raises :class:`pgverify.OracleMismatch` with the minimal
+    distribution, the exact bias and a diagnosis.
     """
     __tracebackhide__ = True
-    if not callable(fn):
-        raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
     if not isinstance(kind, str) or kind not in SUPPORTED_KINDS:
         raise InvalidProblemError(unsupported_kind(kind))
-    relative_error = relative_error_of(dtype)
-    seen: set[str] = set()  # "float32" once an output comes in single precision
-    start = time.perf_counter()
-    results: list[ScenarioResult] = []
-    for index, scenario in enumerate(SCENARIOS):
-        if scenario.truncated and kind not in CRITIC_KINDS:
-            continue  # without a critic nothing bootstraps: the cut changes nothing
-        K, sigma, gamma = np.array(scenario.K), scenario.sigma, scenario.gamma
-        shape = K.shape
-        calls: list[Call] = []
-        critic = _critic(index) if kind in CRITIC_KINDS else None
-
-        def user(
-            states: Any,
-            actions: Any,
-            costs: Any,
-            K: Any = K,
-            sigma: float = sigma,
-            gamma: float = gamma,
-            shape: tuple[int, ...] = shape,
-            critic: Any = critic,
-            calls: list[Call] = calls,
-            truncated: bool = scenario.truncated,
-        ) -> Any:
-            keywords: dict[str, Any] = {}
-            if critic is not None:
-                keywords = critic_keywords(
-                    kind, *critic.arrays(states, actions), truncated=truncated
-                )
-            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
-            output = read_estimate(
-                call_estimator(
-                    "check_pg_estimator",
-                    kind,
-                    fn,
-                    "states, actions, costs, K, sigma, gamma",
-                    (states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma),
-                    given,
-                ),
-                seen,
-            )
-            if output.shape != shape:
-                raise InvalidProblemError(
-                    f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
-                )
-            if critic is not None:
-                scores = gaussian_scores(states, actions, K, sigma)
-                calls.append(Call(scores, costs, gamma, keywords, output))
-            return output
-
-        try:
-            result = lqr_expectation(
-                scenario.problem(),
-                K,
-                scenario.steps,
-                user,
-                4,
-                batch=scenario.batch,
-                arithmetic="float",
-                noise=sigma,
-                relative_error=relative_error,
-            )
-        except CallMismatch:
-            raise
-        except ImplementationRaised as raised:
-            raise OracleMismatch(
-                raised_message(
-                    "check_pg_estimator", kind, scenario.label, scenario.as_python(), raised
-                )
-            ) from raised.error
-        except InvalidProblemError as error:
-            raise OracleMismatch(
-                f"check_pg_estimator(kind={kind!r}): the implementation failed on the "
-                f"scenario {scenario.label}:\n    {scenario.as_python()}\n{error}"
-            ) from error
-        target = _truncated_target(index) if scenario.truncated else _target(index)
-        tolerance = widened(Fraction(result.rounding_tolerance), dtype, seen) + Fraction(
-            1e-12
-        ) * max((abs(v) for v in target.ravel()), default=Fraction(0))
-        node_error = relative_error if dtype is not None or "float32" not in seen else 1e-5
-        if not _within(result.mean, target, tolerance):
-            raise OracleMismatch(
-                _message(kind, index, result, target, tolerance, calls, node_error)
-            )
-        require_same_kind(
-            "check_pg_estimator",
-            kind,
-            scenario.label,
-            scenario.as_python(),
-            calls,
-            gamma,
-            node_error,
-        )
-        results.append(scenario_result(scenario.label, result, target, tolerance))
-    return expectation_report("check_pg_estimator", results, start, seen, dtype)
-
-
-def _message(
-    kind: str,
-    index: int,
-    result: Any,
-    target: np.ndarray,
-    tolerance: Fraction,
-    calls: list[Call],
-    node_error: float,
-) -> str:
-    scenario = SCENARIOS[index]
-    bias = result.mean - target
-    if kind in CRITIC_KINDS:
-        return biased_critic_message(
-            "check_pg_estimator",
-            kind,
-            scenario.label,
-            scenario.as_python(),
-            target,
-            result.mean,
-            tolerance,
-            f"exact, {result.nodes} cubature nodes",
-            calls,
-            scenario.gamma,
-            node_error,
-            *(
-                ("2E_K Σ_{t<T} γ^t E[x_t x_tᵀ], the policy-gradient theorem's sum cut at T",)
-                if scenario.truncated
-                else ()
-            ),
-        )
-    found = []
-    for slip, (description, _, applies) in enumerate(SLIPS):
-        if not applies(scenario):
-            continue
-        try:
-            value = _slip_mean(index, slip)
-        except Exception:  # a slip that cannot be evaluated here is silent
-            continue
-        if value.shape != target.shape or _within(value, target, tolerance):
-            continue
-        if _within(result.mean, value, tolerance):
-            found.append(description)
-    if found:
-        diagnosis = (
-            "Diagnosis: the expectation of your estimator equals that of "
-            + (found[0] if len(found) == 1 else "each of: " + "; ".join(found))
-            + "."
-        )
-    else:
-        ratio = None
-        norm = sum((v * v for v in target.ravel()), Fraction(0))
-        if norm:
-            ratio = sum(
-                (a * b for a, b in zip(target.ravel(), result.mean.ravel(), strict=True)),
-                Fraction(0),
-            )
-            ratio /= norm
-            if not _within(result.mean, target * ratio, tolerance):
-                ratio = None
-        diagnosis = (
-            f"Diagnosis: the expectation is {float(ratio):.6g} × the right one (a constant "
-            "factor is missing or extra)."
-            if ratio is not None
-            else "Diagnosis: the bias matches none of the known slips (checked: "
-            + "; ".join(d for d, _, _ in SLIPS)
-            + ")."
-        )
-    return "\n".join(
-        [
-            f"check_pg_estimator(kind={kind!r}): the exact expectation of the implementation "
-            f"is not the gradient ∇C_{{T−1}}(K) (exact, {result.nodes} cubature nodes).",
-            "",
-            f"Scenario: {scenario.label}:",
-            f"    {scenario.as_python()}",
-            "",
-            f"expected E[estimate] = ∇C_{{T−1}}(K): {np.asarray(target, dtype=float).tolist()}",
-            f"your E[estimate]: {np.asarray(result.mean, dtype=float).tolist()}",
-            f"exact bias: {np.asarray(bias, dtype=float).tolist()} "
-            f"(tolerance {float(tolerance):.3g} for the rounding of your float evaluations)",
-            "",
-            diagnosis,
-        ]
+    relative_error_of(dtype)  # refuses an unsupported dtype before anything runs
+    return run_expectation_check(
+        PolicyGradientSpec(kind, dtype),
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        database=database,
     )

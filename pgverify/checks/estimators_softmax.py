@@ -1,53 +1,51 @@
 """``check_softmax_pg_estimator``: the tabular twin of :func:`check_pg_estimator` — a
 score-function estimator for the softmax policy ``π(a|s) ∝ exp θ[s, a]`` on a finite MDP, judged
-by its exact expectation over every batch of trajectories (docs/checks.md, "Returns, advantages
-and estimators").
+by its exact expectation over every batch of trajectories (docs/checks.md, "Policy-gradient
+estimators").
 
 The user's ``fn(states, actions, costs, logits, gamma) -> (S, A)`` (``states``, ``actions``
 (M, T) integer arrays, ``costs`` (M, T) float64) is called on every batch of M trajectories of T
 steps with positive probability (:func:`pgverify.expectation.mdp_expectation`); its float
 values are weighed with their exact probabilities, so the mean is the exact expectation of the
 user's function, up to the rounding of its float evaluations (assumed at most 1e-9 of the
-largest entry seen; 1e-5 with ``dtype="float32"``). The logits are ``log π`` of a policy table of
-dyadic probabilities, so the exact target is :func:`pgverify.expectation.softmax_gradient_target`
-(exact): ``∂C_{T−1}/∂θ`` of ``E Σ_{t<T} γ^t c_t`` (Williams 1992; Sutton et al. 2000).
+largest entry seen; 1e-5 with ``dtype="float32"``). The logits are ``log π`` of the case's
+policy table, whose exact probabilities give the exact target
+:func:`pgverify.expectation.softmax_gradient_target`: ``∂C_{T−1}/∂θ`` of ``E Σ_{t<T} γ^t c_t``
+(Williams 1992; Sutton et al. 2000).
+
+A case is a finite MDP with a policy, γ, T and M (:class:`TabularScenario`): fixed ones, the
+user's ``cases=[...]`` and ones hypothesis generates from ``seed``.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from hypothesis import strategies as st
 
-from pgverify.checks._critic_kinds import (
-    KEYWORDS,
-    Call,
-    biased_critic_message,
-    critic_keywords,
-    require_same_kind,
-)
-from pgverify.checks._spec import CallMismatch
-from pgverify.checks.estimators_pg import (
+from pgverify.checks._critic_kinds import KEYWORDS, Call, critic_keywords
+from pgverify.checks._exact_expectation import (
     SUPPORTED_KINDS,
+    ExactEstimate,
+    ExpectationContext,
     ExpectationReport,
+    ExpectationSpec,
     ImplementationRaised,
-    ScenarioResult,
     call_estimator,
-    expectation_report,
-    raised_message,
     read_estimate,
     relative_error_of,
-    scenario_result,
+    run_expectation_check,
     unsupported_kind,
     widened,
 )
-from pgverify.errors import InvalidProblemError, OracleMismatch
+from pgverify.checks._slips import Slip
+from pgverify.errors import InvalidProblemError
 from pgverify.estimators.critic_gradient import CRITIC_KINDS
 from pgverify.estimators.policy_gradient import (
     _logit_scores,
@@ -57,17 +55,58 @@ from pgverify.estimators.policy_gradient import (
 from pgverify.expectation import mdp_expectation, softmax_gradient_target
 from pgverify.expectation.critic import mdp_critic
 
+ENUMERATION_LIMIT = 1296
+"""The largest enumeration a case may need (bound ``((|S||A|)^T)^M``; 2 states, 3 actions,
+T = 2, M = 2 is 1296): every batch is one call of the user's estimator."""
+
+
+def _nested_tuple(value: Any) -> tuple:
+    array = np.asarray(value, dtype=float)
+    return (
+        tuple(_nested_tuple(row) for row in array)
+        if array.ndim > 1
+        else tuple(float(v) for v in array)
+    )
+
 
 @dataclass(frozen=True)
 class TabularScenario:
+    """One trajectory distribution: the MDP (transitions (S, A, S), costs (S, A), initial (S,)),
+    the policy table (S, A) of positive probabilities, γ, T and the batch M (tuples: hashable)."""
+
     label: str
     transitions: tuple
     costs: tuple
     initial: tuple
-    policy: tuple  # dyadic probabilities: the logits are their logarithms
+    policy: tuple  # the logits are their logarithms
     gamma: float
     steps: int
     batch: int
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> TabularScenario:
+        """The scenario of a case (a dict of :data:`CASE_FIELDS`), labelled by its sizes."""
+        policy = _nested_tuple(fields["policy"])
+        S, A = len(policy), len(policy[0])
+        gamma, steps, batch = float(fields["gamma"]), int(fields["steps"]), int(fields["batch"])
+        return cls(
+            f"{S} state{'s' if S > 1 else ''}, {A} actions, γ = {gamma:g}, T = {steps}, "
+            f"M = {batch}",
+            _nested_tuple(fields["transitions"]),
+            _nested_tuple(fields["costs"]),
+            _nested_tuple(fields["initial"]),
+            policy,
+            gamma,
+            steps,
+            batch,
+        )
+
+    def fields(self) -> dict[str, Any]:
+        """The scenario as a case (numpy arrays for the tables)."""
+        return {
+            name: np.array(value, dtype=float) if isinstance(value, tuple) else value
+            for name, value in ((name, getattr(self, name)) for name in CASE_FIELDS)
+        }
 
     def mdp(self) -> Any:
         from pgverify.mdp import FiniteMDP
@@ -75,7 +114,10 @@ class TabularScenario:
         return FiniteMDP(self.transitions, self.costs, Fraction(self.gamma), self.initial)
 
     def table(self) -> list[list[Fraction]]:
-        return [[Fraction(p) for p in row] for row in self.policy]
+        """The exact policy: each row's probabilities (as the exact values of the floats given)
+        divided by their exact sum."""
+        rows = [[Fraction(p) for p in row] for row in self.policy]
+        return [[p / sum(row) for p in row] for row in rows]
 
     def logits(self) -> np.ndarray:
         return np.log(np.array(self.policy, dtype=float))
@@ -88,6 +130,9 @@ class TabularScenario:
             f"T = {self.steps} steps, M = {self.batch} trajectories per batch"
         )
 
+
+CASE_FIELDS = ("transitions", "costs", "initial", "policy", "gamma", "steps", "batch")
+"""The fields of a case of :func:`check_softmax_pg_estimator`."""
 
 SCENARIOS = (
     TabularScenario(
@@ -134,7 +179,7 @@ def _baseline_sees_action(scores: Any, costs: Any, gamma: Fraction) -> Any:
     return (to_go[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
 
 
-SLIPS: tuple[tuple[str, Callable[..., Any], Callable[[TabularScenario], bool]], ...] = (
+SLIP_ESTIMATORS: tuple[tuple[str, Callable[..., Any], Callable[[TabularScenario], bool]], ...] = (
     (
         "REINFORCE without the γ^t weight of step t: Σ_t G_t s_t",
         _no_discount_weight,
@@ -160,44 +205,50 @@ SLIPS: tuple[tuple[str, Callable[..., Any], Callable[[TabularScenario], bool]], 
 )
 
 
-@cache
-def _target(index: int) -> np.ndarray:
-    scenario = SCENARIOS[index]
+@lru_cache(maxsize=256)
+def _target(scenario: TabularScenario) -> np.ndarray:
     return softmax_gradient_target(scenario.mdp(), scenario.table(), scenario.steps)
 
 
-@cache
-def _slip_mean(index: int, slip: int) -> np.ndarray:
-    scenario = SCENARIOS[index]
+@lru_cache(maxsize=256)
+def _slip_mean(scenario: TabularScenario, slip: int) -> np.ndarray:
     table = np.array(scenario.table(), dtype=object)
     gamma = Fraction(scenario.gamma)
 
     def estimator(states: Any, actions: Any, costs: Any) -> Any:
-        return SLIPS[slip][1](softmax_scores(states, actions, table), costs, gamma)
+        return SLIP_ESTIMATORS[slip][1](softmax_scores(states, actions, table), costs, gamma)
 
     return mdp_expectation(
-        scenario.mdp(), scenario.table(), scenario.steps, estimator, batch=scenario.batch
+        scenario.mdp(),
+        scenario.table(),
+        scenario.steps,
+        estimator,
+        batch=scenario.batch,
+        limit=ENUMERATION_LIMIT,
     ).mean
 
 
-def _within(mean: np.ndarray, other: np.ndarray, tolerance: Fraction) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(mean.ravel(), other.ravel(), strict=True))
+def _slip(index: int) -> Slip:
+    description, _, applies = SLIP_ESTIMATORS[index]
+    return Slip(
+        description,
+        lambda context: np.asarray(_slip_mean(context.scenario, index), dtype=float),
+        lambda context: applies(context.scenario),
+    )
 
 
-@cache
-def _critic(index: int) -> Any:
-    scenario = SCENARIOS[index]
+SLIPS = tuple(_slip(index) for index in range(len(SLIP_ESTIMATORS)))
+
+
+@lru_cache(maxsize=256)
+def _critic(scenario: TabularScenario) -> Any:
     return mdp_critic(scenario.mdp(), scenario.table(), scenario.steps)
 
 
-@cache
-def _transitions(index: int) -> Any:
-    return SCENARIOS[index].mdp().transitions
-
-
-def _last_states(index: int, states: np.ndarray, actions: np.ndarray) -> list[tuple[Any, Any]]:
-    """Every (x_T of each rollout, probability) given the batch's last states and actions."""
-    transitions = _transitions(index)
+def _last_states(
+    transitions: Any, states: np.ndarray, actions: np.ndarray
+) -> list[tuple[Any, Any]]:
+    """Every (x_T of each trajectory, probability) given the batch's last states and actions."""
     per_rollout = [
         [(y, p) for y, p in enumerate(transitions[row[-1]][action[-1]]) if p > 0]
         for row, action in zip(states.tolist(), actions.tolist(), strict=True)
@@ -211,7 +262,255 @@ def _last_states(index: int, states: np.ndarray, actions: np.ndarray) -> list[tu
     return outcomes
 
 
-def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> ExpectationReport:
+def _exact_array(output: np.ndarray) -> np.ndarray:
+    exact = np.empty(output.shape, dtype=object)
+    exact.ravel()[:] = [Fraction(v) for v in output.ravel()]  # a float is a dyadic
+    return exact
+
+
+# --------------------------------------------------------------------------------------------
+# Generated scenarios
+# --------------------------------------------------------------------------------------------
+
+GAMMAS = (0.75, 0.5, 1.0)
+
+
+@st.composite
+def _distribution(draw: st.DrawFn, size: int, positive: bool) -> tuple[float, ...]:
+    """Dyadic probabilities (eighths) over ``size`` outcomes, all positive if ``positive``."""
+    low = 1 if positive else 0
+    parts = []
+    left = 8
+    for index in range(size - 1):
+        parts.append(draw(st.integers(low, left - low * (size - 1 - index))))
+        left -= parts[-1]
+    parts.append(left)
+    return tuple(part / 8 for part in parts)
+
+
+@st.composite
+def _scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    states = draw(st.integers(1, 2))
+    actions = draw(st.integers(2, 3))
+    steps = draw(st.integers(1, 3))
+    batch = draw(st.integers(1, 2))
+    while (states * actions) ** (steps * batch) > ENUMERATION_LIMIT:
+        steps -= 1  # keep the enumeration affordable (T ≥ 1 always fits: 6² ≤ limit)
+    transitions = [
+        [draw(_distribution(states, False)) for _ in range(actions)] for _ in range(states)
+    ]
+    costs = np.array(
+        draw(
+            st.lists(
+                st.integers(-8, 8).map(lambda k: k / 4),
+                min_size=states * actions,
+                max_size=states * actions,
+            )
+        )
+    ).reshape(states, actions)
+    return {
+        "transitions": np.array(transitions),
+        "costs": costs,
+        "initial": np.array(draw(_distribution(states, False))),
+        "policy": np.array([draw(_distribution(actions, True)) for _ in range(states)]),
+        "gamma": draw(st.sampled_from(GAMMAS)),
+        "steps": steps,
+        "batch": batch,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The spec
+# --------------------------------------------------------------------------------------------
+
+
+class SoftmaxPolicyGradientSpec(ExpectationSpec):
+    """check_softmax_pg_estimator's cases (finite MDPs with a policy), oracle and evaluation."""
+
+    name = "check_softmax_pg_estimator"
+    parameters = ("states", "actions", "costs", "logits", "gamma")
+    case_fields = CASE_FIELDS
+    target_text = "∂C_{T−1}/∂θ, the gradient of E Σ_{t<T} γ^t c_t"
+    slips = SLIPS
+
+    def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        return [(scenario.label, scenario.fields()) for scenario in SCENARIOS]
+
+    def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+        return _scenarios()
+
+    def notes(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        return (
+            "cases are finite MDPs with a softmax policy; the expectation is exact over every "
+            "batch of trajectories (enumerated with its exact probability)",
+        )
+
+    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
+        where = f"cases[{index}]"
+        given = self.fields_from(case, index)
+        arguments: dict[str, Any] = {}
+        for name in CASE_FIELDS:
+            if name not in given:
+                raise InvalidProblemError(f"{where} lacks the field {name!r}")
+            value = given[name]
+            if name in ("steps", "batch"):
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                    raise InvalidProblemError(
+                        f"{where}[{name!r}] must be an int >= 1, got {value!r}"
+                    )
+                arguments[name] = int(value)
+            elif name == "gamma":
+                if isinstance(value, bool) or not isinstance(
+                    value, (int, float, np.integer, np.floating)
+                ):
+                    raise InvalidProblemError(
+                        f"{where}['gamma'] must be a real number, got {value!r}"
+                    )
+                arguments[name] = float(value)
+            else:
+                try:
+                    arguments[name] = np.array(value, dtype=float)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidProblemError(
+                        f"{where}[{name!r}] could not be read as a float array: {exc}"
+                    ) from exc
+        return arguments
+
+    def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+        policy = np.asarray(arguments["policy"], dtype=float)
+        costs = np.asarray(arguments["costs"], dtype=float)
+        if policy.ndim != 2 or policy.shape != costs.shape:
+            raise InvalidProblemError(
+                f"policy has shape {policy.shape}; expected the costs' shape {costs.shape} (S, A)"
+            )
+        if not np.all(np.isfinite(policy)) or not np.all(policy > 0):
+            raise InvalidProblemError(
+                "policy must hold positive probabilities (the logits are their logarithms); got "
+                f"{policy.tolist()}"
+            )
+        sums = policy.sum(axis=1)
+        if not np.allclose(sums, 1.0, rtol=0, atol=1e-12):
+            raise InvalidProblemError(
+                f"each row of policy must sum to 1; the row sums are {sums.tolist()}"
+            )
+        gamma = arguments["gamma"]
+        if not 0 < gamma <= 1:
+            raise InvalidProblemError(f"gamma = {gamma!r}; expected 0 < gamma <= 1")
+        if arguments["steps"] < 1 or arguments["batch"] < 1:
+            raise InvalidProblemError(
+                f"steps = {arguments['steps']}, batch = {arguments['batch']}; expected ints >= 1"
+            )
+        scenario = TabularScenario.from_fields(arguments)
+        scenario.mdp()  # validates the transitions, costs and initial distribution
+        critic = _critic(scenario) if self.kind in CRITIC_KINDS else None
+        # (the target also enumerates nothing: it is a closed form, so size the enumeration here)
+        from pgverify.mdp import enumeration_size
+
+        size = enumeration_size(scenario.mdp(), scenario.steps - 1, scenario.batch)
+        if size > ENUMERATION_LIMIT:
+            raise InvalidProblemError(
+                f"the case needs up to {size:,} enumerated batches ((|S||A|)^(T·M)); the check's "
+                f"cases stay within {ENUMERATION_LIMIT:,} (every batch is one call of fn): "
+                "lower T or M"
+            )
+        return ExpectationContext(scenario, _target(scenario), critic)
+
+    def reductions(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        for name in ("steps", "batch"):
+            if arguments[name] > 1:
+                yield {**arguments, name: arguments[name] - 1}
+
+    def evaluate(
+        self,
+        fn: Any,
+        context: ExpectationContext,
+        arguments: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> ExactEstimate:
+        """The exact expectation of ``fn`` over every batch of trajectories."""
+        scenario, critic, kind = context.scenario, context.critic, self.kind
+        logits, gamma = scenario.logits(), scenario.gamma
+        transitions = scenario.mdp().transitions
+        seen: set[str] = set()  # "float32" once an output comes in single precision
+        largest = [0.0]
+        calls: list[Call] = []
+
+        def evaluate_once(states: Any, actions: Any, costs: Any, keywords: dict) -> np.ndarray:
+            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
+            output = read_estimate(
+                call_estimator(
+                    self.name,
+                    kind,
+                    fn,
+                    ", ".join(self.parameters),
+                    (states.copy(), actions.copy(), costs.copy(), logits.copy(), gamma),
+                    given,
+                ),
+                seen,
+            )
+            if output.shape != logits.shape:
+                raise InvalidProblemError(
+                    f"fn returned shape {output.shape}; expected the logits' shape "
+                    f"{logits.shape} (S, A)"
+                )
+            if not np.all(np.isfinite(output)):
+                raise InvalidProblemError("fn returned a non-finite estimate")
+            largest[0] = max(largest[0], float(np.max(np.abs(output), initial=0.0)))
+            return output
+
+        def user(states: Any, actions: Any, costs: Any) -> Any:
+            float_costs = costs.astype(float)
+            if critic is None:
+                return _exact_array(evaluate_once(states, actions, float_costs, {}))
+            # the state after the last step is not in the batch: enumerate it (when read)
+            outcomes = (
+                _last_states(transitions, states, actions)
+                if "values" in KEYWORDS[kind]
+                else [(states[:, -1], Fraction(1))]
+            )
+            scores = _logit_scores(states, actions, logits)
+            total: Any = 0
+            for last, probability in outcomes:
+                keywords = critic_keywords(kind, *critic.arrays(states, actions, last, exact=False))
+                output = evaluate_once(states, actions, float_costs, keywords)
+                calls.append(Call(scores, float_costs, gamma, keywords, output, states, actions))
+                total = total + probability * _exact_array(output)
+            return total
+
+        try:
+            result = mdp_expectation(
+                scenario.mdp(),
+                scenario.table(),
+                scenario.steps,
+                user,
+                batch=scenario.batch,
+                limit=ENUMERATION_LIMIT,
+            )
+        except ImplementationRaised as raised:
+            raise raised.error from None
+        # the probabilities sum to 1: the weighted rounding is at most the largest output's
+        allowance = widened(Fraction(self.relative_error) * Fraction(largest[0]), self.dtype, seen)
+        single = self.dtype is None and "float32" in seen
+        return ExactEstimate(
+            result.mean,
+            allowance,
+            result.nodes,
+            f"exact expectation by {result.rule}",
+            tuple(calls),
+            1e-5 if single else self.relative_error,
+        )
+
+
+def check_softmax_pg_estimator(
+    fn: Any,
+    kind: str,
+    *,
+    cases: list[Any] | None = None,
+    max_examples: int | None = None,
+    seed: int = 0,
+    dtype: Any = None,
+    database: Any = None,
+) -> ExpectationReport:
     """Check ``fn(states, actions, costs, logits, gamma, **critic) -> (S, A)``, a batch estimate
     of ``∂/∂θ E Σ_{t<T} γ^t c_t`` for the tabular softmax policy, by its exact expectation over
     every trajectory batch. ``kind``, the critic keyword arrays and the verdict as
@@ -221,178 +520,30 @@ def check_softmax_pg_estimator(fn: Any, kind: str, *, dtype: Any = None) -> Expe
     is ``V_0(x_T)`` of the state reached after the last step, which the check enumerates with its
     exact probability (it is not in ``states``).
 
-    Returns an :class:`~pgverify.checks.estimators_pg.ExpectationReport` (each scenario's exact
-    expected gradient and enumerated batches); raises
-    :class:`pgverify.OracleMismatch` with the exact bias and a diagnosis."""
+    Cases: fixed ones, the user's ``cases=[...]`` — dicts with ``transitions`` (S, A, S),
+    ``costs`` (S, A), ``initial`` (S,), ``policy`` (S, A) positive probabilities whose rows sum to
+    1 (the logits passed are their logarithms; the exact policy is the given floats' exact
+    values, each row divided by its exact sum), ``gamma``, ``steps`` (T), ``batch`` (M), within
+    ``((|S||A|)^T)^M ≤ 1296`` enumerated batches — and ``max_examples`` cases generated from
+    ``seed`` (default a fifth of the profile's count; up to 2 states, 3 actions, dyadic
+    probabilities). A failure is shrunk to a minimal case, printed as the call that replays it.
+
+    Tier: exact expectation of the user's float function over every batch (exact probabilities),
+    assumed within 1e-9 of the largest output per evaluation (1e-5 with ``dtype="float32"`` or a
+    float32 output).
+
+    Returns an :class:`~pgverify.checks.ExpectationReport` (each case's exact expected gradient
+    and enumerated batches); raises :class:`pgverify.OracleMismatch` with the minimal case, the
+    exact bias and a diagnosis."""
     __tracebackhide__ = True
-    if not callable(fn):
-        raise InvalidProblemError(f"fn must be the callable to check, got {type(fn).__name__}")
     if not isinstance(kind, str) or kind not in SUPPORTED_KINDS:
         raise InvalidProblemError(unsupported_kind(kind))
-    relative_error = relative_error_of(dtype)
-    seen: set[str] = set()  # "float32" once an output comes in single precision
-    start = time.perf_counter()
-    results: list[ScenarioResult] = []
-    for index, scenario in enumerate(SCENARIOS):
-        logits, gamma = scenario.logits(), scenario.gamma
-        shape = logits.shape
-        largest = [0.0]
-        calls: list[Call] = []
-        critic = _critic(index) if kind in CRITIC_KINDS else None
-
-        def evaluate(
-            states: Any,
-            actions: Any,
-            costs: Any,
-            keywords: dict[str, Any],
-            logits: Any = logits,
-            gamma: float = gamma,
-            shape: tuple[int, ...] = shape,
-            largest: list[float] = largest,
-        ) -> np.ndarray:
-            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
-            output = read_estimate(
-                call_estimator(
-                    "check_softmax_pg_estimator",
-                    kind,
-                    fn,
-                    "states, actions, costs, logits, gamma",
-                    (states, actions, costs, logits.copy(), gamma),
-                    given,
-                ),
-                seen,
-            )
-            if output.shape != shape:
-                raise InvalidProblemError(
-                    f"fn returned shape {output.shape}; expected the logits' shape {shape} (S, A)"
-                )
-            if not np.all(np.isfinite(output)):
-                raise InvalidProblemError("fn returned a non-finite estimate")
-            largest[0] = max(largest[0], float(np.max(np.abs(output), initial=0.0)))
-            return output
-
-        def user(
-            states: Any,
-            actions: Any,
-            costs: Any,
-            index: int = index,
-            logits: Any = logits,
-            gamma: float = gamma,
-            critic: Any = critic,
-            calls: list[Call] = calls,
-        ) -> Any:
-            float_costs = costs.astype(float)
-            if critic is None:
-                output = evaluate(states, actions, float_costs, {})
-                return _exact_array(output)
-            # the state after the last step is not in the batch: enumerate it (when read)
-            outcomes = (
-                _last_states(index, states, actions)
-                if "values" in KEYWORDS[kind]
-                else [(states[:, -1], Fraction(1))]
-            )
-            scores = _logit_scores(states, actions, logits)
-            total: Any = 0
-            for last, probability in outcomes:
-                arrays = critic.arrays(states, actions, last, exact=False)
-                keywords = critic_keywords(kind, *arrays)
-                output = evaluate(states, actions, float_costs, keywords)
-                calls.append(Call(scores, float_costs, gamma, keywords, output))
-                total = total + probability * _exact_array(output)
-            return total
-
-        try:
-            result = mdp_expectation(
-                scenario.mdp(), scenario.table(), scenario.steps, user, batch=scenario.batch
-            )
-        except CallMismatch:
-            raise
-        except ImplementationRaised as raised:
-            raise OracleMismatch(
-                raised_message(
-                    "check_softmax_pg_estimator", kind, scenario.label, scenario.as_python(), raised
-                )
-            ) from raised.error
-        except InvalidProblemError as error:
-            raise OracleMismatch(
-                f"check_softmax_pg_estimator(kind={kind!r}): the implementation failed on "
-                f"{scenario.label}:\n    {scenario.as_python()}\n{error}"
-            ) from error
-        target = _target(index)
-        # the probabilities sum to 1: the weighted rounding is at most the largest one
-        tolerance = widened(Fraction(relative_error) * Fraction(largest[0]), dtype, seen)
-        node_error = relative_error if dtype is not None or "float32" not in seen else 1e-5
-        if not _within(result.mean, target, tolerance):
-            if calls:
-                raise OracleMismatch(
-                    biased_critic_message(
-                        "check_softmax_pg_estimator",
-                        kind,
-                        scenario.label,
-                        scenario.as_python(),
-                        target,
-                        result.mean,
-                        tolerance,
-                        "exact enumeration",
-                        calls,
-                        gamma,
-                        node_error,
-                    )
-                )
-            raise OracleMismatch(_message(kind, index, result.mean, target, tolerance))
-        require_same_kind(
-            "check_softmax_pg_estimator",
-            kind,
-            scenario.label,
-            scenario.as_python(),
-            calls,
-            gamma,
-            node_error,
-        )
-        results.append(scenario_result(scenario.label, result, target, tolerance))
-    return expectation_report("check_softmax_pg_estimator", results, start, seen, dtype)
-
-
-def _exact_array(output: np.ndarray) -> np.ndarray:
-    exact = np.empty(output.shape, dtype=object)
-    exact.ravel()[:] = [Fraction(v) for v in output.ravel()]  # a float is a dyadic
-    return exact
-
-
-def _message(kind: str, index: int, mean: Any, target: Any, tolerance: Fraction) -> str:
-    scenario = SCENARIOS[index]
-    found = []
-    for slip, (description, _, applies) in enumerate(SLIPS):
-        if not applies(scenario):
-            continue
-        value = _slip_mean(index, slip)
-        if not _within(value, target, tolerance) and _within(mean, value, tolerance):
-            found.append(description)
-    if found:
-        diagnosis = (
-            "Diagnosis: the expectation of your estimator equals that of "
-            + ("; ".join(found))
-            + "."
-        )
-    else:
-        diagnosis = (
-            "Diagnosis: the bias matches none of the known slips (checked: "
-            + ("; ".join(d for d, _, _ in SLIPS))
-            + ")."
-        )
-    return "\n".join(
-        [
-            f"check_softmax_pg_estimator(kind={kind!r}): the exact expectation of the "
-            "implementation is not the gradient ∂C_{T−1}/∂θ (exact enumeration).",
-            "",
-            f"Scenario: {scenario.label}:",
-            f"    {scenario.as_python()}",
-            "",
-            f"expected E[estimate]: {np.asarray(target, dtype=float).tolist()}",
-            f"your E[estimate]: {np.asarray(mean, dtype=float).tolist()}",
-            f"exact bias: {np.asarray(mean - target, dtype=float).tolist()} "
-            f"(tolerance {float(tolerance):.3g} for the rounding of your float evaluations)",
-            "",
-            diagnosis,
-        ]
+    relative_error_of(dtype)  # refuses an unsupported dtype before anything runs
+    return run_expectation_check(
+        SoftmaxPolicyGradientSpec(kind, dtype),
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        database=database,
     )

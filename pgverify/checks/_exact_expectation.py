@@ -1,0 +1,387 @@
+"""What the exact-expectation estimator checks share (:func:`check_pg_estimator`,
+:func:`check_softmax_pg_estimator`; docs/checks.md, "Policy-gradient estimators").
+
+A case of these checks is a *distribution* — a rollout distribution (an LQR problem, a gain,
+σ, γ, T, M) or a finite MDP with a policy — not one input: :meth:`ExpectationSpec.evaluate`
+calls the user's estimator at every node of an exact cubature rule (LQR) or on every batch of
+trajectories (finite MDPs) and returns the exact weighted mean of its float outputs
+(:class:`ExactEstimate`), which :meth:`ExpectationSpec.judge` compares with the exact target
+under the stated rounding allowance.  The driver (:func:`pgverify.checks._driver.run_check`)
+then runs fixed and hypothesis-generated distributions, shrinks a failure to a minimal one and
+prints it as a copy-pasteable ``cases=[...]`` call.
+
+With a critic kind ("q", "advantage", "td", "gae") Ψ_t is a fixed function of the batch and the
+critic the check passes, so besides the expectation the estimate is compared with the kind's
+reference at every evaluation (:mod:`pgverify.checks._critic_kinds`): an unbiased estimate of
+another form fails as a *kind mismatch*, and its diagnosis is node by node.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from pgverify.checks._compare import SAFETY, Comparison, as_actual, compare, unit_roundoff
+from pgverify.checks._critic_kinds import (
+    KEYWORDS,
+    Call,
+    diagnosis_text,
+    first_disagreement,
+    node_report,
+)
+from pgverify.checks._driver import run_check
+from pgverify.checks._format import python_literal
+from pgverify.checks._report import CheckReport
+from pgverify.checks._spec import (
+    CallMismatch,
+    CheckSpec,
+    Expected,
+    Outcome,
+    describe_callable,
+    raised_by_the_call,
+)
+from pgverify.errors import InvalidProblemError
+from pgverify.estimators.critic_gradient import CRITIC_KINDS
+
+SUPPORTED_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
+
+# --------------------------------------------------------------------------------------------
+# Reading and judging float outputs
+# --------------------------------------------------------------------------------------------
+
+FLOAT64_RELATIVE_ERROR = 1e-9
+FLOAT32_RELATIVE_ERROR = 1e-5
+"""The assumed error of one float evaluation relative to its largest entry (the stated
+assumption of the rounding allowance, :func:`pgverify.expectation.lqr_expectation`)."""
+
+
+def relative_error_of(dtype: Any) -> float:
+    """The assumed relative error of an implementation judged at ``dtype`` (None: float64)."""
+    if dtype is None:
+        return FLOAT64_RELATIVE_ERROR
+    try:
+        kind = np.dtype(dtype)
+    except TypeError as exc:
+        raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}") from exc
+    if kind == np.float64:
+        return FLOAT64_RELATIVE_ERROR
+    if kind == np.float32:
+        return FLOAT32_RELATIVE_ERROR
+    raise InvalidProblemError(f"dtype must be None, float64 or float32, got {dtype!r}")
+
+
+def read_estimate(raw: Any, seen: set[str]) -> np.ndarray:
+    """An implementation's output as float64 (numpy, lists, torch, jax), noting in ``seen``
+    when it came in single precision (its rounding is then judged at float32's allowance)."""
+    array = as_actual(raw)
+    if array.dtype.kind == "f" and array.dtype.itemsize <= 4:
+        seen.add("float32")
+    return array.astype(float)
+
+
+def widened(tolerance: Fraction, dtype: Any, seen: set[str]) -> Fraction:
+    """The allowance for a single-precision output when no dtype was given."""
+    if dtype is None and "float32" in seen:
+        return tolerance * Fraction(FLOAT32_RELATIVE_ERROR / FLOAT64_RELATIVE_ERROR)
+    return tolerance
+
+
+def unsupported_kind(kind: Any) -> str:
+    """The message refusing a kind the checks do not know."""
+    return f"kind = {kind!r} is not supported; supported kinds: {', '.join(SUPPORTED_KINDS)}"
+
+
+class ImplementationRaised(Exception):
+    """The user's ``fn`` raised inside the expectation engine: carried out of the engine so
+    that an error of the engine is never taken for the implementation's (internal)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def call_estimator(
+    check: str, kind: str, fn: Any, parameters: str, arguments: tuple, keywords: dict[str, Any]
+) -> Any:
+    """``fn(*arguments, **keywords)``; a TypeError of the call itself (the signature does not
+    take the check's arguments) becomes a :class:`CallMismatch` naming the keywords the kind
+    passes, any other exception an :class:`ImplementationRaised`."""
+    __tracebackhide__ = True
+    try:
+        return fn(*arguments, **keywords)
+    except Exception as exc:  # the implementation's own failure is a finding, not a crash
+        if raised_by_the_call(exc):
+            shown = "".join(f", {name}=…" for name in keywords)
+            raise CallMismatch(
+                f"{check}(kind={kind!r}): fn could not be called as fn({parameters}{shown}): "
+                f"TypeError: {exc}.  {describe_callable(fn)}.  Kind {kind!r} passes "
+                + (f"the keywords {', '.join(keywords)}" if keywords else "no keywords")
+                + " (docs/checks.md, 'Policy-gradient estimators')."
+            ) from exc
+        raise ImplementationRaised(exc) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# One case's result and the report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExactEstimate:
+    """What :meth:`ExpectationSpec.evaluate` returns: the exact expectation of the user's
+    function (Fractions), the allowance for the rounding of its float evaluations, the number
+    of weighted evaluations, how they were chosen, and (critic kinds) every evaluation."""
+
+    mean: np.ndarray
+    allowance: Fraction
+    evaluations: int
+    how: str
+    calls: tuple[Call, ...] = ()
+    node_error: float = FLOAT64_RELATIVE_ERROR
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One rollout distribution a policy-gradient estimator check weighed and passed: its label,
+    the exact expected gradient (the target), the number of weighted evaluations (cubature nodes
+    or enumerated batches) and the error of the user's exact expectation relative to the
+    allowance."""
+
+    label: str
+    expected_gradient: np.ndarray
+    evaluations: int
+    ratio: float
+
+
+@dataclass(frozen=True)
+class ExpectationReport(CheckReport):
+    """The report of a passing exact-expectation check (:func:`check_pg_estimator`,
+    :func:`check_softmax_pg_estimator`): a :class:`CheckReport` (fixed and generated rollout
+    distributions, tier ``"exact"``) with each distribution's target in ``scenarios``."""
+
+    scenarios: tuple[ScenarioResult, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# The spec both checks build on
+# --------------------------------------------------------------------------------------------
+
+
+class _Placeholder(str):
+    """A keyword's description standing for its value in the call shown to the user."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+KEYWORD_FORMS = {
+    "q_values": _Placeholder("<(M, T) float64 array>"),
+    "values": _Placeholder("<(M, T+1) float64 array>"),
+    "terminated": _Placeholder("<(M, T) bool array>"),
+    "lam": _Placeholder("<float>"),
+}
+
+
+@dataclass
+class ExpectationContext:
+    """One case: the distribution (a scenario of the subclass), its exact target, and the
+    exact critic when the kind takes one."""
+
+    scenario: Any
+    target: np.ndarray
+    critic: Any = None
+
+
+class ExpectationSpec(CheckSpec):
+    """The part of an exact-expectation check that does not depend on the model: the verdict
+    (:meth:`judge`), the critic kinds' node-by-node comparison and diagnosis, the report.
+
+    Subclasses set ``name``, ``parameters`` (fn's positional arguments), ``case_fields`` (the
+    fields of a case), ``target_text``, and implement :meth:`regression_cases`,
+    :meth:`strategy`, :meth:`prepare` (→ :class:`ExpectationContext`), :meth:`evaluate`
+    (→ :class:`ExactEstimate`) and :meth:`arguments_from`."""
+
+    case_fields: tuple[str, ...] = ()
+    target_text: str = "the gradient"
+    shrink_budget = 25
+    shrink_the_fixed_failure_kind = True
+    reduction_budget = 30
+
+    def __init__(self, kind: str, dtype: Any) -> None:
+        self.kind = kind
+        self.dtype = dtype
+        self.relative_error = relative_error_of(dtype)
+        self.quantity = f"the exact expectation E[estimate] of the {kind!r} estimator"
+        self.expected_label = f"expected E[estimate] = {self.target_text}"
+        self.passed: list[ScenarioResult] = []
+
+    def keywords(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The critic keywords of the kind (their forms: the values differ at every node)."""
+        return {name: KEYWORD_FORMS[name] for name in KEYWORDS.get(self.kind, ())}
+
+    def generated_count(self, profile_count: int) -> int:
+        # a case is a whole expectation (hundreds of evaluations): a fifth of the profile's count
+        return max(1, profile_count // 5)
+
+    def expected(self, context: ExpectationContext) -> Expected:
+        scale = max(float(np.max(np.abs(np.asarray(context.target, dtype=float)))), 1e-300)
+        return Expected(context.target, 1.0, scale)
+
+    def judge(
+        self, context: ExpectationContext, expected: Expected, output: Any, dtype: Any
+    ) -> Comparison:
+        """The exact expectation against the exact target within the rounding allowance; for
+        a critic kind, then every evaluation against the kind's reference."""
+        if not isinstance(output, ExactEstimate):  # evaluate always returns one
+            return compare(output, expected.reference, dtype=dtype, what=self.quantity)
+        target = np.asarray(context.target, dtype=object)
+        largest = max((abs(v) for v in target.ravel()), default=Fraction(0))
+        allowance = output.allowance + Fraction(1e-12) * largest
+        scale = expected.scale or 1.0
+        eps, _ = unit_roundoff(dtype, np.zeros(1))
+        # the allowance as the policy's absolute part (SAFETY·eps·condition·scale = allowance),
+        # so that the slips are matched under the same allowance
+        condition = float(allowance) / (SAFETY * eps * scale)
+        comparison = compare(
+            np.asarray(output.mean, dtype=float),
+            expected.reference,
+            dtype=dtype,
+            what=self.quantity,
+            condition=condition,
+            scale=scale,
+        )
+        # judged at the assumed evaluation error, not one rounding of the mean: naming it so
+        # keeps the generic "float32 accuracy" diagnosis away from this check
+        comparison.tolerance = replace(
+            comparison.tolerance,
+            dtype=f"{comparison.tolerance.dtype}, evaluations within {output.node_error:g}",
+        )
+        bias = np.asarray(output.mean - target, dtype=float)
+        comparison.details += [
+            f"exact bias E[estimate] − target: {np.array2string(bias, precision=8)}",
+            f"{output.how}; allowance {float(allowance):.3g} for the rounding of your float "
+            "evaluations",
+        ]
+        if comparison.passed and output.calls:
+            disagreement = first_disagreement(self.kind, list(output.calls), output.node_error)
+            if disagreement is not None:
+                comparison.passed = False
+                comparison.details = [comparison.details[-1]]  # the bias is 0: not shown
+                comparison.problem = (
+                    f"kind mismatch — the exact expectation is right (the estimator is "
+                    f"unbiased), but the estimate is not Σ_t γ^t Ψ_t s_t with Ψ_t of kind "
+                    f"{self.kind!r} for the critic the check passed.\n"
+                    + node_report(*disagreement, "  ")
+                )
+        if comparison.passed:
+            self.passed.append(
+                ScenarioResult(
+                    context.scenario.label,
+                    np.asarray(context.target, dtype=float),
+                    output.evaluations,
+                    comparison.worst_ratio,
+                )
+            )
+        return comparison
+
+    def failure_kind(self, outcome: Outcome) -> str:
+        """A kind mismatch (unbiased, another Ψ_t) is a failure of its own kind: a biased
+        estimator's failure is not shrunk to a case where its bias happens to vanish."""
+        comparison = outcome.comparison
+        if (
+            outcome.error is None
+            and comparison is not None
+            and comparison.problem.startswith("kind mismatch")
+        ):
+            return "kind mismatch"
+        return super().failure_kind(outcome)
+
+    def diagnosis_view(self, context: Any, value: Any) -> np.ndarray:
+        if isinstance(value, ExactEstimate):
+            return np.asarray(value.mean, dtype=float)
+        return as_actual(value).astype(float)
+
+    def own_diagnosis(self, failures: Sequence[Outcome], dtype: Any) -> str | None:
+        """Critic kinds: the slips the user's outputs equal at every evaluation of the first
+        failing case that returned values (:mod:`pgverify.checks._critic_kinds`)."""
+        if self.kind not in CRITIC_KINDS:
+            return None
+        for outcome in failures:
+            output = outcome.output
+            if outcome.error is None and isinstance(output, ExactEstimate) and output.calls:
+                gamma = float(outcome.context.scenario.gamma)
+                return diagnosis_text(self.kind, list(output.calls), gamma, output.node_error)
+        return None
+
+    def case_text(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+        """The case as a call that replays it: ``check(fn, kind, cases=[case])``."""
+        lines = ["import numpy as np", f"from pgverify.checks import {self.name}"]
+        lines += [f"{name} = {python_literal(arguments[name])}" for name in self.case_fields]
+        lines.append(
+            "case = dict(" + ", ".join(f"{name}={name}" for name in self.case_fields) + ")"
+        )
+        dtype = "" if self.dtype is None else f", dtype={str(np.dtype(self.dtype))!r}"
+        lines.append(
+            f"{self.name}(fn, {self.kind!r}, cases=[case], max_examples=0{dtype})"
+            f"  # fn(...) is called as {self.call_shown()}"
+        )
+        return "\n".join(lines)
+
+    def call_shown(self) -> str:
+        keywords = "".join(f", {name}=…" for name in KEYWORDS.get(self.kind, ()))
+        return f"fn({', '.join(self.parameters)}{keywords})"
+
+    def fields_from(self, case: Any, index: int) -> dict[str, Any]:
+        """A user case (a dict of :attr:`case_fields`) as a dict; unknown or missing fields
+        refused (defaults for the optional ones are the subclass's)."""
+        where = f"cases[{index}]"
+        if not isinstance(case, Mapping):
+            raise InvalidProblemError(
+                f"{where} must be a dict of {', '.join(self.case_fields)}, got "
+                f"{type(case).__name__}"
+            )
+        unknown = sorted(set(case) - set(self.case_fields))
+        if unknown:
+            raise InvalidProblemError(
+                f"{where} has unknown field(s) {unknown}; a case of {self.name} holds "
+                f"{', '.join(self.case_fields)}"
+            )
+        return dict(case)
+
+
+def run_expectation_check(
+    spec: ExpectationSpec,
+    fn: Any,
+    *,
+    cases: Sequence[Any] | None,
+    max_examples: int | None,
+    seed: int,
+    database: Any,
+) -> ExpectationReport:
+    """Run an exact-expectation check through the driver and return its report with each
+    passed distribution's target."""
+    __tracebackhide__ = True
+    start = time.perf_counter()
+    report = run_check(
+        spec,
+        fn,
+        cases=cases,
+        max_examples=max_examples,
+        seed=seed,
+        dtype=spec.dtype,
+        database=database,
+    )
+    values = {f.name: getattr(report, f.name) for f in fields(CheckReport)}
+    values["seconds"] = time.perf_counter() - start
+    values["notes"] = (
+        *report.notes,
+        f"target: {spec.target_text}, exact",
+        "verdict by the exact expectation (the user's float evaluations assumed within "
+        f"{spec.relative_error:g} of their largest entry)",
+    )
+    return ExpectationReport(**values, scenarios=tuple(spec.passed))
