@@ -313,12 +313,14 @@ def run_estimators() -> str:
             "test_checks_zeroth_order.py and test_checks_batched_segments.py.  The "
             "returns/GAE checks run 3 fixed + 40 "
             "generated cases; the estimator checks weigh the user's function at every node of "
-            "their cubature rules (3 LQR scenarios; zeroth order: 4 fixed + 40 generated "
-            "quadratic and cubic costs) or on every "
-            "trajectory batch (2 finite MDPs: 64 and 1 296 batches); their exact targets "
-            "and slip expectations are computed once per process and cached (the first "
-            "check_pg_estimator run of a process takes about 0.1 s more); for the critic kinds "
-            "on MDPs the state after the last step is enumerated too (up to 4× the batches).",
+            "their cubature rules (policy gradient: 3 fixed LQR rollout distributions, 4 for "
+            "the critic kinds, + 8 generated ones of up to 313 nodes; zeroth order: 4 fixed + "
+            "40 generated quadratic and cubic costs) or on every trajectory batch (2 fixed "
+            "finite MDPs, 64 and 1 296 batches, + 8 generated); the fixed cases' exact targets "
+            "and slip expectations are computed once per process and cached, the generated "
+            "ones' in each run; a failing run shrinks within the failure's kind (at most 25 "
+            "cases) and deletes states/inputs, T and M (at most 30); for the critic kinds on "
+            "MDPs the state after the last step is enumerated too (up to 4× the batches).",
             "",
             "| check | passing run [s] | failing run [s] (slip) |",
             "|---|---|---|",

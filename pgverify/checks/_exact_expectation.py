@@ -19,9 +19,10 @@ another form fails as a *kind mismatch*, and its diagnosis is node by node.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -336,9 +337,15 @@ class ExpectationSpec(CheckSpec):
         keywords = "".join(f", {name}=…" for name in KEYWORDS.get(self.kind, ()))
         return f"fn({', '.join(self.parameters)}{keywords})"
 
-    def fields_from(self, case: Any, index: int) -> dict[str, Any]:
-        """A user case (a dict of :attr:`case_fields`) as a dict; unknown or missing fields
-        refused (defaults for the optional ones are the subclass's)."""
+    field_kinds: Mapping[str, str] = MappingProxyType({})
+    """What each case field is: ``"array"`` (finite float), ``"real"``, ``"int"`` or ``"bool"``."""
+
+    field_defaults: Mapping[str, Any] = MappingProxyType({})
+    """Fields a user case may leave out, with their values."""
+
+    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
+        """A user case (a dict of :attr:`case_fields`) read field by field; unknown or missing
+        fields refused, naming them."""
         where = f"cases[{index}]"
         if not isinstance(case, Mapping):
             raise InvalidProblemError(
@@ -351,7 +358,106 @@ class ExpectationSpec(CheckSpec):
                 f"{where} has unknown field(s) {unknown}; a case of {self.name} holds "
                 f"{', '.join(self.case_fields)}"
             )
-        return dict(case)
+        arguments = {}
+        for name in self.case_fields:
+            if name in case:
+                arguments[name] = _read_field(
+                    case[name], self.field_kinds[name], f"{where}[{name!r}]"
+                )
+            elif name in self.field_defaults:
+                arguments[name] = self.field_defaults[name]
+            else:
+                raise InvalidProblemError(f"{where} lacks the field {name!r}")
+        return arguments
+
+    @staticmethod
+    def require_horizon_and_discount(arguments: Mapping[str, Any]) -> None:
+        """γ in (0, 1] (a finite horizon allows γ = 1), T and M at least 1."""
+        gamma = arguments["gamma"]
+        if not 0 < gamma <= 1:
+            raise InvalidProblemError(f"gamma = {gamma!r}; expected 0 < gamma <= 1")
+        if arguments["steps"] < 1 or arguments["batch"] < 1:
+            raise InvalidProblemError(
+                f"steps = {arguments['steps']}, batch = {arguments['batch']}; expected ints >= 1"
+            )
+
+    def reductions(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Deleting states/inputs (:attr:`axes`), then one step fewer, one rollout fewer."""
+        yield from super().reductions(arguments)
+        for name in ("steps", "batch"):
+            if arguments[name] > 1:
+                yield {**arguments, name: arguments[name] - 1}
+
+    def call_user(
+        self,
+        fn: Any,
+        arguments: tuple,
+        keywords: dict[str, Any],
+        shape: tuple[int, ...],
+        seen: set[str],
+    ) -> np.ndarray:
+        """One evaluation of the user's estimator on copies of the inputs, read as float64
+        (``seen`` notes a float32 output); a wrong shape or a non-finite value is the
+        implementation's failure (InvalidProblemError, reported as raised by it)."""
+        given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
+        copies = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in arguments)
+        output = read_estimate(
+            call_estimator(self.name, self.kind, fn, ", ".join(self.parameters), copies, given),
+            seen,
+        )
+        if output.shape != shape:
+            raise InvalidProblemError(
+                f"fn returned shape {output.shape}; expected {self.shape_text} {shape}"
+            )
+        if not np.all(np.isfinite(output)):
+            raise InvalidProblemError(f"fn returned a non-finite estimate {output.tolist()}")
+        return output
+
+    shape_text: str = "the parameter's shape"
+
+    def estimate(
+        self,
+        mean: np.ndarray,
+        allowance: Fraction,
+        evaluations: int,
+        how: str,
+        calls: list[Call],
+        seen: set[str],
+    ) -> ExactEstimate:
+        """The :class:`ExactEstimate` of one case, the allowance widened for a float32 output."""
+        single = self.dtype is None and "float32" in seen
+        return ExactEstimate(
+            mean,
+            widened(allowance, self.dtype, seen),
+            evaluations,
+            how,
+            tuple(calls),
+            FLOAT32_RELATIVE_ERROR if single else self.relative_error,
+        )
+
+
+def _read_field(value: Any, kind: str, where: str) -> Any:
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise InvalidProblemError(f"{where} must be an int >= 1, got {value!r}")
+        return int(value)
+    if kind == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidProblemError(f"{where} must be True or False, got {value!r}")
+        return bool(value)
+    if kind == "real":
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise InvalidProblemError(f"{where} must be a real number, got {value!r}")
+        return float(value)
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidProblemError(f"{where} could not be read as a float array: {exc}") from exc
+    if array.ndim == 0 or not np.all(np.isfinite(array)):
+        raise InvalidProblemError(
+            f"{where} must be a finite array, got {np.asarray(value).tolist()!r}"
+        )
+    return array
 
 
 def run_expectation_check(

@@ -22,7 +22,7 @@ and ones hypothesis generates from ``seed`` (:mod:`pgverify.checks._exact_expect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -41,12 +41,9 @@ from pgverify.checks._exact_expectation import (
     ExpectationSpec,
     ImplementationRaised,
     ScenarioResult,
-    call_estimator,
-    read_estimate,
     relative_error_of,
     run_expectation_check,
     unsupported_kind,
-    widened,
 )
 from pgverify.checks._slips import Slip
 from pgverify.errors import InvalidProblemError
@@ -505,50 +502,18 @@ class PolicyGradientSpec(ExpectationSpec):
             "cubature rule exact for degree 4 in the initial states and exploration noises",
         )
 
-    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
-        where = f"cases[{index}]"
-        given = self.fields_from(case, index)
-        arguments: dict[str, Any] = {}
-        for name in CASE_FIELDS:
-            if name not in given:
-                if name == "truncated":
-                    arguments[name] = False
-                    continue
-                raise InvalidProblemError(f"{where} lacks the field {name!r}")
-            value = given[name]
-            if name in ("steps", "batch"):
-                if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                    raise InvalidProblemError(
-                        f"{where}[{name!r}] must be an int >= 1, got {value!r}"
-                    )
-                arguments[name] = int(value)
-            elif name == "truncated":
-                if not isinstance(value, (bool, np.bool_)):
-                    raise InvalidProblemError(
-                        f"{where}['truncated'] must be True or False, got {value!r}"
-                    )
-                arguments[name] = bool(value)
-            elif name in ("sigma", "gamma"):
-                if isinstance(value, bool) or not isinstance(
-                    value, (int, float, np.integer, np.floating)
-                ):
-                    raise InvalidProblemError(
-                        f"{where}[{name!r}] must be a real number, got {value!r}"
-                    )
-                arguments[name] = float(value)
-            else:
-                try:
-                    array = np.array(value, dtype=float)
-                except (TypeError, ValueError) as exc:
-                    raise InvalidProblemError(
-                        f"{where}[{name!r}] could not be read as a float matrix: {exc}"
-                    ) from exc
-                if array.ndim != 2 or not np.all(np.isfinite(array)):
-                    raise InvalidProblemError(
-                        f"{where}[{name!r}] must be a finite 2-d array, got shape {array.shape}"
-                    )
-                arguments[name] = array
-        return arguments
+    field_kinds = MappingProxyType(
+        {
+            **{name: "array" for name in ("A", "B", "Q", "R", "Sigma0", "K")},
+            "sigma": "real",
+            "gamma": "real",
+            "steps": "int",
+            "batch": "int",
+            "truncated": "bool",
+        }
+    )
+    field_defaults = MappingProxyType({"truncated": False})
+    shape_text = "K's shape (m, n)"
 
     def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
         for name in ("A", "B", "Q", "R", "Sigma0", "K"):
@@ -564,12 +529,7 @@ class PolicyGradientSpec(ExpectationSpec):
             raise InvalidProblemError(
                 f"sigma = {sigma!r}; expected a variance > 0 (the score divides by it)"
             )
-        if not 0 < gamma <= 1:
-            raise InvalidProblemError(f"gamma = {gamma!r}; expected 0 < gamma <= 1")
-        if arguments["steps"] < 1 or arguments["batch"] < 1:
-            raise InvalidProblemError(
-                f"steps = {arguments['steps']}, batch = {arguments['batch']}; expected ints >= 1"
-            )
+        self.require_horizon_and_discount(arguments)
         if arguments["truncated"] and (self.kind not in CRITIC_KINDS or gamma >= 1):
             raise InvalidProblemError(
                 "truncated = True needs a critic kind (q, advantage, td, gae) and gamma < 1 (the "
@@ -578,12 +538,6 @@ class PolicyGradientSpec(ExpectationSpec):
         scenario = Scenario.from_fields(arguments)
         critic = _critic(scenario) if self.kind in CRITIC_KINDS else None
         return ExpectationContext(scenario, _target(scenario), critic)
-
-    def reductions(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        yield from super().reductions(arguments)
-        for name in ("steps", "batch"):
-            if arguments[name] > 1:
-                yield {**arguments, name: arguments[name] - 1}
 
     def evaluate(
         self,
@@ -604,22 +558,8 @@ class PolicyGradientSpec(ExpectationSpec):
                 keywords = critic_keywords(
                     kind, *critic.arrays(states, actions), truncated=scenario.truncated
                 )
-            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
-            output = read_estimate(
-                call_estimator(
-                    self.name,
-                    kind,
-                    fn,
-                    ", ".join(self.parameters),
-                    (states.copy(), actions.copy(), costs.copy(), K.copy(), sigma, gamma),
-                    given,
-                ),
-                seen,
-            )
-            if output.shape != K.shape:
-                raise InvalidProblemError(
-                    f"fn returned shape {output.shape}; expected K's shape {K.shape} (m, n)"
-                )
+            arguments = (states, actions, costs, K, sigma, gamma)
+            output = self.call_user(fn, arguments, keywords, K.shape, seen)
             if critic is not None:
                 scores = gaussian_scores(states, actions, K, sigma)
                 calls.append(Call(scores, costs, gamma, keywords, output, states, actions))
@@ -640,14 +580,13 @@ class PolicyGradientSpec(ExpectationSpec):
             )
         except ImplementationRaised as raised:
             raise raised.error from None
-        single = self.dtype is None and "float32" in seen
-        return ExactEstimate(
+        return self.estimate(
             result.mean,
-            widened(Fraction(result.rounding_tolerance), self.dtype, seen),
+            Fraction(result.rounding_tolerance),
             result.nodes,
             f"exact expectation over {result.nodes} cubature nodes ({result.rule})",
-            tuple(calls),
-            1e-5 if single else self.relative_error,
+            calls,
+            seen,
         )
 
 

@@ -20,10 +20,11 @@ user's ``cases=[...]`` and ones hypothesis generates from ``seed``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,12 +38,9 @@ from pgverify.checks._exact_expectation import (
     ExpectationReport,
     ExpectationSpec,
     ImplementationRaised,
-    call_estimator,
-    read_estimate,
     relative_error_of,
     run_expectation_check,
     unsupported_kind,
-    widened,
 )
 from pgverify.checks._slips import Slip
 from pgverify.errors import InvalidProblemError
@@ -345,36 +343,15 @@ class SoftmaxPolicyGradientSpec(ExpectationSpec):
             "batch of trajectories (enumerated with its exact probability)",
         )
 
-    def arguments_from(self, case: Any, index: int) -> dict[str, Any]:
-        where = f"cases[{index}]"
-        given = self.fields_from(case, index)
-        arguments: dict[str, Any] = {}
-        for name in CASE_FIELDS:
-            if name not in given:
-                raise InvalidProblemError(f"{where} lacks the field {name!r}")
-            value = given[name]
-            if name in ("steps", "batch"):
-                if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                    raise InvalidProblemError(
-                        f"{where}[{name!r}] must be an int >= 1, got {value!r}"
-                    )
-                arguments[name] = int(value)
-            elif name == "gamma":
-                if isinstance(value, bool) or not isinstance(
-                    value, (int, float, np.integer, np.floating)
-                ):
-                    raise InvalidProblemError(
-                        f"{where}['gamma'] must be a real number, got {value!r}"
-                    )
-                arguments[name] = float(value)
-            else:
-                try:
-                    arguments[name] = np.array(value, dtype=float)
-                except (TypeError, ValueError) as exc:
-                    raise InvalidProblemError(
-                        f"{where}[{name!r}] could not be read as a float array: {exc}"
-                    ) from exc
-        return arguments
+    field_kinds = MappingProxyType(
+        {
+            **{name: "array" for name in ("transitions", "costs", "initial", "policy")},
+            "gamma": "real",
+            "steps": "int",
+            "batch": "int",
+        }
+    )
+    shape_text = "the logits' shape (S, A)"
 
     def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
         policy = np.asarray(arguments["policy"], dtype=float)
@@ -393,13 +370,7 @@ class SoftmaxPolicyGradientSpec(ExpectationSpec):
             raise InvalidProblemError(
                 f"each row of policy must sum to 1; the row sums are {sums.tolist()}"
             )
-        gamma = arguments["gamma"]
-        if not 0 < gamma <= 1:
-            raise InvalidProblemError(f"gamma = {gamma!r}; expected 0 < gamma <= 1")
-        if arguments["steps"] < 1 or arguments["batch"] < 1:
-            raise InvalidProblemError(
-                f"steps = {arguments['steps']}, batch = {arguments['batch']}; expected ints >= 1"
-            )
+        self.require_horizon_and_discount(arguments)
         scenario = TabularScenario.from_fields(arguments)
         scenario.mdp()  # validates the transitions, costs and initial distribution
         critic = _critic(scenario) if self.kind in CRITIC_KINDS else None
@@ -414,11 +385,6 @@ class SoftmaxPolicyGradientSpec(ExpectationSpec):
                 "lower T or M"
             )
         return ExpectationContext(scenario, _target(scenario), critic)
-
-    def reductions(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        for name in ("steps", "batch"):
-            if arguments[name] > 1:
-                yield {**arguments, name: arguments[name] - 1}
 
     def evaluate(
         self,
@@ -436,25 +402,8 @@ class SoftmaxPolicyGradientSpec(ExpectationSpec):
         calls: list[Call] = []
 
         def evaluate_once(states: Any, actions: Any, costs: Any, keywords: dict) -> np.ndarray:
-            given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
-            output = read_estimate(
-                call_estimator(
-                    self.name,
-                    kind,
-                    fn,
-                    ", ".join(self.parameters),
-                    (states.copy(), actions.copy(), costs.copy(), logits.copy(), gamma),
-                    given,
-                ),
-                seen,
-            )
-            if output.shape != logits.shape:
-                raise InvalidProblemError(
-                    f"fn returned shape {output.shape}; expected the logits' shape "
-                    f"{logits.shape} (S, A)"
-                )
-            if not np.all(np.isfinite(output)):
-                raise InvalidProblemError("fn returned a non-finite estimate")
+            arguments = (states, actions, costs, logits, gamma)
+            output = self.call_user(fn, arguments, keywords, logits.shape, seen)
             largest[0] = max(largest[0], float(np.max(np.abs(output), initial=0.0)))
             return output
 
@@ -489,15 +438,13 @@ class SoftmaxPolicyGradientSpec(ExpectationSpec):
         except ImplementationRaised as raised:
             raise raised.error from None
         # the probabilities sum to 1: the weighted rounding is at most the largest output's
-        allowance = widened(Fraction(self.relative_error) * Fraction(largest[0]), self.dtype, seen)
-        single = self.dtype is None and "float32" in seen
-        return ExactEstimate(
+        return self.estimate(
             result.mean,
-            allowance,
+            Fraction(self.relative_error) * Fraction(largest[0]),
             result.nodes,
             f"exact expectation by {result.rule}",
-            tuple(calls),
-            1e-5 if single else self.relative_error,
+            calls,
+            seen,
         )
 
 

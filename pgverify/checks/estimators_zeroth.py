@@ -32,10 +32,10 @@ from hypothesis import strategies as st
 
 from pgverify.checks._compare import SAFETY, Comparison, as_actual, compare, unit_roundoff
 from pgverify.checks._driver import document_options, run_check
+from pgverify.checks._exact_expectation import read_estimate, relative_error_of, widened
 from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip
 from pgverify.checks._spec import CheckSpec, Expected
-from pgverify.checks.estimators_pg import read_estimate, relative_error_of, widened
 from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import scalar
 from pgverify.estimators.zeroth_order import ZEROTH_ORDER_KINDS, PolynomialCost, cubic_cost
