@@ -170,11 +170,29 @@ def test_unbiased_estimator_of_another_form_fails_on_lqr_as_a_kind_mismatch_name
 
 
 def test_a_critic_estimator_matching_no_slip_is_said_to_match_none():
+    def offset(states, actions, costs, K, sigma, gamma, **critic):
+        return loop_gaussian(states, actions, costs, K, sigma, gamma, kind="q", **critic) + 0.125
+
+    with pytest.raises(OracleMismatch, match="matches none of the known slips"):
+        check_pg_estimator(offset, "q")
+
+
+def test_a_constant_multiple_of_a_critic_estimate_is_named_with_its_factor():
     def doubled(*arguments, **critic):
         return 2 * loop_gaussian(*arguments, kind="q", **critic)
 
-    with pytest.raises(OracleMismatch, match="matches none of the known slips"):
+    with pytest.raises(OracleMismatch, match=r"your estimate is 2 × the 'q' estimate"):
         check_pg_estimator(doubled, "q")
+
+
+def test_a_critic_estimator_reading_sigma_as_a_standard_deviation_is_named():
+    def score_over_sigma_squared(states, actions, costs, K, sigma, gamma, **critic):
+        return loop_gaussian(states, actions, costs, K, sigma**2, gamma, kind="gae", **critic)
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(score_over_sigma_squared, "gae")
+    diagnosis = [line for line in str(failure.value).splitlines() if "Diagnosis" in line]
+    assert diagnosis and "σ read as a standard deviation" in diagnosis[0]
 
 
 class Seen(Exception):

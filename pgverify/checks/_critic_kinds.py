@@ -11,7 +11,7 @@ the node-by-node agreement of the user's outputs with the slip's (docs/checks.md
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,8 +261,17 @@ def slip_names(kind: str) -> str:
     return "; ".join(slip.description for slip in SLIPS if kind in slip.kinds)
 
 
-def diagnosis_text(kind: str, calls: list[Call], gamma: float, error: float) -> str:
-    """The diagnosis line: the slips the outputs equal at every evaluation, or none."""
+def diagnosis_text(
+    kind: str,
+    calls: list[Call],
+    gamma: float,
+    error: float,
+    named_factors: Mapping[str, float] | None = None,
+) -> str:
+    """The diagnosis line: the slips the outputs equal at every evaluation; else a constant
+    multiple of the kind's estimate at every evaluation (named when it is one of
+    ``named_factors``, e.g. the factor 1/σ of a score with σ read as a standard deviation);
+    else none."""
     found = matching_slips(kind, calls, gamma, error)
     if found:
         return (
@@ -270,11 +279,39 @@ def diagnosis_text(kind: str, calls: list[Call], gamma: float, error: float) -> 
             + (found[0] if len(found) == 1 else "each of: " + "; ".join(found))
             + "."
         )
+    factor = common_factor(kind, calls, error)
+    if factor is not None:
+        for description, value in (named_factors or {}).items():
+            if abs(factor - value) <= 1e-6 * max(abs(value), 1.0):
+                return (
+                    f"Diagnosis: at every evaluation your estimate is {factor:.6g} × the "
+                    f"{kind!r} estimate: {description}."
+                )
+        return (
+            f"Diagnosis: at every evaluation your estimate is {factor:.6g} × the {kind!r} "
+            "estimate (a constant factor is missing or extra)."
+        )
     return (
         "Diagnosis: the estimate matches none of the known slips at every evaluation (checked: "
         + slip_names(kind)
-        + ")."
+        + "; a constant multiple)."
     )
+
+
+def common_factor(kind: str, calls: list[Call], error: float) -> float | None:
+    """The constant c ≠ 1 with output = c × the kind's estimate at every evaluation, if any
+    (least squares over all evaluations, then confirmed at each)."""
+    references = [reference(kind, call) for call in calls]
+    numerator = sum(float(np.vdot(r, c.output)) for r, c in zip(references, calls, strict=True))
+    denominator = sum(float(np.vdot(r, r)) for r in references)
+    if denominator == 0:
+        return None
+    factor = numerator / denominator
+    if factor == 0 or abs(factor - 1) < 1e-6:
+        return None
+    if agrees(kind, calls, lambda kind, call: factor * reference(kind, call), error):
+        return factor
+    return None
 
 
 def node_report(call: Call, expected: np.ndarray, indent: str = "") -> str:

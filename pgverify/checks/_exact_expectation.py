@@ -315,9 +315,20 @@ class ExpectationSpec(CheckSpec):
         for outcome in failures:
             output = outcome.output
             if outcome.error is None and isinstance(output, ExactEstimate) and output.calls:
-                gamma = float(outcome.context.scenario.gamma)
-                return diagnosis_text(self.kind, list(output.calls), gamma, output.node_error)
+                scenario = outcome.context.scenario
+                return diagnosis_text(
+                    self.kind,
+                    list(output.calls),
+                    float(scenario.gamma),
+                    output.node_error,
+                    self.named_factors(scenario),
+                )
         return None
+
+    def named_factors(self, scenario: Any) -> dict[str, float]:
+        """Constant factors with a known cause on ``scenario`` (for the critic kinds'
+        diagnosis): none here."""
+        return {}
 
     def case_text(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> str:
         """The case as a call that replays it: ``check(fn, kind, cases=[case])``."""

@@ -539,6 +539,19 @@ class PolicyGradientSpec(ExpectationSpec):
         critic = _critic(scenario) if self.kind in CRITIC_KINDS else None
         return ExpectationContext(scenario, _target(scenario), critic)
 
+    def named_factors(self, scenario: Scenario) -> dict[str, float]:
+        """The score's σ misread: divided by σ² (σ taken for a standard deviation) scales the
+        estimate by 1/σ, divided by √σ by √σ."""
+        if scenario.sigma == 1:
+            return {}
+        return {
+            "the Gaussian score with σ read as a standard deviation (divided by σ²)": 1
+            / scenario.sigma,
+            "the Gaussian score divided by √σ (σ taken for the variance's square root)": float(
+                np.sqrt(scenario.sigma)
+            ),
+        }
+
     def evaluate(
         self,
         fn: Any,
