@@ -68,6 +68,7 @@ def test_generated_distributions_catch_a_slip_that_no_fixed_case_shows():
         check_pg_estimator(mean_over_at_most_two, "reinforce", max_examples=30, seed=1)
     message = str(failure.value)
     assert "generated from seed=1" in message and "batch = 3" in message
+    assert "1.5 × the right value" in message
 
 
 def test_the_printed_minimal_case_replays_the_failure():
@@ -172,3 +173,11 @@ def test_an_invalid_user_mdp_is_refused_with_what_was_wrong(change, words):
     with pytest.raises(InvalidProblemError) as refusal:
         check_softmax_pg_estimator(softmax, "reinforce", cases=[{**MDP_CASE, **change}])
     assert "cases[0]" in str(refusal.value) and words in str(refusal.value)
+
+
+def test_a_bias_that_is_no_constant_multiple_is_said_to_match_no_slip():
+    def offset(states, actions, costs, K, sigma, gamma):
+        return reinforce(states, actions, costs, K, sigma, gamma) + 0.01
+
+    with pytest.raises(OracleMismatch, match="matches none of the known slips"):
+        check_pg_estimator(offset, "reinforce", max_examples=5)

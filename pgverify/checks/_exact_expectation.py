@@ -325,6 +325,47 @@ class ExpectationSpec(CheckSpec):
                 )
         return None
 
+    def fallback_diagnosis(self, wrong: Sequence[Outcome], dtype: Any) -> str | None:
+        """The same constant multiple of the target on every failing case (one entry each
+        included: across cases a common factor is evidence), named when it is one of
+        :meth:`named_factors` on every case."""
+        factors = []
+        for outcome in wrong:
+            output = outcome.output
+            if not isinstance(output, ExactEstimate) or outcome.comparison is None:
+                return None
+            target = np.asarray(outcome.context.target, dtype=float)
+            mean = np.asarray(output.mean, dtype=float)
+            norm = float(np.vdot(target, target))
+            if norm == 0:
+                continue
+            factor = float(np.vdot(target, mean)) / norm
+            allowed = outcome.comparison.tolerance.absolute
+            if np.max(np.abs(mean - factor * target)) > allowed:
+                return None
+            factors.append((factor, outcome))
+        if not factors:
+            return None
+        first = factors[0][0]
+        if first == 0 or any(abs(f - first) > 1e-9 * abs(first) for f, _ in factors):
+            named = {
+                description
+                for description in self.named_factors(factors[0][1].context.scenario)
+                if all(
+                    abs(f - self.named_factors(o.context.scenario).get(description, np.nan))
+                    <= 1e-9 * abs(f)
+                    for f, o in factors
+                )
+            }
+            if named:
+                return f"Diagnosis: your result equals {sorted(named)[0]} on every failing case."
+            return None
+        cases = f"{len(factors)} failing case{'s' if len(factors) > 1 else ''}"
+        return (
+            f"Diagnosis: your result is {first:.6g} × the right value on the {cases} (a "
+            "constant factor is missing or extra)."
+        )
+
     def named_factors(self, scenario: Any) -> dict[str, float]:
         """Constant factors with a known cause on ``scenario`` (for the critic kinds'
         diagnosis): none here."""

@@ -132,6 +132,9 @@ def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagno
         )
         if generic:
             return Diagnosis(f"Diagnosis: your result equals {generic[0]}.")
+    fallback = spec.fallback_diagnosis(wrong, dtype) if wrong else None
+    if fallback is not None:
+        return Diagnosis(fallback)
     known = "; ".join(slip.description for slip in spec.slips)
     return Diagnosis(
         "Diagnosis: the output matches none of the known slips for this quantity"

@@ -146,6 +146,11 @@ class CheckSpec:
             return type(outcome.error).__qualname__
         return "wrong value"
 
+    def fallback_diagnosis(self, wrong: Sequence[Outcome], dtype: Any) -> str | None:
+        """A diagnosis from all the failing cases that returned wrong values, tried when the
+        catalogue and the generic slips name nothing on any single one (None: nothing)."""
+        return None
+
     shrink_the_fixed_failure_kind: bool = False
     """Whether generated failures must fail as the first failing fixed case did (else the
     first generated failure sets the kind): for checks whose fixed cases are the telling ones."""
