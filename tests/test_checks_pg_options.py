@@ -113,7 +113,7 @@ def test_a_biased_critic_estimator_is_shrunk_to_a_biased_case():
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        ({"K": [[0.2, 0.4, 0.1]]}, "K has shape (1, 3); expected (m, n) = (1, 2)"),
+        ({"K": [[0.2, 0.4, 0.1]]}, "K has shape (1, 3); expected (1, 2)"),
         ({"sigma": 0.0}, "expected a variance > 0"),
         ({"gamma": 1.5}, "expected 0 < gamma <= 1"),
         ({"steps": 2.5}, "['steps'] must be an int >= 1"),
@@ -181,3 +181,49 @@ def test_a_bias_that_is_no_constant_multiple_is_said_to_match_no_slip():
 
     with pytest.raises(OracleMismatch, match="matches none of the known slips"):
         check_pg_estimator(offset, "reinforce", max_examples=5)
+
+
+def test_a_sign_flip_on_every_failing_case_is_named_as_a_constant_factor():
+    def wrong_sign(states, actions, costs, K, sigma, gamma):
+        return -reinforce(states, actions, costs, K, sigma, gamma)
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(wrong_sign, "reinforce")
+    diagnosis = [line for line in str(failure.value).splitlines() if "Diagnosis" in line]
+    assert diagnosis and "-1 × the right value" in diagnosis[0]
+
+
+def test_twice_the_estimate_is_a_factor_not_a_slip_that_fits_one_case():
+    # at σ = 0.5 twice the estimate equals the score with σ read as a standard deviation
+    # (1/σ = 2); the factor 2 on every failing case is the better explanation
+    def doubled(states, actions, costs, K, sigma, gamma):
+        return 2 * reinforce(states, actions, costs, K, sigma, gamma)
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(doubled, "reinforce")
+    diagnosis = [line for line in str(failure.value).splitlines() if "Diagnosis" in line]
+    assert diagnosis and "2 × the right value" in diagnosis[0]
+
+
+def test_a_wrong_shape_of_b_is_blamed_on_b():
+    with pytest.raises(InvalidProblemError, match=r"B has shape \(1, 2\); expected \(2, 1\)"):
+        check_pg_estimator(reinforce, "reinforce", cases=[{**LQR_CASE, "B": [[0.0, 1.0]]}])
+
+
+def test_a_case_given_as_a_namedtuple_is_read_by_its_field_names():
+    from collections import namedtuple
+
+    Case = namedtuple("Case", list(LQR_CASE))
+    report = check_pg_estimator(reinforce, "reinforce", cases=[Case(**LQR_CASE)], max_examples=0)
+    assert report.fixed_cases == 4
+
+
+def test_an_estimator_returning_none_is_told_the_expected_shape():
+    def forgot_return(states, actions, costs, K, sigma, gamma):
+        reinforce(states, actions, costs, K, sigma, gamma)
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_pg_estimator(forgot_return, "reinforce", max_examples=0)
+    message = str(failure.value)
+    assert "fn returned NoneType" in message and "expected an array of K's shape" in message
+    assert "UnreadableResult" not in message

@@ -23,6 +23,7 @@ from pgverify.estimators.critic_gradient import (
     critic_advantages,
     discounted_trace,
     td_residuals_with_flags,
+    weighted_score_mean,
 )
 
 GAE_LAMBDA = 0.625
@@ -66,10 +67,9 @@ class Call:
 
 
 def _mean_weighted(call: Call, psi: np.ndarray, discounted: bool = True) -> np.ndarray:
-    M, T = psi.shape
+    T = psi.shape[1]
     weights = call.gamma ** np.arange(T) if discounted else np.ones(T)
-    weighted = (psi * weights).reshape((M, T) + (1,) * (call.scores.ndim - 2))
-    return (weighted * call.scores).sum(axis=(0, 1)) / M
+    return weighted_score_mean(psi, weights, call.scores)
 
 
 def reference(kind: str, call: Call) -> np.ndarray:
@@ -317,7 +317,7 @@ def common_factor(kind: str, calls: list[Call], error: float) -> float | None:
 def node_report(call: Call, expected: np.ndarray, indent: str = "") -> str:
     """One evaluation where the estimate is not the kind's reference: the batch (states,
     actions, costs), the critic the check passed, the expected and the returned estimate."""
-    lines = ["At the evaluation on the batch:"]
+    lines = ["At the evaluation on the batch (the other arguments as in the case above):"]
     if call.states is not None:
         lines.append(f"states = {np.asarray(call.states).tolist()}")
         lines.append(f"actions = {np.asarray(call.actions).tolist()}")

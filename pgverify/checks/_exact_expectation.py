@@ -27,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from pgverify.checks._compare import SAFETY, Comparison, as_actual, compare, unit_roundoff
+from pgverify.checks._compare import (
+    SAFETY,
+    Comparison,
+    UnreadableResult,
+    as_actual,
+    compare,
+    unit_roundoff,
+)
 from pgverify.checks._critic_kinds import (
     KEYWORDS,
     Call,
@@ -43,6 +50,7 @@ from pgverify.checks._spec import (
     CheckSpec,
     Expected,
     Outcome,
+    by_name,
     describe_callable,
     raised_by_the_call,
 )
@@ -230,8 +238,9 @@ class ExpectationSpec(CheckSpec):
         return max(1, profile_count // 5)
 
     def expected(self, context: ExpectationContext) -> Expected:
-        scale = max(float(np.max(np.abs(np.asarray(context.target, dtype=float)))), 1e-300)
-        return Expected(context.target, 1.0, scale)
+        largest = float(np.max(np.abs(np.asarray(context.target, dtype=float))))
+        # a vanishing target (a degenerate case): the allowance is then absolute, on scale 1
+        return Expected(context.target, 1.0, largest if largest > 0 else 1.0)
 
     def judge(
         self, context: ExpectationContext, expected: Expected, output: Any, dtype: Any
@@ -273,6 +282,10 @@ class ExpectationSpec(CheckSpec):
             if disagreement is not None:
                 comparison.passed = False
                 comparison.details = [comparison.details[-1]]  # the bias is 0: not shown
+                comparison.what = (
+                    f"the {self.kind!r} estimate at every evaluation (its exact expectation "
+                    "is right)"
+                )
                 comparison.problem = (
                     f"kind mismatch — the exact expectation is right (the estimator is "
                     f"unbiased), but the estimate is not Σ_t γ^t Ψ_t s_t with Ψ_t of kind "
@@ -399,6 +412,7 @@ class ExpectationSpec(CheckSpec):
         """A user case (a dict of :attr:`case_fields`) read field by field; unknown or missing
         fields refused, naming them."""
         where = f"cases[{index}]"
+        case = by_name(case)  # a namedtuple or a dataclass instance: read by field name
         if not isinstance(case, Mapping):
             raise InvalidProblemError(
                 f"{where} must be a dict of {', '.join(self.case_fields)}, got "
@@ -453,10 +467,14 @@ class ExpectationSpec(CheckSpec):
         implementation's failure (InvalidProblemError, reported as raised by it)."""
         given = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in keywords.items()}
         copies = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in arguments)
-        output = read_estimate(
-            call_estimator(self.name, self.kind, fn, ", ".join(self.parameters), copies, given),
-            seen,
-        )
+        raw = call_estimator(self.name, self.kind, fn, ", ".join(self.parameters), copies, given)
+        try:
+            output = read_estimate(raw, seen)
+        except UnreadableResult as unreadable:
+            raise InvalidProblemError(
+                f"fn returned {type(raw).__name__} ({unreadable}); expected an array of "
+                f"{self.shape_text} {shape}"
+            ) from None
         if output.shape != shape:
             raise InvalidProblemError(
                 f"fn returned shape {output.shape}; expected {self.shape_text} {shape}"

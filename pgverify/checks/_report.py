@@ -88,9 +88,11 @@ def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagno
     """The slips the failing output matches: those it equals on the first case that matches
     any, less those another failing case rules out (a slip it does not equal there although the
     slip differs from the right answer there)."""
-    evidence = [found for found in (case_evidence(spec, o, dtype) for o in failures) if found]
+    per_case = [case_evidence(spec, o, dtype) for o in failures]
+    evidence = [found for found in per_case if found]
     ruled_out = set().union(*(found.ruled_out for found in evidence))
     first = next((found for found in evidence if found.matched), None)
+    wrong = [o for o in failures if o.comparison is not None and o.error is None]
     if first is not None:
         matched = tuple(first.matched)
         consistent = tuple(first.consistent(ruled_out))
@@ -103,19 +105,23 @@ def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagno
                 consistent,
                 matched,
             )
+        # a relation that holds on every failing case explains more than a slip on one
+        fallback = spec.fallback_diagnosis(wrong, dtype) if wrong else None
+        if fallback is not None:
+            return Diagnosis(fallback)
+        where = "the case shown" if per_case and per_case[0] is first else "one failing case"
         if len(matched) == 1:
             text = (
-                f"Diagnosis: uncertain — on the case shown your result equals {matched[0]}, "
+                f"Diagnosis: uncertain — on {where} your result equals {matched[0]}, "
                 "but on another failing case it does not (perhaps two slips combine)."
             )
         else:
             text = (
-                "Diagnosis: uncertain — on the case shown your result equals each of these, "
+                f"Diagnosis: uncertain — on {where} your result equals each of these, "
                 "but on another failing case it equals none of them (perhaps two slips "
                 f"combine):\n{_listed(matched)}"
             )
         return Diagnosis(text, matched, matched)
-    wrong = [o for o in failures if o.comparison is not None and o.error is None]
     if wrong and all(o.comparison.actual is None for o in wrong):
         return Diagnosis(
             "Diagnosis: none — the output could not be read as numbers "

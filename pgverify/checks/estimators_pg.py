@@ -516,14 +516,22 @@ class PolicyGradientSpec(ExpectationSpec):
     shape_text = "K's shape (m, n)"
 
     def prepare(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
-        for name in ("A", "B", "Q", "R", "Sigma0", "K"):
-            if np.ndim(arguments[name]) != 2:
-                raise InvalidProblemError(f"{name} must be a 2-d array")
-        n, m = np.shape(arguments["B"])
-        if np.shape(arguments["K"]) != (m, n):
-            raise InvalidProblemError(
-                f"K has shape {np.shape(arguments['K'])}; expected (m, n) = {(m, n)} (B is {n}×{m})"
-            )
+        n = np.shape(arguments["A"])[0] if np.ndim(arguments["A"]) == 2 else -1
+        m = np.shape(arguments["R"])[0] if np.ndim(arguments["R"]) == 2 else -1
+        expected_shapes = {
+            "A": (n, n),
+            "B": (n, m),
+            "Q": (n, n),
+            "R": (m, m),
+            "Sigma0": (n, n),
+            "K": (m, n),
+        }
+        for name, shape in expected_shapes.items():
+            if np.shape(arguments[name]) != shape:
+                raise InvalidProblemError(
+                    f"{name} has shape {np.shape(arguments[name])}; expected {shape} (n = {n} "
+                    f"states from A (n, n), m = {m} inputs from R (m, m))"
+                )
         sigma, gamma = arguments["sigma"], arguments["gamma"]
         if not sigma > 0:
             raise InvalidProblemError(

@@ -270,7 +270,8 @@ def _exact_array(output: np.ndarray) -> np.ndarray:
 # Generated scenarios
 # --------------------------------------------------------------------------------------------
 
-GAMMAS = (0.75, 0.5, 1.0)
+GAMMAS = (0.75, 0.5, 0.875)
+"""Discounts of generated cases (a finite MDP takes 0 < γ < 1)."""
 
 
 @st.composite

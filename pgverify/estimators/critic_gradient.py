@@ -213,8 +213,15 @@ def critic_estimate(
             f"and scores (M, T, ...)"
         )
     weights = powers(discount_factor(gamma, exact=exact), T, exact=exact)  # γ^t
-    weighted = (psi * weights).reshape((M, T) + (1,) * (score_array.ndim - 2))
-    return (weighted * score_array).sum(axis=(0, 1)) / M
+    return weighted_score_mean(psi, weights, score_array)
+
+
+def weighted_score_mean(psi: np.ndarray, weights: Any, scores: np.ndarray) -> np.ndarray:
+    """``(1/M) Σ_i Σ_t w_t Ψ_it s_it`` for Ψ (M, T), step weights w (T,) and per-step scores
+    (M, T, *P): shape P (the batch mean of a score-function estimate)."""
+    M, T = psi.shape
+    weighted = (psi * weights).reshape((M, T) + (1,) * (scores.ndim - 2))
+    return (weighted * scores).sum(axis=(0, 1)) / M
 
 
 def gaussian_critic_pg(
