@@ -364,8 +364,9 @@ def test_float32_accuracy_returned_as_float64_fails_at_the_float64_tolerance():
     def coarse(*arguments):  # float32 accuracy returned as float64: only dtype=None widens
         return loop_reinforce(*arguments, dtype=np.float32).astype(np.float64)
 
-    with pytest.raises(OracleMismatch):
+    with pytest.raises(OracleMismatch) as failure:
         check_pg_estimator(coarse, "reinforce", dtype="float64")
+    assert "right to the accuracy of float32 evaluations" in str(failure.value)
 
 
 def test_a_segment_reduced_by_deleting_a_step_is_consistent_again():

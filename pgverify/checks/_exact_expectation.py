@@ -342,6 +342,13 @@ class ExpectationSpec(CheckSpec):
         """The same constant multiple of the target on every failing case (one entry each
         included: across cases a common factor is evidence), named when it is one of
         :meth:`named_factors` on every case."""
+        if self.within_single_precision(wrong):
+            return (
+                "Diagnosis: your result is right to the accuracy of float32 evaluations (each "
+                f"within {FLOAT32_RELATIVE_ERROR:g} of its largest entry) on every failing case, "
+                "but returned as float64: an estimator computing in float32 inside (a float32 "
+                "array, torch/jax default precision) — pass dtype='float32' to judge it so."
+            )
         factors = []
         for outcome in wrong:
             output = outcome.output
@@ -378,6 +385,20 @@ class ExpectationSpec(CheckSpec):
             f"Diagnosis: your result is {first:.6g} × the right value on the {cases} (a "
             "constant factor is missing or extra)."
         )
+
+    def within_single_precision(self, wrong: Sequence[Outcome]) -> bool:
+        """Whether every failing case's exact expectation is within the allowance of float32
+        evaluations (when it was judged at float64's)."""
+        widening = Fraction(FLOAT32_RELATIVE_ERROR / FLOAT64_RELATIVE_ERROR)
+        for outcome in wrong:
+            output = outcome.output
+            if not isinstance(output, ExactEstimate) or output.node_error != FLOAT64_RELATIVE_ERROR:
+                return False
+            bias = output.mean - np.asarray(outcome.context.target, dtype=object)
+            largest = max((abs(Fraction(v)) for v in bias.ravel()), default=Fraction(0))
+            if largest > output.allowance * widening:
+                return False
+        return bool(wrong)
 
     def named_factors(self, scenario: Any) -> dict[str, float]:
         """Constant factors with a known cause on ``scenario`` (for the critic kinds'
