@@ -339,8 +339,9 @@ class ExpectationSpec(CheckSpec):
         return None
 
     def fallback_diagnosis(self, wrong: Sequence[Outcome], dtype: Any) -> str | None:
-        """The same constant multiple of the target on every failing case (one entry each
-        included: across cases a common factor is evidence), named when it is one of
+        """From every failing case at once: right to float32 evaluations' accuracy (judged at
+        float64's); else the same constant multiple of the target on each (one entry included:
+        across cases a common factor is evidence), named when it is one of
         :meth:`named_factors` on every case."""
         if self.within_single_precision(wrong):
             return (
