@@ -187,3 +187,53 @@ def test_the_replay_hint_of_a_generated_failure_names_the_kind_and_runs():
     assert hint in str(failure.value)
     with pytest.raises(OracleMismatch):  # the hint, run as written, fails again
         check_zeroth_order_estimator(divided_by_variance, "gaussian", seed=0)
+
+
+def sphere_form(cost, K, directions, radius):
+    """(mn/r)·mean C(K + r d)d: the sphere estimator, whatever directions it is given."""
+    return K.size / radius * np.mean([cost(K + radius * d) * d for d in directions], axis=0)
+
+
+def gaussian_form(cost, K, directions, smoothing):
+    """mean C(K + μ d)d/μ: the Gaussian estimator, whatever directions it is given."""
+    return np.mean([cost(K + smoothing * d) * d for d in directions], axis=0) / smoothing
+
+
+def gaussian_form_on_radius_root_mn(cost, K, directions, radius):
+    """The Gaussian form on the unit directions rescaled to the sphere of radius √mn."""
+    return gaussian_form(cost, K, np.sqrt(K.size) * directions, radius)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "gaussian_shifted", "antithetic"])
+@pytest.mark.parametrize("max_examples", [0, 10])
+def test_the_sphere_form_on_gaussian_directions_is_named_the_dimension_factor_applied_to_them(
+    kind, max_examples
+):
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(sphere_form, kind, max_examples=max_examples)
+    diagnosis = str(failure.value).split("Diagnosis: ")[1]
+    assert diagnosis.startswith(
+        "your result equals mn × the target: the sphere form's dimension factor mn applied to "
+        "Gaussian directions"
+    )
+
+
+@pytest.mark.parametrize("max_examples", [0, 10])
+def test_the_gaussian_form_on_unit_directions_is_named_the_missing_dimension_factor(
+    max_examples,
+):
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(gaussian_form, "sphere", max_examples=max_examples)
+    diagnosis = str(failure.value).split("Diagnosis: ")[1]
+    assert diagnosis.startswith("your result equals the target / mn: the dimension factor mn")
+    assert "a Gaussian form such as C(K + ru)u/r applied to unit directions" in diagnosis
+
+
+def test_the_gaussian_form_on_directions_rescaled_to_radius_root_mn_is_named_on_cubics():
+    """Unbiased on the quadratics (every radius is); the cubic reveals the ball √mn wider."""
+    with pytest.raises(OracleMismatch, match="Failing case: a cubic") as failure:
+        check_zeroth_order_estimator(gaussian_form_on_radius_root_mn, "sphere", max_examples=0)
+    diagnosis = str(failure.value).split("Diagnosis: ")[1]
+    assert diagnosis.startswith(
+        "your result equals the gradient of the cost smoothed over the ball of radius r·√mn"
+    )

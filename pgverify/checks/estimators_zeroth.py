@@ -155,11 +155,22 @@ GAUSSIAN_SLIPS = (
         lambda c: c.smoothed(np.sqrt(c.smoothing)) / np.sqrt(c.smoothing),
     ),
 )
+SPHERE_FORM_ON_GAUSSIAN_DIRECTIONS = _slip(
+    "mn × the target: the sphere form's dimension factor mn applied to Gaussian directions "
+    "((mn/μ)·C(K + με)ε; E[εεᵀ] = I, so a Gaussian form takes no factor mn, while a unit "
+    "direction has E[uuᵀ] = I/mn)",
+    lambda c: c.size * c.right(),
+)
 ANTITHETIC_SLIPS = (
     _slip("2 × the target: the 1/2 of the two-point form missing", lambda c: 2 * c.right()),
 )
 SPHERE_SLIPS = (
-    _slip("the target / mn: the dimension factor mn missing", lambda c: c.right() / c.size),
+    _slip(
+        "the target / mn: the dimension factor mn missing (a Gaussian form such as "
+        "C(K + ru)u/r applied to unit directions; E[uuᵀ] = I/mn, so the sphere form multiplies "
+        "by mn)",
+        lambda c: c.right() / c.size,
+    ),
     _slip("mn × the target: the factor mn applied twice", lambda c: c.size * c.right()),
     _slip(
         "the gradient of the cost smoothed over the ball of radius r²: the radius squared "
@@ -171,15 +182,22 @@ SPHERE_SLIPS = (
         "(the mean of the Gaussian form, not of (mn/r)·C(K + ru)u)",
         lambda c: c.gradient + c.smoothing**2 / 2 * c.laplacian_gradient,
     ),
+    _slip(
+        "the gradient of the cost smoothed over the ball of radius r·√mn: the unit directions "
+        "rescaled to unit variance (√mn·u, the sphere of radius √mn) and the Gaussian form "
+        "C(K + r√mn·u)·√mn·u/r applied to them",
+        lambda c: c.smoothed(c.smoothing * np.sqrt(c.size)),
+    ),
 )
 
 
 def slips_of(kind: str) -> tuple[Slip, ...]:
     if kind == "sphere":
         return COMMON_SLIPS + SPHERE_SLIPS
+    gaussian = COMMON_SLIPS + GAUSSIAN_SLIPS + (SPHERE_FORM_ON_GAUSSIAN_DIRECTIONS,)
     if kind == "antithetic":
-        return COMMON_SLIPS + GAUSSIAN_SLIPS + ANTITHETIC_SLIPS
-    return COMMON_SLIPS + GAUSSIAN_SLIPS
+        return gaussian + ANTITHETIC_SLIPS
+    return gaussian
 
 
 # --------------------------------------------------------------------------------------------
