@@ -237,3 +237,46 @@ def test_the_gaussian_form_on_directions_rescaled_to_radius_root_mn_is_named_on_
     assert diagnosis.startswith(
         "your result equals the gradient of the cost smoothed over the ball of radius r·√mn"
     )
+
+
+def antithetic_with_float32_costs(cost, K, directions, smoothing):
+    """The antithetic form with each cost value rounded to float32 (a float32 step inside)."""
+    terms = [
+        float(np.float32(cost(K + smoothing * d)) - np.float32(cost(K - smoothing * d)))
+        / (2 * smoothing)
+        * d
+        for d in directions
+    ]
+    return np.mean(terms, axis=0)
+
+
+def antithetic_rounded_to_float32(cost, K, directions, smoothing):
+    """The antithetic form computed in float64, rounded to float32, returned as float64."""
+    estimate = loop_zeroth_order(cost, K, directions, smoothing, kind="antithetic")
+    return estimate.astype(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("fn", "source"),
+    [
+        (antithetic_with_float32_costs, "a float32 step inside your function"),
+        (antithetic_rounded_to_float32, "every value your function returned is a float32 number"),
+    ],
+)
+def test_a_float64_estimator_rounding_through_float32_is_named_float32_accuracy(fn, source):
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(fn, "antithetic", max_examples=0)
+    diagnosis = str(failure.value).split("Diagnosis: ")[1]
+    assert diagnosis.startswith("your result equals the target to float32 accuracy")
+    assert source in diagnosis
+    assert "dtype='float32'" in diagnosis
+    check_zeroth_order_estimator(fn, "antithetic", max_examples=10, dtype="float32")
+
+
+def test_a_small_bias_beyond_float32_accuracy_is_not_called_float32_accuracy():
+    def biased_by_a_thousandth(cost, K, directions, smoothing):
+        return 1.001 * loop_zeroth_order(cost, K, directions, smoothing, kind="antithetic")
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(biased_by_a_thousandth, "antithetic", max_examples=0)
+    assert "float32 accuracy" not in str(failure.value)

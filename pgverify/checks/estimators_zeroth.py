@@ -32,9 +32,15 @@ from hypothesis import strategies as st
 
 from pgverify.checks._compare import SAFETY, Comparison, as_actual, compare, unit_roundoff
 from pgverify.checks._driver import document_options, run_check
-from pgverify.checks._exact_expectation import read_estimate, relative_error_of, widened
+from pgverify.checks._exact_expectation import (
+    FLOAT32_RELATIVE_ERROR,
+    FLOAT64_RELATIVE_ERROR,
+    read_estimate,
+    relative_error_of,
+    widened,
+)
 from pgverify.checks._report import CheckReport
-from pgverify.checks._slips import Slip
+from pgverify.checks._slips import Slip, float32_values
 from pgverify.checks._spec import CheckSpec, Expected
 from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import scalar
@@ -71,6 +77,10 @@ class ExactMean:
     allowance: Fraction
     nodes: int
     rule: str
+    single: bool = False
+    """The allowance is already float32's (``dtype="float32"`` or a float32 output)."""
+    float32_numbers: bool = False
+    """Every entry of every evaluation is a float32 number (a float32 result cast to float64)."""
 
 
 @dataclass
@@ -86,6 +96,10 @@ class ZerothContext:
     gradient: np.ndarray
     laplacian_gradient: np.ndarray
     target: np.ndarray
+    float32_allowance: float | None = None
+    """Set when the case is judged at float64: the allowance had the evaluations been float32
+    (:func:`_within_float32_accuracy`)."""
+    float32_numbers: bool = False
 
     @property
     def size(self) -> int:
@@ -191,12 +205,51 @@ SPHERE_SLIPS = (
 )
 
 
+def _within_float32_accuracy(context: ZerothContext, output: np.ndarray) -> tuple[Any, str]:
+    """The member nearest ``output`` of the values within the float32 allowance of the target
+    (the output itself when it lies inside), and what that says (fills the slip's ``{}``)."""
+    allowance = context.float32_allowance
+    if allowance is None:
+        raise ValueError("judged at float32 already")  # the slip then stays silent
+    right = np.asarray(context.target, dtype=float)
+    error = float(np.max(np.abs(output - right)))
+    nearest = right + np.clip(output - right, -allowance, allowance)
+    source = (
+        "every value your function returned is a float32 number: a float32 computation "
+        "returned as float64"
+        if context.float32_numbers
+        else "a float32 step inside your function (a float32 array or cast, e.g. of the cost "
+        "values or the directions)"
+    )
+    return nearest, (
+        f"its exact bias ({error:.3g}) is within the allowance for float32 evaluations "
+        f"({allowance:.3g}, evaluations within {FLOAT32_RELATIVE_ERROR:g} of their largest "
+        f"entry) but not for float64 ones (within {FLOAT64_RELATIVE_ERROR:g}): {source}"
+    )
+
+
+FLOAT32_ACCURACY = Slip(
+    "the target to float32 accuracy — {}; return the float32 array or pass dtype='float32' to "
+    "judge your function at float32 precision, or keep every step in float64",
+    _within_float32_accuracy,
+    fitted=True,
+)
+"""The float32 diagnosis of this check: its allowance is that of float32 evaluations (the
+generic one of :func:`pgverify.checks._slips.generic_slips` does not apply, see
+:meth:`ZerothOrderSpec.judge`)."""
+
+
 def slips_of(kind: str) -> tuple[Slip, ...]:
     if kind == "sphere":
-        return COMMON_SLIPS + SPHERE_SLIPS
-    gaussian = COMMON_SLIPS + GAUSSIAN_SLIPS + (SPHERE_FORM_ON_GAUSSIAN_DIRECTIONS,)
+        return (FLOAT32_ACCURACY, *COMMON_SLIPS, *SPHERE_SLIPS)
+    gaussian = (
+        FLOAT32_ACCURACY,
+        *COMMON_SLIPS,
+        *GAUSSIAN_SLIPS,
+        SPHERE_FORM_ON_GAUSSIAN_DIRECTIONS,
+    )
     if kind == "antithetic":
-        return gaussian + ANTITHETIC_SLIPS
+        return (*gaussian, *ANTITHETIC_SLIPS)
     return gaussian
 
 
@@ -448,7 +501,14 @@ class ZerothOrderSpec(CheckSpec):
             scale=scale,
         )
         # the judged precision is that of the assumed evaluation error, not one rounding of the
-        # mean: naming it so keeps the generic "float32 accuracy" diagnosis away from this check
+        # mean. The generic "float32 accuracy" diagnosis would scale this tolerance by float32's
+        # unit roundoff (~5e8 × float64's, far beyond float32 evaluations' allowance): naming the
+        # precision apart keeps it away; FLOAT32_ACCURACY uses float32 evaluations' allowance.
+        if not output.single:
+            context.float32_allowance = float(
+                widened(output.allowance, None, {"float32"}) + Fraction(1e-12) * largest
+            )
+            context.float32_numbers = output.float32_numbers
         comparison.tolerance = replace(
             comparison.tolerance,
             dtype=f"{comparison.tolerance.dtype}, evaluations within {self.relative_error:g}",
@@ -489,13 +549,16 @@ class _ExpectationOf:
         count = directions.count if isinstance(directions, Directions) else int(directions)
         seen: set[str] = set()  # "float32" once an output comes in single precision
         shape = K.shape
+        float32_numbers = True
 
         def user(nodes: np.ndarray) -> np.ndarray:
+            nonlocal float32_numbers
             output = read_estimate(self.fn(cost_fn, K.copy(), nodes.copy(), smoothing), seen)
             if output.shape != shape:
                 raise InvalidProblemError(
                     f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
                 )
+            float32_numbers = float32_numbers and float32_values(output)
             return output
 
         result = directions_expectation(
@@ -508,8 +571,14 @@ class _ExpectationOf:
             relative_error=self.relative_error,
         )
         allowance = widened(Fraction(result.rounding_tolerance), self.dtype, seen)
+        single = self.relative_error == FLOAT32_RELATIVE_ERROR or "float32" in seen
         return ExactMean(
-            np.asarray(result.mean, dtype=object), allowance, result.nodes, result.rule
+            np.asarray(result.mean, dtype=object),
+            allowance,
+            result.nodes,
+            result.rule,
+            single,
+            float32_numbers,
         )
 
 
