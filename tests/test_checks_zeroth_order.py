@@ -280,3 +280,40 @@ def test_a_small_bias_beyond_float32_accuracy_is_not_called_float32_accuracy():
     with pytest.raises(OracleMismatch) as failure:
         check_zeroth_order_estimator(biased_by_a_thousandth, "antithetic", max_examples=0)
     assert "float32 accuracy" not in str(failure.value)
+
+
+def printed_cases(message):
+    """The Python blocks of a failure message (indented by four spaces after a blank line)."""
+    blocks, current = [], None
+    for line in message.splitlines():
+        if line.startswith("    import numpy as np"):
+            current = []
+            blocks.append(current)
+        if current is not None:
+            if not line.startswith("    "):
+                current = None
+                continue
+            current.append(line[4:])
+    return ["\n".join(block) for block in blocks]
+
+
+@pytest.mark.parametrize("max_examples", [0, 10])
+def test_a_printed_failing_case_runs_on_its_own_and_gives_the_failing_expectation(max_examples):
+    """The case text needs only ``fn``: it imports what builds the cost and recomputes the exact
+    expectation the check judged (mn × ∇C for the sphere form on Gaussian directions)."""
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(sphere_form, "gaussian", max_examples=max_examples)
+    cases = printed_cases(str(failure.value))
+    assert cases
+    for text in cases:
+        namespace = {"fn": sphere_form}
+        exec(text, namespace)  # the printed case is the code under test
+        cost, K = namespace["cost_fn"], namespace["K"]
+        k, c, mu = K.reshape(-1), cost.coefficients, namespace["smoothing"]
+        # ∂_a Σ c_ijk k_i k_j k_k = Σ_jk T_ajk k_j k_k, T_ajk = c_ajk + c_jak + c_jka; its mean
+        # at k + με adds μ² Σ_j T_ajj (the Gaussian smoothing term)
+        T = c + c.transpose(1, 0, 2) + c.transpose(2, 0, 1)
+        gradient = np.einsum("ajk,j,k->a", T, k, k) + mu**2 * np.einsum("ajj->a", T)
+        gradient += cost.hessian @ k + cost.gradient
+        expected = K.size * gradient.reshape(K.shape)
+        np.testing.assert_allclose(np.asarray(namespace["result"], float), expected, rtol=1e-9)

@@ -39,6 +39,7 @@ from pgverify.checks._exact_expectation import (
     relative_error_of,
     widened,
 )
+from pgverify.checks._format import python_literal
 from pgverify.checks._report import CheckReport
 from pgverify.checks._slips import Slip, float32_values
 from pgverify.checks._spec import CheckSpec, Expected
@@ -383,6 +384,30 @@ class ZerothOrderSpec(CheckSpec):
     def regression_cases(self, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         return [(label, self._with_directions(case)) for label, case in _regression_cases()]
 
+    def case_text(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+        """A failing case as Python that runs on its own once ``fn`` is defined: the cost, K and
+        μ, then the exact expectation of ``fn`` over the check's directions (the very rule the
+        check weighs it by), through :func:`pgverify.expectation.directions_expectation`."""
+        cost, K = arguments["cost_fn"], np.asarray(arguments["K"], dtype=float)
+        count = arguments["directions"]
+        count = count.count if isinstance(count, Directions) else int(count)
+        law = "ε ~ N(0, I)" if self.distribution == "gaussian" else "u uniform on the sphere"
+        return "\n".join(
+            [
+                "import numpy as np",
+                "import pgverify",
+                f"cost_fn = {python_literal(cost)}",
+                f"K = {python_literal(K)}",
+                f"smoothing = {python_literal(float(arguments['smoothing']))}",
+                f"# directions (N, m, n), N = {count}, {law}: fn runs at each node of a rule",
+                "result = pgverify.expectation.directions_expectation(",
+                "    lambda directions: fn(cost_fn, K, directions, smoothing),",
+                f"    K.shape, {count}, {expectation_degree(cost)}, "
+                f"distribution={self.distribution!r}, arithmetic='float',",
+                ").mean  # E[fn(cost_fn, K, directions, smoothing)], exact (Fractions)",
+            ]
+        )
+
     def strategy(self, options: Mapping[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
         return _cases().map(self._with_directions)
 
@@ -527,6 +552,12 @@ class ZerothOrderSpec(CheckSpec):
         return as_actual(value).astype(float)
 
 
+def expectation_degree(cost: PolynomialCost) -> int:
+    """The degree in the directions of every zeroth-order form on ``cost``: 3 on a quadratic
+    (C(K + με) quadratic in ε, times ε), 4 on a cubic."""
+    return 3 if cost.is_quadratic else 4
+
+
 def _unsmoothed(cost: PolynomialCost, K: np.ndarray) -> np.ndarray:
     """∇C(K) exactly: the Gaussian target's μ² term removed (∇C_μ − ∇C is (μ²/2)∇ΔC)."""
     at_one = smoothed_gradient(cost, K, 1.0, "gaussian")
@@ -565,7 +596,7 @@ class _ExpectationOf:
             user,
             shape,
             count,
-            3 if cost_fn.is_quadratic else 4,
+            expectation_degree(cost_fn),
             distribution=self.distribution,
             arithmetic="float",
             relative_error=self.relative_error,
