@@ -235,3 +235,24 @@ def test_population_lstd_refuses_an_undiscounted_problem_naming_gamma():
     undiscounted = LQR([[0.5]], [[1.0]], [[1.0]], [[1.0]])
     with pytest.raises(InvalidProblemError, match="gamma < 1"):
         population_lstd(undiscounted, [[0.25]], 2)
+
+
+def test_natural_gradient_estimate_refuses_a_rank_deficient_float_covariance_naming_the_states():
+    states = np.zeros((4, 3, 2))
+    states[..., 0] = np.arange(12.0).reshape(4, 3)  # the state never leaves the first axis
+    with pytest.raises(InvalidProblemError) as refused:
+        natural_gradient_estimate(np.ones((1, 2)), state_covariance_estimate(states))
+    message = str(refused.value)
+    assert "covariance Σ̂ is singular" in message
+    assert "rank 1 of n = 2" in message
+    assert "smallest eigenvalue 0" in message
+    assert "the visited states do not span R^2" in message
+    assert "more rollouts" in message and "exploration noise" in message
+    assert "feature" not in message  # the LSTD wording does not fit Σ̂
+
+
+def test_natural_gradient_estimate_refuses_a_singular_exact_covariance_naming_its_rank():
+    third = Fraction(1, 3)
+    singular = np.array([[third, 2 * third], [2 * third, 4 * third]], dtype=object)
+    with pytest.raises(InvalidProblemError, match=r"singular \(exactly\): rank 1 of n = 2"):
+        natural_gradient_estimate(np.array([[Fraction(1), Fraction(0)]], dtype=object), singular)

@@ -23,13 +23,20 @@ Shapes: ``states`` (N, ℓ, n) — pass ``states[:, :ℓ]`` of (N, T+1, n) rollo
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from flint import fmpq, fmpq_mat
 
 from pgverify.errors import InvalidProblemError
 from pgverify.estimators.arrays import discount_factor, is_exact, numeric_array, powers
-from pgverify.estimators.critics import require_matching_shape, solve_exactly, solve_float
+from pgverify.estimators.critics import (
+    CONDITION_LIMIT,
+    require_matching_shape,
+    solve_exactly,
+    solve_float,
+)
 from pgverify.lqr.validation import symmetric_matrix
 
 
@@ -56,8 +63,8 @@ def natural_gradient_estimate(gradient: Any, covariance: Any) -> np.ndarray:
     """``∇̂C Σ̂⁻¹`` (m, n) from a gradient estimate (m, n) and a covariance estimate Σ̂ (n, n)
     (Fazel et al. 2018, §4). Σ̂ must be symmetric (exactly for Fractions; float64 up to the
     relative tolerance of :class:`pgverify.LQR`'s inputs, then its symmetric part is used); a
-    singular (float: condition number above 1e12) Σ̂ is refused — too few rollouts to excite
-    every direction of the state."""
+    singular Σ̂ (exactly, or float with condition number ≥ 1e12) is refused, naming its rank and
+    smallest eigenvalue: the visited states do not span R^n."""
     exact = is_exact(gradient, covariance)
     G = numeric_array(gradient, "gradient", (None, None), exact=exact)
     n = G.shape[1]
@@ -73,7 +80,49 @@ def natural_gradient_estimate(gradient: Any, covariance: Any) -> np.ndarray:
         raise InvalidProblemError(
             "covariance is not symmetric; expected the symmetric estimate Σ̂ (n, n)"
         )
+    _require_spanning_states(S, exact)
     # G Σ̂⁻¹ = (Σ̂⁻¹ Gᵀ)ᵀ for symmetric Σ̂
     if exact:
         return solve_exactly(S, G.T, "covariance estimate Σ̂").T
     return solve_float(S, G.T, "covariance estimate Σ̂").T
+
+
+_SPANNING_REMEDY = (
+    "expected a Σ̂ of rank n: more rollouts (N ≥ n, from random initial states), longer ones, or "
+    "exploration noise that moves the state in every direction"
+)
+
+
+def _require_spanning_states(covariance: np.ndarray, exact: bool) -> None:
+    """Refuse a singular covariance estimate Σ̂ (n, n) symmetric: its rank below n means the
+    visited states lie in a proper subspace of R^n, where Σ̂⁻¹ does not exist (float: condition
+    number ≥ :data:`pgverify.estimators.critics.CONDITION_LIMIT`, no correct digit left)."""
+    n = covariance.shape[0]
+    if exact:
+        rank = _rational_rank(covariance)
+        if rank < n:
+            raise InvalidProblemError(
+                f"covariance Σ̂ is singular (exactly): rank {rank} of n = {n}, smallest "
+                f"eigenvalue 0; the visited states do not span R^{n}, so Σ̂⁻¹ does not exist; "
+                f"{_SPANNING_REMEDY}"
+            )
+        return
+    eigenvalues = np.linalg.eigvalsh(covariance)
+    largest = float(np.max(np.abs(eigenvalues)))
+    smallest = float(eigenvalues[np.argmin(np.abs(eigenvalues))])
+    condition = largest / abs(smallest) if smallest != 0 else float("inf")
+    if not condition < CONDITION_LIMIT:
+        rank = int(np.sum(np.abs(eigenvalues) > largest / CONDITION_LIMIT))
+        raise InvalidProblemError(
+            f"covariance Σ̂ is singular to float64 precision: numerical rank {rank} of n = {n}, "
+            f"smallest eigenvalue {smallest:.3g} (largest {largest:.3g}, condition number "
+            f"{condition:.3g} ≥ {CONDITION_LIMIT:.0e}); the visited states do not span R^{n}, "
+            f"so Σ̂⁻¹ is not determined; {_SPANNING_REMEDY}"
+        )
+
+
+def _rational_rank(matrix: np.ndarray) -> int:
+    """The exact rank of a matrix of Fractions (python-flint ``fmpq_mat``)."""
+    rows, cols = matrix.shape
+    entries = [fmpq(v.numerator, v.denominator) for v in map(Fraction, matrix.ravel().tolist())]
+    return int(fmpq_mat(rows, cols, entries).rank())
