@@ -14,6 +14,11 @@ cost (Flaxman, Kalai & McMahan 2005). For a quadratic C both equal ∇C(K) exact
 for a cubic C (:func:`cubic_cost`) they differ from ∇C(K) by the known O(μ²) smoothing term
 (:func:`pgverify.expectation.smoothed_gradient`).
 
+The coefficient arrays of :func:`quadratic_cost` and :func:`cubic_cost` index the entries of K
+in **row-major** order, ``k = K.ravel()``: ``k[i·n + j] = K[i, j]`` — not the column-major
+``vec`` of docs/mathematics.md (``vec(K)[i + m·j] = K[i, j]``). The order is kept row-major
+for users' existing coefficient arrays; ``K.ravel(order="F")`` is the column-major vec.
+
 Tier: float for float64 inputs; exact when ``K`` or ``directions`` are object arrays of
 Fractions and ``cost`` returns exact values (the exact-expectation engine's use). See
 docs/estimators.md, section 5.
@@ -96,9 +101,11 @@ def zeroth_order_estimate(
 
 
 def quadratic_cost(hessian: Any, gradient: Any, constant: Any = 0) -> Callable[[np.ndarray], Any]:
-    """``C(K) = ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c``, ∇C(K) = H vec(K) + g (row-major vec, H
-    symmetric): the cost on which every zeroth-order form is exactly unbiased. ``gradient`` g
-    (d,), ``hessian`` H (d, d), ``constant`` c; exact with Fraction data (object arrays)."""
+    """``C(K) = ½ kᵀ H k + gᵀk + c`` with ``k = K.ravel()`` **row-major**
+    (``k[i·n + j] = K[i, j]``, not the column-major vec of docs/mathematics.md), so ∇C(K) =
+    (H k + g) reshaped to (m, n) row-major (H symmetric): the cost on which every zeroth-order
+    form is exactly unbiased. ``gradient`` g (d,), ``hessian`` H (d, d), ``constant`` c,
+    d = mn; exact with Fraction data (object arrays). docs/estimators.md, section 5."""
     exact = is_exact(hessian, gradient)
     g = numeric_array(gradient, "gradient", (None,), exact=exact)
     size = g.shape[0]
@@ -122,9 +129,10 @@ def _exact(array: np.ndarray) -> np.ndarray:
 
 
 class PolynomialCost:
-    """``C(K) = Σ_ijk c_ijk k_i k_j k_k + ½ kᵀ H k + gᵀ k + c`` with ``k = vec(K)`` (row-major):
-    the callable :func:`cubic_cost` returns. Its ``repr`` rebuilds it exactly (float64 data);
-    exact on object arrays of Fractions, float64 on float input."""
+    """``C(K) = Σ_ijk c_ijk k_i k_j k_k + ½ kᵀ H k + gᵀ k + c`` with ``k = K.ravel()``
+    (row-major: ``k[i·n + j] = K[i, j]``): the callable :func:`cubic_cost` returns. Its
+    ``repr`` rebuilds it exactly (float64 data) once ``pgverify`` is imported; exact on object
+    arrays of Fractions, float64 on float input."""
 
     def __init__(
         self, coefficients: np.ndarray, hessian: np.ndarray, gradient: np.ndarray, constant: Any
@@ -168,9 +176,10 @@ class PolynomialCost:
 
 
 def cubic_cost(coefficients: Any, hessian: Any, gradient: Any, constant: Any = 0) -> PolynomialCost:
-    """``C(K) = Σ_ijk c_ijk k_i k_j k_k + ½ vec(K)ᵀ H vec(K) + ⟨g, K⟩ + c`` (row-major vec): a cost
-    on which the zeroth-order forms carry the known O(μ²) smoothing bias (a quadratic when every
-    c_ijk is 0). ``coefficients`` c (d, d, d), ``hessian`` H (d, d) symmetric, ``gradient`` g
+    """``C(K) = Σ_ijk c_ijk k_i k_j k_k + ½ kᵀ H k + gᵀk + c`` with ``k = K.ravel()``
+    **row-major** (``k[i·n + j] = K[i, j]``, not the column-major vec of docs/mathematics.md): a
+    cost on which the zeroth-order forms carry the known O(μ²) smoothing bias (a quadratic when
+    every c_ijk is 0). ``coefficients`` c (d, d, d), ``hessian`` H (d, d) symmetric, ``gradient`` g
     (d,), ``constant`` c; d = mn. Float64 data (or Fractions, as object arrays, for exact
     values). Gradient and smoothed gradient: :func:`pgverify.expectation.smoothed_gradient`
     (Nesterov & Spokoiny 2017; Flaxman, Kalai & McMahan 2005)."""
