@@ -317,3 +317,22 @@ def test_a_printed_failing_case_runs_on_its_own_and_gives_the_failing_expectatio
         gradient += cost.hessian @ k + cost.gradient
         expected = K.size * gradient.reshape(K.shape)
         np.testing.assert_allclose(np.asarray(namespace["result"], float), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("axis", "named"), [(0, "m = len(K) = K.shape[0]"), (1, "n = K.shape[1]")])
+@pytest.mark.parametrize("max_examples", [0, 10])
+def test_the_sphere_form_with_one_side_of_the_shape_as_dimension_is_named(
+    axis, named, max_examples
+):
+    def one_side_as_dimension(cost, K, directions, radius):
+        terms = [cost(K + radius * u) * u for u in directions]
+        return K.shape[axis] / radius * np.mean(terms, axis=0)
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(one_side_as_dimension, "sphere", max_examples=max_examples)
+    diagnosis = str(failure.value).split("Diagnosis: ")[1]
+    assert diagnosis.startswith("your result equals the target × (one side of K's shape)/mn")
+    # n is mn or 1 on every fixed case but the square (2, 2), where m and n are one factor
+    square = axis == 1 and max_examples == 0
+    factor = "m = n = 2 (len(K) = K.shape[0], or K.shape[1])" if square else named
+    assert f"the sphere form's dimension factor {factor}" in diagnosis

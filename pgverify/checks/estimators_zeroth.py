@@ -179,7 +179,30 @@ SPHERE_FORM_ON_GAUSSIAN_DIRECTIONS = _slip(
 ANTITHETIC_SLIPS = (
     _slip("2 × the target: the 1/2 of the two-point form missing", lambda c: 2 * c.right()),
 )
+
+
+def _one_side_as_dimension(context: ZerothContext, output: np.ndarray) -> tuple[Any, str]:
+    """The sphere form with m or n (one side of K's shape) in place of mn: the target × m/mn or
+    × n/mn, whichever is nearer ``output``, and which side it is."""
+    m, n = context.K.shape
+    if m == n:  # the two sides cannot be told apart on a square K
+        return context.right() / m, f"m = n = {m} (len(K) = K.shape[0], or K.shape[1])"
+    sides = (
+        (m, f"m = len(K) = K.shape[0] = {m}"),
+        (n, f"n = K.shape[1] = {n}"),
+    )
+    values = [(context.right() * side / context.size, name) for side, name in sides]
+    value, name = min(values, key=lambda pair: float(np.max(np.abs(pair[0] - output))))
+    return value, name
+
+
 SPHERE_SLIPS = (
+    Slip(
+        "the target × (one side of K's shape)/mn: the sphere form's dimension factor {} in "
+        "place of mn = K.size, the number of entries of K",
+        _one_side_as_dimension,
+        fitted=True,
+    ),
     _slip(
         "the target / mn: the dimension factor mn missing (a Gaussian form such as "
         "C(K + ru)u/r applied to unit directions; E[uuᵀ] = I/mn, so the sphere form multiplies "
