@@ -666,7 +666,11 @@ def check_zeroth_order_estimator(
     float32 output). The rule integrates polynomials of degree ≤ 5 in the directions exactly —
     every right form is one (degree 3 on a quadratic, 4 on a cubic); a function that is not a
     polynomial in them (clipped or normalised directions) is judged at the nodes only. A user
-    case: ``{"cost_fn": cubic_cost(...), "K": ..., "directions": N, "smoothing": μ}``."""
+    case: ``{"cost_fn": cubic_cost(...), "K": ..., "directions": N, "smoothing": μ}``. A failing
+    case is printed as Python that runs once ``fn`` is defined (the cost rebuilt, the exact
+    expectation recomputed by :func:`pgverify.expectation.directions_expectation`); an estimate
+    right only to float32 accuracy is diagnosed as such (docs/checks.md, "Zeroth-order
+    estimators")."""
     __tracebackhide__ = True
     if not isinstance(kind, str) or kind not in ZEROTH_ORDER_KINDS:
         raise InvalidProblemError(
