@@ -243,7 +243,7 @@ def _within_float32_accuracy(context: ZerothContext, output: np.ndarray) -> tupl
         "returned as float64"
         if context.float32_numbers
         else "a float32 step inside your function (a float32 array or cast, e.g. of the cost "
-        "values or the directions)"
+        "values or the directions) or a comparable loss of accuracy"
     )
     return nearest, (
         f"its exact bias ({error:.3g}) is within the allowance for float32 evaluations "
