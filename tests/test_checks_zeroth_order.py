@@ -337,3 +337,16 @@ def test_the_sphere_form_with_one_side_of_the_shape_as_dimension_is_named(
     square = axis == 1 and max_examples == 0
     factor = "m = n = 2 (len(K) = K.shape[0], or K.shape[1])" if square else named
     assert f"the sphere form's dimension factor {factor}" in diagnosis
+
+
+def test_normalising_gaussian_directions_fails_naming_the_zero_direction_and_the_sphere_kind():
+    def normalised_sphere_form(cost, K, directions, radius):
+        units = [d / np.linalg.norm(d) for d in directions]  # divides by 0 at ε = 0
+        return sphere_form(cost, K, np.array(units), radius)
+
+    with (
+        np.errstate(invalid="ignore"),
+        pytest.raises(OracleMismatch, match="the zero direction ε = 0") as failure,
+    ):
+        check_zeroth_order_estimator(normalised_sphere_form, "gaussian", max_examples=0)
+    assert "kind 'sphere'" in str(failure.value)

@@ -589,6 +589,21 @@ def _unsmoothed(cost: PolynomialCost, K: np.ndarray) -> np.ndarray:
     return (4 * at_one - at_two) / 3
 
 
+def non_finite_at(output: np.ndarray, nodes: np.ndarray) -> str:
+    """Why an output at the directions ``nodes`` (N, m, n) is refused: non-finite — at a zero
+    direction (the Gaussian rule's centre node) most likely a division by its norm."""
+    zero = [i for i, direction in enumerate(nodes) if not np.any(direction)]
+    text = f"fn returned a non-finite estimate {np.array2string(output)}"
+    if not zero:
+        return f"{text}; expected finite values at every direction"
+    return (
+        f"{text} where directions[{zero[0]}] is the zero direction ε = 0 (the centre node of the "
+        "Gaussian rule, the mean of N(0, I)): a division by ‖ε‖? The Gaussian forms use ε "
+        "as it is; normalising it to ε/‖ε‖ makes a sphere estimator (kind 'sphere', whose "
+        "directions the check supplies on the unit sphere)"
+    )
+
+
 class _ExpectationOf:
     """The user's estimator seen by the driver: called with one case's arguments, it returns the
     exact expectation of ``fn`` over the rule's directions (an :class:`ExactMean`)."""
@@ -612,6 +627,8 @@ class _ExpectationOf:
                 raise InvalidProblemError(
                     f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
                 )
+            if not np.all(np.isfinite(output)):
+                raise InvalidProblemError(non_finite_at(output, nodes))
             float32_numbers = float32_numbers and float32_values(output)
             return output
 
