@@ -298,3 +298,13 @@ def test_every_catalogue_entry_has_a_recognition_test(spec):
     tested = [entry[3] for entry in CATALOGUE if entry[0] is spec]
     for slip in spec.slips:
         assert any(text in slip.description for text in tested), slip.description
+
+
+def test_the_slips_checked_are_listed_without_unfilled_placeholders():
+    def unrelated(transitions, costs, policy, gamma):  # matches no slip: all are listed
+        return np.arange(np.shape(costs)[0], dtype=float) + 0.375
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_policy_evaluation(unrelated, max_examples=3)
+    message = str(failure.value)
+    assert "V after … sweeps" in message and "{}" not in message

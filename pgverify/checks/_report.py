@@ -141,7 +141,7 @@ def diagnose(spec: CheckSpec, failures: Sequence[Outcome], dtype: Any) -> Diagno
     fallback = spec.fallback_diagnosis(wrong, dtype) if wrong else None
     if fallback is not None:
         return Diagnosis(fallback)
-    known = "; ".join(slip.description for slip in spec.slips)
+    known = "; ".join(slip.description.replace("{}", "…") for slip in spec.slips)
     return Diagnosis(
         "Diagnosis: the output matches none of the known slips for this quantity"
         + (f" (checked: {known})." if known else ".")

@@ -147,7 +147,8 @@ def lqr_discounted_critic(problem: Any, K: Any, steps: int, sigma: Any, gamma: A
     n = problem.n
     closed = A - B @ gain
     stage = Q + gain.T @ R @ gain
-    # vec(P) − γ (A_Kᵀ ⊗ A_Kᵀ) vec(P) = vec(stage), row-major vec
+    # vec(P) − γ (A_Kᵀ ⊗ A_Kᵀ) vec(P) = vec(stage), with P flattened row-major here (not the
+    # column-major vec of docs/mathematics.md)
     kron = np.kron(closed.T, closed.T)
 
     def rational(value: Fraction) -> Any:

@@ -83,7 +83,8 @@ def _holds_objects(value: Any) -> bool:
 
 
 def quadratic_gradient(hessian: Any, gradient: Any, K: Any) -> np.ndarray:
-    """``H vec(K) + g`` reshaped to K's shape (row-major vec), exactly for Fraction data."""
+    """``H k + g`` for k = K.ravel() (row-major flattening), reshaped to K's shape; exact for
+    Fraction data."""
     exact = any(_holds_objects(a) for a in (hessian, gradient, K))
     gain = numeric_array(K, "K", (None, None), exact=exact)
     size = gain.size
