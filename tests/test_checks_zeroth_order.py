@@ -350,3 +350,24 @@ def test_normalising_gaussian_directions_fails_naming_the_zero_direction_and_the
     ):
         check_zeroth_order_estimator(normalised_sphere_form, "gaussian", max_examples=0)
     assert "kind 'sphere'" in str(failure.value)
+
+
+def test_an_estimator_with_another_signature_is_refused_before_any_case_runs():
+    from pgverify.checks._spec import CallMismatch
+
+    def three_arguments(cost_fn, K, directions):
+        raise AssertionError("never called: the signature is checked first")
+
+    with pytest.raises(CallMismatch, match=r"fn\(cost_fn, K, directions, smoothing\)"):
+        check_zeroth_order_estimator(three_arguments, "gaussian")
+
+
+def test_an_estimator_that_raises_is_located_at_its_own_line():
+    def raises(cost_fn, K, directions, smoothing):
+        raise ValueError("my bug")
+
+    with pytest.raises(OracleMismatch) as failure:
+        check_zeroth_order_estimator(raises, "antithetic", max_examples=2)
+    message = str(failure.value)
+    assert "raised ValueError: my bug" in message
+    assert "test_checks_zeroth_order.py:" in message

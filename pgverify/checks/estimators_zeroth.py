@@ -387,9 +387,10 @@ class ZerothOrderSpec(CheckSpec):
     parameters = ("cost_fn", "K", "directions", "smoothing")
     scalar_parameters = ("smoothing",)
 
-    def __init__(self, kind: str, relative_error: float) -> None:
+    def __init__(self, kind: str, relative_error: float, dtype: Any = None) -> None:
         self.kind = kind
         self.relative_error = relative_error
+        self.dtype = dtype
         self.distribution = "sphere" if kind == "sphere" else "gaussian"
         self.target_text = TARGETS[self.distribution]
         self.quantity = (
@@ -397,6 +398,50 @@ class ZerothOrderSpec(CheckSpec):
         )
         self.expected_label = f"expected E[estimate] = target: {self.target_text}"
         self.slips = slips_of(kind)
+
+    def evaluate(
+        self, fn: Any, context: Any, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> ExactMean:
+        """The exact expectation of ``fn`` over the rule's directions (an :class:`ExactMean`):
+        ``fn`` is called at every node with the case's cost, K and smoothing."""
+        cost_fn, K, smoothing = arguments["cost_fn"], arguments["K"], arguments["smoothing"]
+        directions = arguments["directions"]
+        count = directions.count if isinstance(directions, Directions) else int(directions)
+        seen: set[str] = set()  # "float32" once an output comes in single precision
+        shape = K.shape
+        float32_numbers = True
+
+        def user(nodes: np.ndarray) -> np.ndarray:
+            nonlocal float32_numbers
+            output = read_estimate(fn(cost_fn, K.copy(), nodes.copy(), smoothing), seen)
+            if output.shape != shape:
+                raise InvalidProblemError(
+                    f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
+                )
+            if not np.all(np.isfinite(output)):
+                raise InvalidProblemError(non_finite_at(output, nodes))
+            float32_numbers = float32_numbers and float32_values(output)
+            return output
+
+        result = directions_expectation(
+            user,
+            shape,
+            count,
+            expectation_degree(cost_fn),
+            distribution=self.distribution,
+            arithmetic="float",
+            relative_error=self.relative_error,
+        )
+        allowance = widened(Fraction(result.rounding_tolerance), self.dtype, seen)
+        single = self.relative_error == FLOAT32_RELATIVE_ERROR or "float32" in seen
+        return ExactMean(
+            np.asarray(result.mean, dtype=object),
+            allowance,
+            result.nodes,
+            result.rule,
+            single,
+            float32_numbers,
+        )
 
     def _with_directions(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The count N as a :class:`Directions` (printed as such in a failing case)."""
@@ -604,55 +649,6 @@ def non_finite_at(output: np.ndarray, nodes: np.ndarray) -> str:
     )
 
 
-class _ExpectationOf:
-    """The user's estimator seen by the driver: called with one case's arguments, it returns the
-    exact expectation of ``fn`` over the rule's directions (an :class:`ExactMean`)."""
-
-    def __init__(self, fn: Any, kind: str, dtype: Any, relative_error: float) -> None:
-        self.fn = fn
-        self.distribution = "sphere" if kind == "sphere" else "gaussian"
-        self.dtype = dtype
-        self.relative_error = relative_error
-
-    def __call__(self, cost_fn: Any, K: Any, directions: Any, smoothing: float) -> ExactMean:
-        count = directions.count if isinstance(directions, Directions) else int(directions)
-        seen: set[str] = set()  # "float32" once an output comes in single precision
-        shape = K.shape
-        float32_numbers = True
-
-        def user(nodes: np.ndarray) -> np.ndarray:
-            nonlocal float32_numbers
-            output = read_estimate(self.fn(cost_fn, K.copy(), nodes.copy(), smoothing), seen)
-            if output.shape != shape:
-                raise InvalidProblemError(
-                    f"fn returned shape {output.shape}; expected K's shape {shape} (m, n)"
-                )
-            if not np.all(np.isfinite(output)):
-                raise InvalidProblemError(non_finite_at(output, nodes))
-            float32_numbers = float32_numbers and float32_values(output)
-            return output
-
-        result = directions_expectation(
-            user,
-            shape,
-            count,
-            expectation_degree(cost_fn),
-            distribution=self.distribution,
-            arithmetic="float",
-            relative_error=self.relative_error,
-        )
-        allowance = widened(Fraction(result.rounding_tolerance), self.dtype, seen)
-        single = self.relative_error == FLOAT32_RELATIVE_ERROR or "float32" in seen
-        return ExactMean(
-            np.asarray(result.mean, dtype=object),
-            allowance,
-            result.nodes,
-            result.rule,
-            single,
-            float32_numbers,
-        )
-
-
 def check_zeroth_order_estimator(
     fn: Any,
     kind: str,
@@ -699,8 +695,8 @@ def check_zeroth_order_estimator(
             f"fn must be the callable to check, got {type(fn).__name__} {fn!r}"
         )
     return run_check(
-        ZerothOrderSpec(kind, relative_error),
-        _ExpectationOf(fn, kind, dtype, relative_error),
+        ZerothOrderSpec(kind, relative_error, dtype),
+        fn,
         cases=cases,
         max_examples=max_examples,
         seed=seed,
