@@ -79,9 +79,93 @@ def test_exp_of_a_sum_of_logits_is_proved_through_positive_symbols():
     assert prove(sympy.exp(2 * x - y), sympy.exp(x) ** 2 / sympy.exp(y), {x: "real", y: "real"})
 
 
-def test_exp_of_a_positive_symbol_is_not_rewritten_and_still_proved():
+def test_exp_of_a_positive_symbol_is_proved():
     result = prove(sympy.exp(s) ** 2, sympy.exp(2 * s), {s: "positive"})
     assert result.verdict == "proved"
+
+
+# ------------------------------------------------------------------------------------------------
+# rational coefficients and positive / discount symbols: p = exp(θ/b), θ = b log p in the domain
+# ------------------------------------------------------------------------------------------------
+
+
+def half_logit_softmax_problem():
+    """The softmax policy gradient with half logits π ∝ exp(θ/2) on 2 states, 2 actions: the
+    gradient carries a factor 1/2 (chain rule), so the theorem's form without it is wrong."""
+    mdp, policy = symbolic_mdp(2, 2), softmax_policy(2, 2)
+    theta = policy.theta
+    half = {logit: logit / 2 for logit in theta}
+    pi = [[p.xreplace(half) for p in row] for row in policy.probabilities()]
+    cost, visits, adv = mdp.cost_of(pi), mdp.visitation(pi), mdp.advantages(pi)
+    gradient = sympy.Matrix(2, 2, lambda i, a: sympy.diff(cost, theta[i, a]))
+
+    def form(factor):
+        return sympy.Matrix(
+            2, 2, lambda i, a: factor * visits[i] * pi[i][a] * adv[i, a] / (1 - mdp.gamma)
+        )
+
+    return gradient, form(sympy.Rational(1, 2)), form(1), [mdp.domain(), policy.domain()]
+
+
+def test_half_logit_softmax_gradient_theorem_is_proved_through_the_rational_fast_path():
+    gradient, theorem, _, domains = half_logit_softmax_problem()
+    result = prove(gradient, theorem, domains)
+    assert result.proved
+    assert any("p = exp(theta_11/2)" in step.description for step in result.steps)
+
+
+def test_half_logit_softmax_gradient_without_the_half_is_refuted_exactly_at_theta_two_log_p():
+    gradient, _, forgot, domains = half_logit_softmax_problem()
+    result = prove(gradient, forgot, domains)
+    assert (result.verdict, result.tier) == ("refuted", "exact")
+    residual = (gradient - forgot)[result.refuted_residual]
+    for symbol, value in result.counterexample.items():
+        if str(symbol).startswith("theta"):  # θ = 2 log p, p a positive rational
+            assert (value / 2).func == sympy.log or value == 0
+    independent = residual.evalf(50, subs=result.counterexample)
+    assert abs(independent - result.counterexample_value) < sympy.Float("1e-40")
+
+
+def test_exp_with_quarter_coefficients_is_proved_exactly():
+    lhs = (sympy.exp(3 * x / 4) + sympy.exp(x / 2)) ** 2
+    rhs = sympy.exp(3 * x / 2) + 2 * sympy.exp(5 * x / 4) + sympy.exp(x)
+    result = prove(lhs, rhs, {x: "real"})
+    assert (result.verdict, result.tier) == ("proved", "exact")
+    assert any("p = exp(x/4)" in step.description for step in result.steps)
+
+
+@pytest.mark.parametrize("kind", ["real", "positive", "discount"])
+def test_a_wrong_exp_identity_with_a_third_is_refuted_exactly_inside_the_domain(kind):
+    lhs = (sympy.exp(s / 3) + sympy.exp(2 * s / 3)) ** 2
+    rhs = sympy.exp(2 * s / 3) + sympy.exp(4 * s / 3) + sympy.exp(s)  # 2 exp(s) is right
+    result = prove(lhs, rhs, {s: kind})
+    assert (result.verdict, result.tier) == ("refuted", "exact")
+    at = result.counterexample[s]
+    p = (at / 3).args[0]  # printed as s = 3 log p with p rational
+    assert at == 3 * sympy.log(p) and p.is_Rational
+    inside = {"real": p > 0, "positive": at > 0, "discount": 0 < at < 1}[kind]
+    assert inside
+    assert result.counterexample_value == p**3  # the true residual is exp(s) = p^3
+
+
+def test_a_discount_counterexample_lies_strictly_between_zero_and_one():
+    gamma = sympy.Symbol("gamma")
+    for seed in range(20):
+        result = prove(sympy.exp(gamma / 7), 1, {gamma: "discount"}, seed=seed)
+        assert result.tier == "exact"
+        assert 0 < result.counterexample[gamma] < 1
+
+
+def test_a_symbol_also_outside_its_exp_is_left_to_ball_arithmetic():
+    result = prove(sympy.exp(x / 2) ** 2, 1 + x, {x: "real"})
+    assert (result.verdict, result.tier) == ("refuted", "certified")
+
+
+def test_exp_of_a_symbol_in_a_joint_domain_is_left_to_ball_arithmetic():
+    # a distribution's entries are not drawn independently on an interval: no p = exp(θ)
+    a, b = sympy.symbols("a b")
+    result = prove(sympy.exp(a / 2) * sympy.exp(b / 2), 1, ([a, b], "distribution"))
+    assert (result.verdict, result.tier) == ("refuted", "certified")
 
 
 # ------------------------------------------------------------------------------------------------

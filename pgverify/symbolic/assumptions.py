@@ -27,17 +27,30 @@ class Assumption:
     an activation h — it constrains), ``draw(rng)`` (one exact point of the domain: a dict from
     each of them to a rational, or a ``sympy.Lambda`` for a function) and ``description`` (the
     domain in words, printed with a counterexample).  Built by :func:`assume`, or by the
-    ``domain()`` methods of the symbolic problems and policies.  ``real``: those symbols
-    whose domain is all of ℝ (``prove`` may then draw θ = log p for a positive rational p)."""
+    ``domain()`` methods of the symbolic problems and policies.  ``real``, ``positive``,
+    ``discount``: those symbols drawn independently on ℝ, (0, ∞) and (0, 1) (``prove`` may then
+    write exp(θ/b) = p and draw θ = b log p for a rational p of the matching interval:
+    :mod:`pgverify.symbolic.exponentials`)."""
 
     symbols: frozenset[Any]
     draw: Draw
     description: str
     real: frozenset[Any] = frozenset()
+    positive: frozenset[Any] = frozenset()
+    discount: frozenset[Any] = frozenset()
+
+    def scalar_kinds(self) -> dict[Any, str]:
+        """{symbol: "real" | "positive" | "discount"} for the independently drawn scalars."""
+        kinds = dict.fromkeys(self.real, "real")
+        kinds |= dict.fromkeys(self.positive, "positive")
+        return kinds | dict.fromkeys(self.discount, "discount")
 
 
 KINDS = ("real", "positive", "discount", "positive definite", "distribution")
 """The domain names :func:`assume` accepts."""
+
+SCALAR_KINDS = ("real", "positive", "discount")
+"""The kinds whose symbols are drawn independently on an interval (ℝ, (0, ∞), (0, 1))."""
 
 
 def _symbols_of(target: Any, argument: str) -> list[sympy.Symbol]:
@@ -90,8 +103,15 @@ def assume(target: Any, kind: str) -> Assumption:
         "positive": f"{names} > 0",
         "discount": f"0 < {names} < 1",
     }[kind]
-    real = frozenset(symbols) if kind == "real" else frozenset()
-    return Assumption(frozenset(symbols), draw, description, real)
+    by_kind = {name: frozenset(symbols) if kind == name else frozenset() for name in SCALAR_KINDS}
+    return Assumption(
+        frozenset(symbols),
+        draw,
+        description,
+        by_kind["real"],
+        by_kind["positive"],
+        by_kind["discount"],
+    )
 
 
 def _positive_definite(target: Any) -> Assumption:

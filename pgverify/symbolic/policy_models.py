@@ -84,7 +84,9 @@ def _real_domain(symbols: set[Any], positive: set[Any], description: str) -> Ass
     def draw(rng: random.Random) -> dict[Any, Any]:
         return {s: positive_rational(rng) if s in positive else rational(rng) for s in ordered}
 
-    return Assumption(frozenset(symbols), draw, description, frozenset(symbols - positive))
+    return Assumption(
+        frozenset(symbols), draw, description, frozenset(symbols - positive), frozenset(positive)
+    )
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ first evaluated exactly at random rational points drawn *inside* the declared do
 σ > 0, P ≻ 0, a stabilising K, ...: :mod:`pgverify.symbolic.assumptions`): one non-zero value
 refutes the identity, and that point is the counterexample.  Otherwise the residual must be the
 zero rational function (the numerator expands to 0 in a polynomial ring over QQ), as every
-shipped derivation is proved.  ``exp θ`` of real symbols is first written as a positive symbol
-p (:mod:`pgverify.symbolic.exponentials`: softmax residuals become rational, verdicts stay exact);
+shipped derivation is proved.  ``exp(cθ)`` (rational c) of real, positive or discount symbols is
+first written as a power of a positive symbol p = exp(θ/b)
+(:mod:`pgverify.symbolic.exponentials`: softmax residuals become rational, verdicts stay exact);
 other transcendental residuals are refuted only by a ball excluding 0
 (:mod:`pgverify.symbolic.enclosure`; such a refutation has tier **certified**).
 Guide: docs/symbolic-toolkit.md.
@@ -25,9 +26,12 @@ from sympy.core.function import AppliedUndef
 from pgverify.errors import CertificationError, InvalidProblemError
 from pgverify.symbolic.assumptions import combine
 from pgverify.symbolic.core import Derivation, Step, _evaluate, _vanishes
-from pgverify.symbolic.domain import positive_rational
 from pgverify.symbolic.enclosure import nonzero_enclosure
-from pgverify.symbolic.exponentials import ExponentialForm, exponential_form
+from pgverify.symbolic.exponentials import (
+    ExponentialForm,
+    exponential_form,
+    exponential_sample,
+)
 from pgverify.symbolic.rational import NotRational, evaluate_rationally, vanishes_rationally
 
 NOT_REAL = (sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
@@ -106,9 +110,11 @@ def prove(
     ``(symbol or matrix, kind)``, or a list of them; every symbol of ``lhs − rhs`` must get a
     domain.
 
-    0. each ``exp(c₁θ₁ + …)`` of symbols θᵢ declared ``"real"`` (integer cᵢ) is written as
-       ``Π pᵢ^cᵢ`` with pᵢ = exp θᵢ > 0, when no θᵢ is left outside an exp: the residual is
-       then rational in p, drawn at positive rational p, i.e. at the real point θ = log p;
+    0. each ``exp(c₁θ₁ + …)`` of symbols θᵢ declared ``"real"``, ``"positive"`` or
+       ``"discount"`` (rational cᵢ) is written as ``Π pᵢ^(bᵢcᵢ)`` with pᵢ = exp(θᵢ/bᵢ) > 0 (bᵢ
+       the least common denominator of θᵢ's coefficients), when no θᵢ is left outside an exp:
+       the residual is then rational in p, drawn at rational p of the interval θ's domain maps
+       to (p > 0, p > 1, 1 < p < 1 + 1/b), i.e. at the real in-domain point θ = b log p;
     1. ``lhs − rhs`` is evaluated exactly at ``trials`` random rational points of the domain,
        before any simplification; the first non-zero value refutes it: the returned
        :class:`Derivation` has verdict ``"refuted"``, the point in ``counterexample`` and the
@@ -156,8 +162,10 @@ def prove(
         domain=description or "no constraint",
     )
     result.residuals = entries
-    real = frozenset().union(*(assumption.real for assumption in domains))
-    form = exponential_form(entries, real)
+    kinds: dict[Any, str] = {}
+    for assumption in domains:
+        kinds |= assumption.scalar_kinds()
+    form = exponential_form(entries, kinds)
     rng = random.Random(seed)
     for _ in range(trials):
         point: dict[Any, Any] = {}
@@ -185,7 +193,11 @@ def prove(
                     "(before any simplification)"
                 )
             if form is not None:
-                how += "; exp(theta) = p drawn as a positive rational, so theta = log p"
+                how += (
+                    "; exp(theta/b) = p drawn as a rational of the interval theta's domain maps "
+                    "to (p > 0 for a real theta, p > 1 for a positive one, 1 < p < 1 + 1/b for "
+                    "a discount), so theta = b log p"
+                )
             result.steps.append(Step(how))
             result.seconds = time.perf_counter() - started
             return result
@@ -195,9 +207,8 @@ def prove(
     if form is not None:
         result.steps.append(
             Step(
-                "exp(theta) written as a positive symbol p for "
-                f"{sorted(map(str, form.positive))}: a zero rational function of p is zero "
-                "for every theta"
+                "exp(theta/b) written as a positive symbol p for "
+                f"{_scales(form)}: a zero rational function of p is zero for every theta"
             )
         )
         entries = form.entries
@@ -240,17 +251,30 @@ def _refute_at(entries: list[Any], point: dict[Any, Any]) -> Refutation | None:
 def _refute_in_exponentials(
     form: ExponentialForm, point: dict[Any, Any], rng: random.Random
 ) -> Refutation | None:
-    """The rational residual in p = exp θ at a positive rational p (exact), shown at the real
-    point θ = log p (:mod:`pgverify.symbolic.exponentials`)."""
-    exponentials = {positive: positive_rational(rng) for positive in form.positive.values()}
-    rational_point = {k: v for k, v in point.items() if k not in form.positive} | exponentials
+    """The rational residual in p = exp(θ/b) at a rational p of the interval θ's domain maps to
+    (exact), shown at the real in-domain point θ = b log p
+    (:mod:`pgverify.symbolic.exponentials`)."""
+    drawn = {
+        theta: exponential_sample(form.kind[theta], form.scale[theta], rng)
+        for theta in form.positive
+    }
+    rational_point = {k: v for k, v in point.items() if k not in form.positive}
+    rational_point |= {form.positive[theta]: value for theta, value in drawn.items()}
     found = _refute_at(form.entries, rational_point)
     if found is None:
         return None
     number, _, value = found
     shown = {k: v for k, v in point.items() if k not in form.positive}
-    shown |= {theta: sympy.log(exponentials[p]) for theta, p in form.positive.items()}
+    shown |= {theta: form.theta(theta, value) for theta, value in drawn.items()}
     return number, shown, value
+
+
+def _scales(form: ExponentialForm) -> str:
+    """``theta (p = exp(theta/2))``, ... for the step that names the substitution."""
+    return ", ".join(
+        f"{theta} (p = exp({theta}{'' if form.scale[theta] == 1 else f'/{form.scale[theta]}'}))"
+        for theta in sorted(form.positive, key=str)
+    )
 
 
 def _value_at(entry: Any, point: dict[Any, Any]) -> Any:
