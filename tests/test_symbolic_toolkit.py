@@ -378,6 +378,66 @@ def test_prove_draws_positive_definite_points_for_a_positive_definite_assumption
     assert is_positive_definite(drawn)
 
 
+a_, b_, c_ = sympy.symbols("a b c")
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        sympy.Matrix([[a_, 0], [0, b_]]),  # diagonal, literal zeros
+        sympy.Matrix([[1, a_], [a_, 1]]),  # constant diagonal: |a| < 1 needed
+        sympy.Matrix([[a_, 2, 0], [2, 1, b_], [0, b_, c_]]),  # a > 4 and more needed
+        sympy.Matrix([[a_, b_], [b_, a_]]),  # a repeated symbol: a > |b| needed
+    ],
+    ids=["diagonal", "constant-diagonal", "constant-row", "repeated-symbol"],
+)
+def test_positive_definite_with_constant_or_repeated_entries_draws_only_positive_definite_points(
+    matrix,
+):
+    domain = assume(matrix, "positive definite")
+    for seed in range(40):
+        point = domain.draw(random.Random(seed))
+        assert set(point) == matrix.free_symbols
+        assert matrix.xreplace(point).is_positive_definite  # sympy's Cholesky test
+
+
+def test_a_diagonal_positive_definite_matrix_with_literal_zeros_supports_prove():
+    D = sympy.Matrix([[a_, 0], [0, b_]])
+    assert prove(D.inv(), sympy.Matrix([[1 / a_, 0], [0, 1 / b_]]), (D, "positive definite")).proved
+    wrong = prove(D.det(), a_ + b_, (D, "positive definite"))
+    assert wrong.verdict == "refuted"
+    assert wrong.counterexample[a_] > 0 and wrong.counterexample[b_] > 0
+    assert "leading principal minor" in wrong.to_text()
+
+
+def test_a_non_symmetric_matrix_with_a_literal_zero_gets_the_symmetry_message():
+    with pytest.raises(InvalidProblemError, match=r"symmetric.*entry \(0, 1\) is 1 but entry "):
+        assume(sympy.Matrix([[a_, 1], [0, b_]]), "positive definite")
+
+
+@pytest.mark.parametrize(
+    ("entry", "shown"), [(sympy.sqrt(2), r"sqrt\(2\)"), (2 * b_, "2\\*b"), (0.5, r"0\.50*")]
+)
+def test_a_positive_definite_entry_neither_symbol_nor_rational_is_named(entry, shown):
+    with pytest.raises(
+        InvalidProblemError,
+        match=rf"entry \(0, 1\) is {shown}; expected a sympy Symbol or a rational",
+    ):
+        assume(sympy.Matrix([[a_, entry], [entry, c_]]), "positive definite")
+
+
+def test_constants_that_rule_out_positive_definiteness_are_refused():
+    with pytest.raises(InvalidProblemError, match=r"no values of \['a', 'b'\] found"):
+        assume(sympy.Matrix([[0, a_], [a_, b_]]), "positive definite")
+    with pytest.raises(InvalidProblemError, match=r"constant matrix .* is not positive definite"):
+        assume(sympy.Matrix([[1, 2], [2, 1]]), "positive definite")
+
+
+def test_a_scalar_kind_names_the_constant_entry_it_refuses():
+    with pytest.raises(InvalidProblemError, match=r"entry 1 is 0; expected a sympy Symbol"):
+        assume(sympy.Matrix([[a_, 0], [0, b_]]), "positive")
+
+
 def test_prove_does_not_claim_an_identity_true_only_on_a_relation():
     """P generic, drawn as P_K: the residual vanishes at every point but is not the zero
     function of independent symbols — CertificationError, not a proof."""

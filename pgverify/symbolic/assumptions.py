@@ -65,11 +65,12 @@ def _symbols_of(target: Any, argument: str) -> list[sympy.Symbol]:
             f"got {target!r}"
         )
     symbols: list[sympy.Symbol] = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         entry = sympy.sympify(entry)
         if not isinstance(entry, sympy.Symbol):
             raise InvalidProblemError(
-                f"{argument}: every entry must be a sympy Symbol, got {entry!r} in {target!r}"
+                f"{argument}: entry {index} is {entry!r}; expected a sympy Symbol (only "
+                f"'positive definite' also takes rational constant entries), in {target!r}"
             )
         if entry not in symbols:
             symbols.append(entry)
@@ -80,16 +81,18 @@ def assume(target: Any, kind: str) -> Assumption:
     """The domain ``kind`` for ``target`` (a symbol, a matrix of symbols or a list of symbols).
 
     ``kind`` is one of :data:`KINDS`: ``"real"`` (any rational), ``"positive"`` (> 0),
-    ``"discount"`` (0 < γ < 1), ``"positive definite"`` (a symmetric matrix of symbols, drawn
-    as L Lᵀ + cI with c > 0) or ``"distribution"`` (a list of symbols drawn as a probability
-    vector with positive entries).  Tier: exact (rational points)."""
+    ``"discount"`` (0 < γ < 1), ``"positive definite"`` (a square symmetric matrix of symbols
+    and rational constants, e.g. a diagonal ``Matrix([[a, 0], [0, b]])``: the values of its
+    symbols that make the whole matrix positive definite; every point drawn is checked by its
+    leading principal minors, exactly) or ``"distribution"`` (a list of symbols drawn as a
+    probability vector with positive entries).  Tier: exact (rational points)."""
     if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidProblemError(
             f"unknown assumption kind {kind!r} for {target!r}; expected one of {list(KINDS)}"
         )
-    symbols = _symbols_of(target, f"the target of assumption {kind!r}")
     if kind == "positive definite":
         return _positive_definite(target)
+    symbols = _symbols_of(target, f"the target of assumption {kind!r}")
     if kind == "distribution":
         return _distribution(symbols)
     sample = {"real": rational, "positive": positive_rational, "discount": discount}[kind]
@@ -114,29 +117,111 @@ def assume(target: Any, kind: str) -> Assumption:
     )
 
 
+PD = "assumption 'positive definite'"
+
+
 def _positive_definite(target: Any) -> Assumption:
+    """Checks in this order: a square matrix, symmetric, entries symbols or rationals; then one
+    point is drawn, so a matrix the constants keep from being positive definite is refused."""
     if not isinstance(target, sympy.MatrixBase) or not target.is_square:
         raise InvalidProblemError(
-            f"assumption 'positive definite' needs a square sympy Matrix of symbols, got {target!r}"
-        )
-    if target != target.T:
-        raise InvalidProblemError(
-            f"assumption 'positive definite' needs a symmetric matrix (entry ij the same symbol "
-            f"as entry ji), got {target!r}"
+            f"{PD} needs a square sympy Matrix of symbols and rational constants, got {target!r}"
         )
     size = target.rows
+    for i in range(size):
+        for j in range(i + 1, size):
+            if target[i, j] != target[j, i]:
+                raise InvalidProblemError(
+                    f"{PD} needs a symmetric matrix: entry ({i}, {j}) is {target[i, j]!r} but "
+                    f"entry ({j}, {i}) is {target[j, i]!r}; expected the same symbol or constant, "
+                    f"in {target.tolist()}"
+                )
+    symbols: list[sympy.Symbol] = []
+    for i in range(size):
+        for j in range(size):
+            entry = target[i, j]
+            if isinstance(entry, sympy.Symbol):
+                symbols += [] if entry in symbols else [entry]
+            elif not entry.is_Rational:
+                raise InvalidProblemError(
+                    f"{PD}: entry ({i}, {j}) is {entry!r}; expected a sympy Symbol or a rational "
+                    f"constant, in {target.tolist()}"
+                )
+    constants = any(not isinstance(entry, sympy.Symbol) for entry in target)
+    draw = _positive_definite_sampler(target, symbols)
+    draw(random.Random(0))  # refuses, now, a matrix no drawn value makes positive definite
+    description = f"{target.tolist()} positive definite"
+    if constants:
+        description += " (its symbols drawn where every leading principal minor is > 0)"
+    return Assumption(frozenset(symbols), draw, description)
+
+
+REDRAWS, SHRINKS = 3, 6
+"""Fresh draws, and per draw the adjustments tried (:func:`_positive_definite_sampler`), before
+no positive definite point is found."""
+
+
+def _positive_definite_sampler(target: sympy.Matrix, symbols: list[sympy.Symbol]) -> Draw:
+    """Draws the symbols of ``target`` so that the matrix is positive definite, checked exactly
+    by Sylvester's criterion (every leading principal minor > 0) before a point is returned.
+
+    A draw starts from L Lᵀ + cI (each symbol takes the value at its first position: a matrix
+    of distinct symbols is then positive definite at once).  Constant or repeated entries may
+    break that; then the symbols only off the diagonal are halved (at last set to 0) and the
+    symbols only on the diagonal raised above their row's off-diagonal absolute sum (doubled at
+    each step, so the Schur complement of the constant rows tends to their own block)."""
+    size = target.rows
+    diagonal = {target[i, i] for i in range(size)}
+    off_diagonal = {target[i, j] for i in range(size) for j in range(size) if i != j}
+    only_diagonal = [s for s in symbols if s in diagonal and s not in off_diagonal]
+    only_off = [s for s in symbols if s in off_diagonal and s not in diagonal]
+
+    def first_values(rng: random.Random) -> dict[Any, Any]:
+        value = positive_definite(rng, size)
+        point: dict[Any, Any] = {}
+        for i in range(size):
+            for j in range(size):
+                if isinstance(target[i, j], sympy.Symbol):
+                    point.setdefault(target[i, j], value[i, j])
+        return point
+
+    def adjusted(point: dict[Any, Any], shrink: int) -> dict[Any, Any]:
+        factor = sympy.Rational(1, 2 ** (shrink - 1)) if shrink < SHRINKS else 0
+        moved = dict(point) | {s: point[s] * factor for s in only_off}
+        matrix = target.xreplace(moved)
+        for i in range(size):
+            if target[i, i] in only_diagonal:  # dominant, and more so at each shrink (Schur)
+                row = sum(abs(matrix[i, j]) for j in range(size) if j != i)
+                raised = (row + point[target[i, i]]) * 2 ** (shrink - 1)
+                moved[target[i, i]] = max(moved[target[i, i]], raised)
+                matrix = target.xreplace(moved)
+        return moved
 
     def draw(rng: random.Random) -> dict[Any, Any]:
-        value = positive_definite(rng, size)
-        return {
-            target[i, j]: value[i, j]
-            for i in range(size)
-            for j in range(size)
-            if isinstance(target[i, j], sympy.Symbol)
-        }
+        for _ in range(REDRAWS):
+            point = first_values(rng)
+            for shrink in range(SHRINKS + 1):
+                candidate = point if shrink == 0 else adjusted(point, shrink)
+                if _leading_minors_positive(target.xreplace(candidate)):
+                    return candidate
+        if not symbols:
+            raise InvalidProblemError(
+                f"{PD}: the constant matrix {target.tolist()} is not positive definite (a leading "
+                "principal minor is <= 0); expected a positive definite matrix"
+            )
+        raise InvalidProblemError(
+            f"{PD}: no values of {sorted(map(str, symbols))} found that make {target.tolist()} "
+            "positive definite (its constant entries may rule it out); expected a symmetric "
+            "matrix that is positive definite for some values of its symbols"
+        )
 
-    symbols = _symbols_of(target, "the target of assumption 'positive definite'")
-    return Assumption(frozenset(symbols), draw, f"{target.tolist()} positive definite")
+    return draw
+
+
+def _leading_minors_positive(matrix: sympy.Matrix) -> bool:
+    """Sylvester's criterion for a symmetric rational matrix: positive definite iff every
+    leading principal minor is > 0 (exact determinants)."""
+    return all(matrix[:k, :k].det() > 0 for k in range(1, matrix.rows + 1))
 
 
 def _distribution(symbols: list[sympy.Symbol]) -> Assumption:
