@@ -64,7 +64,7 @@ def _run_derive(arguments: argparse.Namespace) -> int:
 
     if arguments.list:
         for entry in core.available():
-            sizes = ", ".join(f"{k}={v}" for k, v in entry.defaults.items())
+            sizes = core.size_label(entry.defaults)
             print(f"{entry.name:52} [{sizes}] ({entry.expected}) {entry.summary}")
         return 0
     names = [entry.name for entry in core.available()] if arguments.all else [arguments.name]

@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from pgverify import InvalidProblemError, cli
-from pgverify.symbolic import available, derive
+from pgverify.symbolic import available, derive, prove
 from pgverify.symbolic.core import GENERIC, REGISTRY, check_zero
 from pgverify.symbolic.docs import render_markdown
 
@@ -117,6 +117,31 @@ def test_cli_lists_the_derivations(capsys):
 def test_cli_runs_one_derivation_at_chosen_sizes(capsys):
     assert cli.main(["derive", "gradient-direct", "--n", "1", "--m", "1"]) == 0
     assert "[gradient-direct; n = 1, m = 1]" in capsys.readouterr().out
+
+
+def test_cli_list_labels_sizes_as_the_derivation_header_does(capsys):
+    assert cli.main(["derive", "--list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "[n = 2, m = 1]" in lines["gradient-direct"]
+    assert "[every n, m]" in lines["all-sizes-gradient"]
+    assert "[]" not in "".join(lines.values())
+
+
+def test_a_dimension_free_derivation_header_says_every_n_m(capsys):
+    assert cli.main(["derive", "refute-all-sizes-gradient-with-sigma0"]) == 0
+    out = capsys.readouterr().out
+    assert "[refute-all-sizes-gradient-with-sigma0; every n, m]" in out.splitlines()[0]
+
+
+def test_a_dimension_free_derivation_latex_paragraph_names_its_sizes():
+    result = derive("refute-all-sizes-gradient-with-sigma0")
+    assert "(every n, m) \\\\" in result.to_latex().splitlines()[0]
+
+
+def test_a_user_identity_header_says_its_shapes_are_as_given():
+    x = sympy.Symbol("x")
+    result = prove(x + x, 2 * x, {x: "real"}, name="doubling")
+    assert result.to_text().splitlines()[0] == "doubling [doubling; shapes as given]"
 
 
 def test_cli_prints_latex(capsys):

@@ -26,6 +26,15 @@ from pgverify.symbolic.enclosure import interval_text, nonzero_enclosure
 
 GENERIC = "every value of the symbolic entries at the sizes shown"
 
+EVERY_SIZE = "every n, m"
+"""The size label of a derivation registered without sizes: a dimension-free one."""
+
+
+def size_label(sizes: dict[str, int], unsized: str = EVERY_SIZE) -> str:
+    """``"n = 2, m = 1"``, the sizes a derivation runs at, or ``unsized`` when it takes none —
+    one label for the text and LaTeX headers and ``pgverify derive --list``."""
+    return ", ".join(f"{key} = {value}" for key, value in sizes.items()) or unsized
+
 
 @dataclass
 class Step:
@@ -47,6 +56,7 @@ class Derivation:
     ``derived`` holds derived quantities as sympy expressions (and, under ``"symbols"``, which
     symbolic matrix stands for which problem datum) for ``pgverify derive NAME --check``;
     ``numeric_test`` names the property test that checks the same identity numerically.
+    ``unsized`` is the size label printed when ``sizes`` is empty (:func:`size_label`).
     """
 
     name: str
@@ -67,6 +77,7 @@ class Derivation:
     numeric_test: str = ""
     seconds: float = 0.0
     tier: str = "exact"
+    unsized: str = EVERY_SIZE
 
     @property
     def proved(self) -> bool:
@@ -77,8 +88,7 @@ class Derivation:
         """The derivation as plain text (premises, steps, verdict; the time if ``with_time``)."""
         if not isinstance(with_time, bool):
             raise InvalidProblemError(f"with_time must be True or False, got {with_time!r}")
-        sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
-        label = f"{self.name}; {sizes}" if sizes else self.name
+        label = f"{self.name}; {size_label(self.sizes, self.unsized)}"
         lines = [f"{self.title} [{label}]", f"  statement: {self.statement}"]
         if self.source:
             lines.append(f"  source: {self.source}")
@@ -108,9 +118,9 @@ class Derivation:
 
     def to_latex(self) -> str:
         """A LaTeX fragment: prose in ``\\verb`` (it holds underscores), sympy objects typeset."""
-        sizes = ", ".join(f"{key} = {value}" for key, value in self.sizes.items())
+        sizes = _escape(size_label(self.sizes, self.unsized))
         lines = [
-            f"\\paragraph{{{_escape(self.title)}}}{f' ({sizes})' if sizes else ''} \\\\",
+            f"\\paragraph{{{_escape(self.title)}}} ({sizes}) \\\\",
             f"Statement: {_verb(self.statement)} \\\\ Source: {_verb(self.source)} \\\\",
             f"Covers: {_verb(self.covers)}",
         ]

@@ -160,6 +160,7 @@ def prove(
         premises=[assumption.description for assumption in domains],
         covers="every value of the symbols where both sides are defined",
         domain=description or "no constraint",
+        unsized="shapes as given",
     )
     result.residuals = entries
     kinds: dict[Any, str] = {}
