@@ -46,7 +46,7 @@ def test_all_sizes_derivation_is_proved_and_says_it_covers_every_n_and_m(name):
     result = derive(name)
     assert result.proved, result.to_text()
     assert result.sizes == {}
-    assert f"[{name}]" in result.to_text()
+    assert f"[{name}; every n, m]" in result.to_text()
     assert "covers: all n, m: every n, m >= 1" in result.to_text()
     assert result.numeric_test and "cross-check" in result.numeric_test
 
