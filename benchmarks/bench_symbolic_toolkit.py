@@ -16,7 +16,7 @@ from bench_certified_gradient import machine
 from results_file import main
 
 from pgverify.symbolic import assume, prove, softmax_policy, symbolic_lqr, symbolic_mdp
-from pgverify.symbolic.core import _vanishes
+from pgverify.symbolic.core import _vanishes_in_fraction_field
 from pgverify.symbolic.rational import vanishes_rationally
 
 SECTION = "## Symbolic toolkit: prove on the guide's example (issue #12)"
@@ -39,7 +39,7 @@ def example(n: int, m: int, noisy: bool):
 def _fraction_field(n: int, m: int, noisy: bool) -> None:
     _, _, derivative, claim = example(n, m, noisy)
     residual = derivative - claim
-    _vanishes(residual, sorted(residual.free_symbols, key=str))
+    _vanishes_in_fraction_field(residual, sorted(residual.free_symbols, key=str))
 
 
 def time_fraction_field(n: int, m: int, noisy: bool) -> float | None:

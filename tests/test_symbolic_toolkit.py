@@ -21,8 +21,13 @@ from pgverify.symbolic import (
     symbolic_mdp,
     two_layer_gaussian_policy,
 )
+from pgverify.symbolic.core import check_zero
 from pgverify.symbolic.matrices import kron, symmetric
-from pgverify.symbolic.rational import evaluate_rationally, vanishes_rationally
+from pgverify.symbolic.rational import (
+    evaluate_rationally,
+    vanishes_generically,
+    vanishes_rationally,
+)
 
 # ------------------------------------------------------------------------------------------------
 # helpers: is a point inside the domain?  (independent of the samplers under test)
@@ -523,6 +528,33 @@ def test_rational_zero_test_recognises_non_zero(nonzero):
 
 def test_rational_zero_test_declines_transcendental_expressions():
     assert vanishes_rationally(sympy.exp(x) - sympy.exp(x) + sympy.tanh(y), [x, y]) is None
+
+
+def test_zero_with_function_applications_as_indeterminates_is_recognised():
+    t = sympy.tanh(x * y)
+    h = sympy.Function("h")
+    zero = (t + h(x)) ** 2 / (1 - t**2) - (t**2 + 2 * t * h(x) + h(x) ** 2) / ((1 - t) * (1 + t))
+    assert vanishes_generically(zero, [x, y]) is True
+
+
+@pytest.mark.parametrize(
+    "related",
+    [sympy.tanh(x) ** 2 + 1 / sympy.cosh(x) ** 2 - 1, sympy.exp(x) * sympy.exp(-x) - 1],
+    ids=["tanh-sech", "exp-pair"],
+)
+def test_zero_only_through_a_relation_between_functions_is_not_shown_generically(related):
+    # True would claim tanh(x) and cosh(x) independent; the identity needs their relation
+    assert vanishes_generically(related, [x]) is False
+
+
+def test_zero_test_still_proves_a_zero_that_needs_a_relation_between_functions():
+    assert check_zero(sympy.tanh(x) ** 2 + 1 / sympy.cosh(x) ** 2 - 1).is_zero
+
+
+def test_zero_test_refutes_a_tanh_residual_that_is_not_zero():
+    t = sympy.tanh(x)
+    test = check_zero((t + 1) ** 2 - t**2 - 1)  # 2 tanh(x), zero only at x = 0
+    assert not test.is_zero
 
 
 def test_rational_evaluation_is_exact_and_none_at_a_pole():

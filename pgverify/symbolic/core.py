@@ -1,8 +1,8 @@
 """The derivation framework: exact zero tests, structured results, and the registry.
 
 Tier: **exact**.  An identity is *proved* when its residual (left side minus right side), a
-rational function of generic symbols, simplifies to 0: the numerator is expanded after
-``together`` and must vanish identically.  Before that, the residual is evaluated at a few random
+rational function of generic symbols, simplifies to 0: its numerator over a common denominator
+must vanish identically (:func:`_vanishes`).  Before that, the residual is evaluated at a few random
 rational points — exact arithmetic, so one non-zero value is a *refutation* with a
 counterexample, and a cheap filter before the full simplification.
 """
@@ -23,6 +23,7 @@ from sympy.polys.rings import ring
 
 from pgverify.errors import InvalidProblemError
 from pgverify.symbolic.enclosure import interval_text, nonzero_enclosure
+from pgverify.symbolic.rational import vanishes_generically, vanishes_rationally
 
 GENERIC = "every value of the symbolic entries at the sizes shown"
 
@@ -229,7 +230,7 @@ def check_zero(
        non-zero value refutes, with the point returned.  With ``domain`` the points are drawn by
        that sampler (inside the derivation's domain: 0 < γ < 1, P ≻ 0, σ > 0, stabilising K, …);
        symbols it leaves out are free and get random rationals (positive for ``positive``);
-    2. ``together`` then ``expand`` of each numerator: proves it is 0.
+    2. the exact zero test of each entry (:func:`_vanishes`): proves it is 0.
     """
     entries = [sympy.sympify(entry) for entry in _entries(expression)]
     symbols = sorted(set().union(*(entry.free_symbols for entry in entries)), key=str)
@@ -261,6 +262,18 @@ def check_zero(
 
 
 def _vanishes(entry: Any, symbols: list[sympy.Symbol]) -> bool:
+    """Is ``entry`` the zero rational function?  First, and fastest on large shared trees,
+    :mod:`pgverify.symbolic.rational`'s exact test by common denominators (a rational entry);
+    for other entries its zero test with each function application (tanh, exp, a generic h) as
+    an independent indeterminate — zero then proves zero, otherwise
+    :func:`_vanishes_in_fraction_field` decides."""
+    rational = vanishes_rationally(entry, symbols)
+    if rational is not None:
+        return rational
+    return vanishes_generically(entry, symbols) or _vanishes_in_fraction_field(entry, symbols)
+
+
+def _vanishes_in_fraction_field(entry: Any, symbols: list[sympy.Symbol]) -> bool:
     """Is ``entry`` the zero rational function?  Built directly in sympy's sparse polynomial
     ring over QQ — much faster than ``expand`` on large products; when the denominators involve
     one symbol only (typically 1 − γ) the coefficients are taken in QQ(that symbol), whose gcds

@@ -32,7 +32,7 @@ from pgverify.symbolic.exponentials import (
     exponential_form,
     exponential_sample,
 )
-from pgverify.symbolic.rational import NotRational, evaluate_rationally, vanishes_rationally
+from pgverify.symbolic.rational import NotRational, evaluate_rationally
 
 NOT_REAL = (sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 """Atoms that make an expression other than a real number wherever it is defined."""
@@ -292,11 +292,10 @@ def _value_at(entry: Any, point: dict[Any, Any]) -> Any:
 
 
 def _is_zero(entry: Any, symbols: list[sympy.Symbol]) -> bool:
-    """The exact zero test: common denominators by exponents (fast on solved P_K, Σ_K and their
-    derivatives), else sympy's fraction field, else ``simplify`` (exp, log, tanh, a generic h)."""
-    verdict = vanishes_rationally(entry, symbols)
-    if verdict is not None:
-        return verdict
+    """The exact zero test of :func:`pgverify.symbolic.core._vanishes` (common denominators by
+    exponents — fast on solved P_K, Σ_K and their derivatives —, then function applications as
+    indeterminates, then sympy's fraction field), else ``simplify`` (exp, log, tanh, a generic
+    h whose relations matter)."""
     return _vanishes(entry, symbols) or sympy.simplify(entry) == 0
 
 

@@ -147,3 +147,34 @@ def evaluate_rationally(entry: Any, point: dict[Any, Any]) -> Any:
         return QQ.to_sympy(value_of(sympy.sympify(entry)))
     except ZeroDivisionError:
         return None
+
+
+def vanishes_generically(entry: Any, symbols: Sequence[sympy.Symbol]) -> bool:
+    """True when ``entry`` is the zero rational function of ``symbols`` *and* of its other
+    sub-expressions — tanh(…), exp(…), a generic h(…), non-integer powers — each taken as an
+    independent indeterminate t: substituting the actual values t = tanh(…), … into the zero
+    function gives 0 wherever ``entry`` is defined, so True proves ``entry`` ≡ 0.  False means
+    only *not shown*: the atoms may be related (tanh² + sech² = 1), the caller must try harder.
+    Raises ZeroDivisionError when it divides by the zero function."""
+    atoms: dict[Any, sympy.Dummy] = {}
+    memo: dict[Any, Any] = {}
+
+    def generic(expression: Any) -> Any:
+        cached = memo.get(expression)
+        if cached is not None:
+            return cached
+        if expression.is_Rational or expression.is_Symbol:
+            result = expression
+        elif expression.is_Add or expression.is_Mul:
+            result = expression.func(*(generic(argument) for argument in expression.args))
+        elif expression.is_Pow and expression.exp.is_Integer:
+            result = generic(expression.base) ** expression.exp
+        else:  # an opaque atom: equal sub-expressions get the same indeterminate
+            result = atoms.setdefault(expression, sympy.Dummy("t"))
+        memo[expression] = result
+        return result
+
+    replaced = generic(sympy.sympify(entry))
+    if not atoms:
+        return False
+    return RationalZeroTest([*symbols, *atoms.values()]).is_zero(replaced)
