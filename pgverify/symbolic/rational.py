@@ -177,4 +177,7 @@ def vanishes_generically(entry: Any, symbols: Sequence[sympy.Symbol]) -> bool:
     replaced = generic(sympy.sympify(entry))
     if not atoms:
         return False
-    return RationalZeroTest([*symbols, *atoms.values()]).is_zero(replaced)
+    try:
+        return RationalZeroTest([*symbols, *atoms.values()]).is_zero(replaced)
+    except NotRational:  # a symbol outside ``symbols``: not shown
+        return False
