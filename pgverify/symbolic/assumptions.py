@@ -39,12 +39,6 @@ class Assumption:
     positive: frozenset[Any] = frozenset()
     discount: frozenset[Any] = frozenset()
 
-    def scalar_kinds(self) -> dict[Any, str]:
-        """{symbol: "real" | "positive" | "discount"} for the independently drawn scalars."""
-        kinds = dict.fromkeys(self.real, "real")
-        kinds |= dict.fromkeys(self.positive, "positive")
-        return kinds | dict.fromkeys(self.discount, "discount")
-
 
 KINDS = ("real", "positive", "discount", "positive definite", "distribution")
 """The domain names :func:`assume` accepts."""

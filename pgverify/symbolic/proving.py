@@ -24,7 +24,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from pgverify.errors import CertificationError, InvalidProblemError
-from pgverify.symbolic.assumptions import combine
+from pgverify.symbolic.assumptions import Assumption, combine
 from pgverify.symbolic.core import Derivation, Step, _evaluate, _vanishes
 from pgverify.symbolic.enclosure import nonzero_enclosure
 from pgverify.symbolic.exponentials import (
@@ -163,10 +163,7 @@ def prove(
         unsized="shapes as given",
     )
     result.residuals = entries
-    kinds: dict[Any, str] = {}
-    for assumption in domains:
-        kinds |= assumption.scalar_kinds()
-    form = exponential_form(entries, kinds)
+    form = exponential_form(entries, _scalar_kinds(domains))
     rng = random.Random(seed)
     for _ in range(trials):
         point: dict[Any, Any] = {}
@@ -234,6 +231,16 @@ def prove(
     result.verdict = "proved"
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _scalar_kinds(domains: list[Assumption]) -> dict[Any, str]:
+    """{symbol: "real" | "positive" | "discount"} for the independently drawn scalars."""
+    kinds: dict[Any, str] = {}
+    for assumption in domains:
+        kinds |= dict.fromkeys(assumption.real, "real")
+        kinds |= dict.fromkeys(assumption.positive, "positive")
+        kinds |= dict.fromkeys(assumption.discount, "discount")
+    return kinds
 
 
 Refutation = tuple[int, dict[Any, Any], Any]
