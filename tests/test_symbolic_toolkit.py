@@ -459,6 +459,22 @@ def test_prove_refuses_sides_of_different_shapes():
         prove(sympy.Matrix([x]), x, {x: "real"})
 
 
+@pytest.mark.parametrize(
+    ("lhs", "rhs"),
+    [
+        (0.1 * x, x / 10),
+        (0.5 * x, x / 3),
+        (sympy.exp(x / 3), 1.0),
+        (sympy.Matrix([x, 0.25]), sympy.Matrix([x, y])),
+    ],
+    ids=["float-equal-at-15-digits", "float-wrong", "float-rhs", "float-in-a-matrix"],
+)
+def test_prove_refuses_floats_naming_the_side_and_the_float(lhs, rhs):
+    # 0.1 is not 1/10: an exact "proved" (or a CertificationError) would misreport it
+    with pytest.raises(InvalidProblemError, match=r"(lhs|rhs): holds the float .*expected exact"):
+        prove(lhs, rhs, {x: "real", y: "real"})
+
+
 def test_prove_refuses_an_unknown_assumption_kind():
     with pytest.raises(InvalidProblemError, match="unknown assumption kind 'stable'"):
         prove(x, x, {x: "stable"})

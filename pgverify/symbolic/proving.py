@@ -44,6 +44,13 @@ def _as_sympy(value: Any, argument: str) -> Any:
         raise InvalidProblemError(
             f"{argument}: expected a real expression, got {value!r} (it holds I, nan or oo)"
         )
+    floats = sorted(expression.atoms(sympy.Float))
+    if floats:
+        # a float such as 0.1 is not 1/10: an exact verdict on it would be about the wrong number
+        raise InvalidProblemError(
+            f"{argument}: holds the float {floats[0]}; expected exact numbers "
+            "(sympy.Rational(1, 10), not 0.1): prove's verdicts are exact"
+        )
     return expression
 
 
@@ -125,8 +132,9 @@ def prove(
     2. otherwise each entry of the residual must be the zero rational function: verdict
        ``"proved"`` (tier exact, every value of the symbols where both sides are defined).
 
-    Raises :class:`InvalidProblemError` for sides of different shapes, an unknown assumption
-    kind, or symbols without a domain; :class:`CertificationError` when the residual vanished
+    Raises :class:`InvalidProblemError` for sides of different shapes, a float in a side (0.1
+    is not 1/10: write ``sympy.Rational(1, 10)``), an unknown assumption kind, or symbols
+    without a domain; :class:`CertificationError` when the residual vanished
     at every point drawn but is not the zero function of independent symbols (it may hold only
     on a relation the domain imposes, such as P = P_K: substitute the solved quantity)."""
     started = time.perf_counter()
