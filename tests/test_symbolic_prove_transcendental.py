@@ -9,7 +9,7 @@ import mpmath
 import pytest
 import sympy
 
-from pgverify import InvalidProblemError
+from pgverify import CertificationError, InvalidProblemError
 from pgverify.symbolic import prove, softmax_policy, symbolic_mdp
 from pgverify.symbolic.enclosure import nonzero_enclosure
 from pgverify.symbolic.matrices import symmetric
@@ -236,3 +236,10 @@ def test_a_bare_symbol_kind_pair_is_accepted():
 def test_a_malformed_item_message_lists_a_pair_as_accepted():
     with pytest.raises(InvalidProblemError, match=r"pairs \(target, kind\) or a list of them"):
         prove(x, x, [(x, "real"), 3])
+
+
+def test_a_residual_never_evaluated_is_not_reported_as_vanishing():
+    # erf has no ball evaluation here: erf(x) = 0 is wrong, but nothing was seen at the points
+    with pytest.raises(CertificationError, match="not shown non-zero at the 8 points") as error:
+        prove(sympy.erf(x), 0, {x: "positive"})
+    assert "vanished" not in str(error.value)

@@ -173,14 +173,15 @@ def prove(
     result.residuals = entries
     form = exponential_form(entries, _scalar_kinds(domains))
     rng = random.Random(seed)
+    undecided: set[int] = set()  # entries whose value was not decided at some point drawn
     for _ in range(trials):
         point: dict[Any, Any] = {}
         for assumption in domains:
             point.update(assumption.draw(rng))
         if form is not None:
-            found = _refute_in_exponentials(form, point, rng)
+            found = _refute_in_exponentials(form, point, rng, undecided)
         else:
-            found = _refute_at(entries, point)
+            found = _refute_at(entries, point, undecided)
         if found is not None:
             number, shown, value = found
             result.verdict = "refuted"
@@ -207,9 +208,8 @@ def prove(
             result.steps.append(Step(how))
             result.seconds = time.perf_counter() - started
             return result
-    result.steps.append(
-        Step(f"lhs - rhs vanished at {trials} random rational points of the domain")
-    )
+    seen = "was 0 or not separated from 0" if undecided else "vanished"
+    result.steps.append(Step(f"lhs - rhs {seen} at {trials} random rational points of the domain"))
     if form is not None:
         result.steps.append(
             Step(
@@ -227,6 +227,13 @@ def prove(
                 f"prove: entry {number} of lhs - rhs divides by an expression that is "
                 "identically zero; nothing can be proved about it"
             ) from error
+        if not zero and number in undecided:
+            raise CertificationError(
+                f"prove: entry {number} of lhs - rhs was not shown non-zero at the {trials} points "
+                "drawn — at some its value could not be evaluated or separated from 0 (a pole, a "
+                "value within rounding of 0, or a function with no ball evaluation here, such as "
+                "erf or Abs) — and is not shown to be the zero function; nothing is proved"
+            )
         if not zero:
             raise CertificationError(
                 f"prove: entry {number} of lhs - rhs vanished at {trials} random points of the "
@@ -255,17 +262,20 @@ Refutation = tuple[int, dict[Any, Any], Any]
 """The refuted entry's index, the counterexample point and the residual's value there."""
 
 
-def _refute_at(entries: list[Any], point: dict[Any, Any]) -> Refutation | None:
-    """The first entry whose value at ``point`` is provably non-zero, or None."""
+def _refute_at(entries: list[Any], point: dict[Any, Any], undecided: set[int]) -> Refutation | None:
+    """The first entry whose value at ``point`` is provably non-zero, or None; the entries whose
+    value is not decided there (None: a pole, not separated from 0) are added to ``undecided``."""
     for number, entry in enumerate(entries):
         value = _value_at(entry, point)
-        if value is not None and value != 0:
+        if value is None:
+            undecided.add(number)
+        elif value != 0:
             return number, point, value
     return None
 
 
 def _refute_in_exponentials(
-    form: ExponentialForm, point: dict[Any, Any], rng: random.Random
+    form: ExponentialForm, point: dict[Any, Any], rng: random.Random, undecided: set[int]
 ) -> Refutation | None:
     """The rational residual in p = exp(θ/b) at a rational p of the interval θ's domain maps to
     (exact), shown at the real in-domain point θ = b log p
@@ -276,7 +286,7 @@ def _refute_in_exponentials(
     }
     rational_point = {k: v for k, v in point.items() if k not in form.positive}
     rational_point |= {form.positive[theta]: value for theta, value in drawn.items()}
-    found = _refute_at(form.entries, rational_point)
+    found = _refute_at(form.entries, rational_point, undecided)
     if found is None:
         return None
     number, _, value = found
