@@ -111,7 +111,7 @@ def assume(target: Any, kind: str) -> Assumption:
     )
 
 
-PD = "assumption 'positive definite'"
+POSITIVE_DEFINITE = "assumption 'positive definite'"
 
 
 def _positive_definite(target: Any) -> Assumption:
@@ -119,16 +119,17 @@ def _positive_definite(target: Any) -> Assumption:
     point is drawn, so a matrix the constants keep from being positive definite is refused."""
     if not isinstance(target, sympy.MatrixBase) or not target.is_square:
         raise InvalidProblemError(
-            f"{PD} needs a square sympy Matrix of symbols and rational constants, got {target!r}"
+            f"{POSITIVE_DEFINITE} needs a square sympy Matrix of symbols and rational "
+            f"constants, got {target!r}"
         )
     size = target.rows
     for i in range(size):
         for j in range(i + 1, size):
             if target[i, j] != target[j, i]:
                 raise InvalidProblemError(
-                    f"{PD} needs a symmetric matrix: entry ({i}, {j}) is {target[i, j]!r} but "
-                    f"entry ({j}, {i}) is {target[j, i]!r}; expected the same symbol or constant, "
-                    f"in {target.tolist()}"
+                    f"{POSITIVE_DEFINITE} needs a symmetric matrix: entry ({i}, {j}) is "
+                    f"{target[i, j]!r} but entry ({j}, {i}) is {target[j, i]!r}; expected the "
+                    f"same symbol or constant, in {target.tolist()}"
                 )
     symbols: list[sympy.Symbol] = []
     for i in range(size):
@@ -138,8 +139,8 @@ def _positive_definite(target: Any) -> Assumption:
                 symbols += [] if entry in symbols else [entry]
             elif not entry.is_Rational:
                 raise InvalidProblemError(
-                    f"{PD}: entry ({i}, {j}) is {entry!r}; expected a sympy Symbol or a rational "
-                    f"constant, in {target.tolist()}"
+                    f"{POSITIVE_DEFINITE}: entry ({i}, {j}) is {entry!r}; expected a sympy "
+                    f"Symbol or a rational constant, in {target.tolist()}"
                 )
     constants = any(not isinstance(entry, sympy.Symbol) for entry in target)
     draw = _positive_definite_sampler(target, symbols)
@@ -200,13 +201,13 @@ def _positive_definite_sampler(target: sympy.Matrix, symbols: list[sympy.Symbol]
                     return candidate
         if not symbols:
             raise InvalidProblemError(
-                f"{PD}: the constant matrix {target.tolist()} is not positive definite (a leading "
-                "principal minor is <= 0); expected a positive definite matrix"
+                f"{POSITIVE_DEFINITE}: the constant matrix {target.tolist()} is not positive "
+                "definite (a leading principal minor is <= 0); expected a positive definite matrix"
             )
         raise InvalidProblemError(
-            f"{PD}: no values of {sorted(map(str, symbols))} found that make {target.tolist()} "
-            "positive definite (its constant entries may rule it out); expected a symmetric "
-            "matrix that is positive definite for some values of its symbols"
+            f"{POSITIVE_DEFINITE}: no values of {sorted(map(str, symbols))} found that make "
+            f"{target.tolist()} positive definite (its constant entries may rule it out); "
+            "expected a symmetric matrix that is positive definite for some values of its symbols"
         )
 
     return draw
