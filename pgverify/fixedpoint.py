@@ -231,10 +231,23 @@ class FixedPointMatrix:
         return math.frexp(float(np.max(sums)))[1] + self.layout.limb_bits * (self.top - 1)
 
     def to_float(self) -> np.ndarray:
-        """The midpoint rounded to float64 (within a few ulps; not a rigorous quantity)."""
+        """The midpoint rounded to float64 (within a few ulps; not a rigorous quantity).
+
+        Each limb is scaled to its absolute weight before the sum, so an entry far below the
+        largest one (2^-800 next to 2^+800) keeps its own value instead of vanishing below the
+        largest entry's resolution (a float64 closed loop that loses such entries has the
+        wrong eigenvalues)."""
         array, exponent = self.to_float_scaled()
         with np.errstate(over="ignore"):  # beyond float64's range the nearest float is ±inf
-            return np.ldexp(array, exponent)
+            relative = np.ldexp(array, exponent)
+        s = self.layout.limb_bits
+        total = np.zeros(self.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in range(len(self.planes) - 1, -1, -1):  # smallest limbs first
+                total += np.ldexp(self.planes[k], s * (self.top - 1 - k))
+        # where a limb overflowed (an entry beyond float64's range) keep the ±inf of the
+        # relative sum
+        return np.where(np.isfinite(total), total, relative)
 
     def to_float_scaled(self) -> tuple[np.ndarray, int]:
         """``(array, e)`` with ``mid ≈ array · 2^e`` and ``max |array|`` of order 2^s: the

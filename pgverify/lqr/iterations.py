@@ -30,8 +30,9 @@ Discount γ and exploration noise σ enter through the substitution of :mod:`clo
 noiseless cost plus the constant ``σ tr R / (1 − γ)``; the constants are computed for the
 substituted problem.
 
-Tiers: the constants are float64 numbers moved by a relative safety margin in the conservative
-direction (step bounds and rate margins down, norms up); iterates are float64 gains; in certified
+Tiers: the constants are proved in ball arithmetic (eigenvalue and norm bounds, certified costs,
+gradients and ‖Σ_{K*}‖) and rounded to float64 in the conservative direction (step bounds and
+rate margins down, norms up); iterates are float64 gains; in certified
 mode each step is computed in ball arithmetic and the next iterate is the float64 midpoint of
 its enclosure, so costs, stability and every comparison made on a run are certified statements
 about the iterates actually recorded.
@@ -45,13 +46,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from flint import arb, ctx
+from flint import arb, arb_mat, ctx
 
 from pgverify.enclosure import Enclosure
 from pgverify.errors import CertificationError, InvalidProblemError, NotStabilizingError
 from pgverify.lqr import validation
+from pgverify.lqr.certify import (
+    largest_eigenvalue_upper,
+    smallest_eigenvalue_lower,
+    spectral_norm_upper,
+)
 from pgverify.lqr.problem import LQR
-from pgverify.precision import DEFAULT_CERTIFIED_BITS, PrecisionSpec, arithmetic_for
+from pgverify.precision import (
+    DEFAULT_CERTIFIED_BITS,
+    BallArithmetic,
+    Certified,
+    PrecisionSpec,
+    arithmetic_for,
+    float_lower,
+    float_upper,
+)
 
 METHODS: tuple[str, ...] = ("pg", "npg", "gn", "pi")
 """Policy gradient, natural policy gradient, Gauss–Newton, policy iteration."""
@@ -63,9 +77,8 @@ METHOD_NAMES: dict[str, str] = {
     "pi": "policy iteration",
 }
 
-SAFETY_MARGIN = 1e-9
-"""Relative margin applied to every float64 constant in the conservative direction: far above
-the rounding error of the eigenvalue and norm computations behind them (~1e-15 relative)."""
+CONSTANT_BITS = DEFAULT_CERTIFIED_BITS
+"""Working precision of the ball computations behind the theorems' constants and step bounds."""
 
 BISECTION_POINTS = (0.5, 0.375, 0.625)
 """Where the destabilising-step search splits its bracket, in order of preference: a split
@@ -84,10 +97,10 @@ GAUSS_NEWTON_STEP_BOUND = 0.5
 class TheoremConstants:
     """The problem constants in Fazel et al. (2018)'s bounds, for the substituted problem.
 
-    ``mu`` = σ_min(Σ0_eff), ``sigma_min_q``, ``sigma_min_r`` (lower bounds); ``norm_r`` = ‖R‖₂,
-    ``norm_b`` = √γ ‖B‖₂, ``optimal_covariance_norm`` = ‖Σ_{K*}‖₂ (upper bounds);
-    ``noise_cost`` = σ tr R / (1 − γ), the part of C(K) that no gain changes; ``optimal_cost``
-    = C(K*) (float64)."""
+    ``mu`` = σ_min(Σ0_eff), ``sigma_min_q``, ``sigma_min_r`` (rigorous lower bounds);
+    ``norm_r`` = ‖R‖₂, ``norm_b`` = √γ ‖B‖₂, ``optimal_covariance_norm`` = ‖Σ_{K*}‖₂ (rigorous
+    upper bounds, proved in ball arithmetic); ``noise_cost`` = σ tr R / (1 − γ), the part of
+    C(K) that no gain changes, and ``optimal_cost`` = C(K*) (nearest float64 values)."""
 
     mu: float
     sigma_min_q: float
@@ -103,41 +116,70 @@ class TheoremConstants:
         return _real(cost, "cost") - self.noise_cost
 
 
-def _lower(value: float) -> float:
-    return value * (1.0 - SAFETY_MARGIN)
+def _balls(matrix: np.ndarray) -> arb_mat:
+    """A float64 matrix as an exact ball matrix."""
+    return arb_mat(np.asarray(matrix, dtype=float).tolist())
 
 
-def _upper(value: float) -> float:
-    return value * (1.0 + SAFETY_MARGIN)
-
-
-def _smallest_eigenvalue(matrix: np.ndarray) -> float:
-    return float(np.linalg.eigvalsh(matrix)[0])
+def _positive_float_lower(value: arb, what: str) -> float:
+    """A float64 lower bound of the ball ``value``, which must be proved positive."""
+    bound = float_lower(value) if value > 0 else 0.0
+    if not bound > 0.0:
+        raise CertificationError(
+            f"could not prove {what} > 0 in ball arithmetic at {CONSTANT_BITS} bits (or it "
+            "lies below the float64 range); the theorems' constants need it"
+        )
+    return bound
 
 
 def theorem_constants(problem: LQR) -> TheoremConstants:
-    """The constants of the convergence theorems for ``problem`` (tier float, with margins).
+    """The constants of the convergence theorems for ``problem``: eigenvalue and norm bounds
+    proved in ball arithmetic (:func:`pgverify.lqr.certify.smallest_eigenvalue_lower` and
+    friends) and rounded outward to float64, ‖Σ_{K*}‖ bounded over the certified enclosure of
+    K*.  A float64 eigenvalue with a relative margin is no bound: its error is about u‖M‖,
+    larger than any fixed relative margin of a small eigenvalue (an ill-conditioned Σ0).
 
-    Raises InvalidProblemError when (A, B) is not stabilisable (no K* exists)."""
+    Raises InvalidProblemError when (A, B) is not stabilisable (no K* exists),
+    CertificationError when a needed bound cannot be proved."""
     _check_problem(problem)
     gamma, noise = problem.gamma, problem.noise
-    effective = problem.Sigma0
     noise_cost = 0.0
     if noise != 0.0:
-        effective = problem.Sigma0 + gamma * noise * (problem.B @ problem.B.T) / (1.0 - gamma)
         noise_cost = noise * float(np.trace(problem.R)) / (1.0 - gamma)
-    optimal_gain = problem.optimal_gain()
-    covariance = problem.state_covariance(optimal_gain)
-    return TheoremConstants(
-        mu=_lower(_smallest_eigenvalue(effective)),
-        sigma_min_q=_lower(max(_smallest_eigenvalue(problem.Q), 0.0)),
-        sigma_min_r=_lower(_smallest_eigenvalue(problem.R)),
-        norm_r=_upper(float(np.linalg.norm(problem.R, 2))),
-        norm_b=_upper(float(np.sqrt(gamma)) * float(np.linalg.norm(problem.B, 2))),
-        optimal_covariance_norm=_upper(float(np.linalg.norm(covariance, 2))),
-        noise_cost=noise_cost,
-        optimal_cost=float(problem.optimal_cost()),
-    )
+    certified = BallArithmetic(CONSTANT_BITS, "arb")
+    optimal_gain, _, engine = problem._optimum_native(certified)
+    # Σ_K for every K in the enclosure of K* (one certificate covers the whole ball)
+    covariance = problem._certified_evaluation(engine, optimal_gain).state_covariance
+    with ctx.workprec(CONSTANT_BITS):
+        B, R = _balls(problem.B), _balls(problem.R)
+        effective = _balls(problem.Sigma0)
+        if noise != 0.0:
+            discount = arb(gamma)
+            effective = effective + (B * B.transpose()) * (discount * arb(noise) / (1 - discount))
+        covariance_balls = covariance.m
+        covariance_balls = (covariance_balls + covariance_balls.transpose()) * arb(0.5)
+        return TheoremConstants(
+            mu=_positive_float_lower(smallest_eigenvalue_lower(effective), "sigma_min(Sigma0_eff)"),
+            sigma_min_q=max(float_lower(smallest_eigenvalue_lower(_balls(problem.Q))), 0.0),
+            sigma_min_r=_positive_float_lower(smallest_eigenvalue_lower(R), "sigma_min(R)"),
+            norm_r=float_upper(largest_eigenvalue_upper(R)),
+            norm_b=float_upper(arb(gamma).sqrt() * spectral_norm_upper(B)),
+            optimal_covariance_norm=float_upper(largest_eigenvalue_upper(covariance_balls)),
+            noise_cost=noise_cost,
+            optimal_cost=float(problem.optimal_cost()),
+        )
+
+
+def _noiseless_cost_upper(problem: LQR, K: np.ndarray) -> arb:
+    """An upper bound (exact ball) of the substituted problem's cost ``C(K) − σ tr R/(1 − γ)``,
+    from the certified C(K)."""
+    cost = problem.cost(K, Certified(bits=CONSTANT_BITS)).ball
+    with ctx.workprec(CONSTANT_BITS):
+        if problem.noise != 0.0:
+            discount = arb(problem.gamma)
+            trace = sum((arb(float(x)) for x in np.diag(problem.R)), arb(0))
+            cost = cost - arb(problem.noise) * trace / (1 - discount)
+        return arb(cost.upper())
 
 
 def natural_gradient_step_bound(problem: LQR, K0: Any, constants: TheoremConstants) -> float:
@@ -146,11 +188,15 @@ def natural_gradient_step_bound(problem: LQR, K0: Any, constants: TheoremConstan
         α ≤ ½ · 1 / (‖R‖ + ‖B‖² C(K₀) / μ)
 
     (Fazel et al. 2018, Theorem 7 and its NPG lemma, η ≤ 1 / (‖R‖ + ‖B‖²C(K₀)/μ), with α = η/2;
-    the bound makes η ≤ 1/‖W_K‖ along the whole run because the cost only decreases)."""
+    the bound makes η ≤ 1/‖W_K‖ along the whole run because the cost only decreases).  C(K₀) is
+    the certified cost's upper end; the result is rounded down."""
     _check_problem(problem)
     _check_constants(constants)
-    cost = _upper(constants.noiseless_cost(float(problem.cost(problem.gain(K0, "K0")))))
-    return 0.5 / _upper(constants.norm_r + constants.norm_b**2 * cost / constants.mu)
+    cost = _noiseless_cost_upper(problem, problem.gain(K0, "K0"))
+    with ctx.workprec(CONSTANT_BITS):
+        norm_b = arb(constants.norm_b)
+        denominator = arb(constants.norm_r) + norm_b * norm_b * cost / arb(constants.mu)
+        return float_lower(arb(0.5) / arb(denominator.upper()))
 
 
 def policy_gradient_step_bound(problem: LQR, K: Any, constants: TheoremConstants) -> float:
@@ -160,7 +206,9 @@ def policy_gradient_step_bound(problem: LQR, K: Any, constants: TheoremConstants
         η ≤ (1/16) min{ (σ_min(Q) μ / C(K))² / (‖B‖ ‖∇C(K)‖ (1 + ‖A − BK‖)),
                         σ_min(Q) / (2 C(K) ‖R + BᵀP_K B‖) },
 
-    norms spectral, C the noiseless cost of the substituted problem.  Needs Q ≻ 0."""
+    norms spectral, C the noiseless cost of the substituted problem.  Needs Q ≻ 0.  C(K), ∇C(K)
+    and P_K are certified enclosures, the norms proved upper bounds; the result is rounded
+    down."""
     _check_problem(problem)
     _check_constants(constants)
     if constants.sigma_min_q <= 0.0:
@@ -169,19 +217,26 @@ def policy_gradient_step_bound(problem: LQR, K: Any, constants: TheoremConstants
             f"sigma_min(Q) = {constants.sigma_min_q!r}"
         )
     K = problem.gain(K)
-    cost = _upper(constants.noiseless_cost(float(problem.cost(K))))
-    gradient_norm = _upper(float(np.linalg.norm(problem.gradient(K), 2)))
-    closed_loop_norm = _upper(
-        np.sqrt(problem.gamma) * float(np.linalg.norm(problem.closed_loop(K), 2))
-    )
-    P = problem.value_matrix(K)
-    curvature = problem.R + problem.gamma * (problem.B.T @ P @ problem.B)
-    curvature_norm = _upper(float(np.linalg.norm(curvature, 2)))
-    first = (constants.sigma_min_q * constants.mu / cost) ** 2 / _upper(
-        constants.norm_b * gradient_norm * (1.0 + closed_loop_norm)
-    )
-    second = constants.sigma_min_q / _upper(2.0 * cost * curvature_norm)
-    return _lower(min(first, second) / 16.0)
+    precision = Certified(bits=CONSTANT_BITS)
+    cost = _noiseless_cost_upper(problem, K)
+    gradient = problem.gradient(K, precision).ball
+    P = problem.value_matrix(K, precision).ball
+    with ctx.workprec(CONSTANT_BITS):
+        discount = arb(problem.gamma)
+        B = _balls(problem.B)
+        gradient_norm = spectral_norm_upper(gradient)
+        closed = _balls(problem.A) - B * _balls(K)
+        closed_loop_norm = discount.sqrt() * spectral_norm_upper(closed)
+        curvature = _balls(problem.R) + (B.transpose() * P * B) * discount
+        curvature = (curvature + curvature.transpose()) * arb(0.5)
+        curvature_norm = largest_eigenvalue_upper(curvature)
+        sigma_q, mu = arb(constants.sigma_min_q), arb(constants.mu)
+        first = (sigma_q * mu / cost) ** 2 / (
+            arb(constants.norm_b) * gradient_norm * (1 + closed_loop_norm)
+        )
+        second = sigma_q / (2 * cost * curvature_norm)
+        smaller = arb(first.lower()) if first.lower() < second.lower() else arb(second.lower())
+        return max(float_lower(smaller / 16), 0.0)
 
 
 def contraction_factor(method: str, alpha: float, constants: TheoremConstants) -> float:
@@ -193,27 +248,33 @@ def contraction_factor(method: str, alpha: float, constants: TheoremConstants) -
     * GN:  ``1 − 2α μ / ‖Σ_{K*}‖``; PI is GN with α = ½: ``1 − μ / ‖Σ_{K*}‖`` (its rate is
       quadratic near K* (Hewer 1971); this is the global linear guarantee).
 
-    Rounded up (the margin makes the factor larger, i.e. the claim weaker).  The caller must
-    keep α within the method's bound (:func:`step_bound`): outside it nothing is proven."""
+    Computed in balls from the constants' bounds and rounded up (a larger factor is a weaker
+    claim).  The caller must keep α within the method's bound (:func:`step_bound`): outside it
+    nothing is proven."""
     _check_method(method)
     _check_constants(constants)
     step = 0.5 if method == "pi" else _positive_step(alpha)
-    sigma_star = constants.optimal_covariance_norm
-    if method == "pg":
-        gain = 2.0 * step * constants.mu**2 * constants.sigma_min_r / sigma_star
-    elif method == "npg":
-        gain = 2.0 * step * constants.mu * constants.sigma_min_r / sigma_star
-    else:
-        gain = 2.0 * step * constants.mu / sigma_star
-    return min(1.0, 1.0 - _lower(gain))
+    with ctx.workprec(CONSTANT_BITS):
+        mu, sigma_r = arb(constants.mu), arb(constants.sigma_min_r)
+        sigma_star = arb(constants.optimal_covariance_norm)
+        if method == "pg":
+            gain = 2 * arb(step) * mu * mu * sigma_r / sigma_star
+        elif method == "npg":
+            gain = 2 * arb(step) * mu * sigma_r / sigma_star
+        else:
+            gain = 2 * arb(step) * mu / sigma_star
+        return min(1.0, float_upper(1 - arb(gain.lower())))
 
 
 def gradient_domination_constant(constants: TheoremConstants) -> float:
     """``‖Σ_{K*}‖ / (μ² σ_min(R))``: ``C(K) − C(K*) ≤ this · ‖∇C(K)‖_F²`` (Fazel et al. 2018,
     Lemma 3, gradient domination).  The lemma's own proof gives a quarter of it
-    (``‖∇C‖_F ≥ 2μ‖E_K‖_F``); the stated constant is the one returned."""
+    (``‖∇C‖_F ≥ 2μ‖E_K‖_F``); the stated constant is the one returned (rounded up)."""
     _check_constants(constants)
-    return _upper(constants.optimal_covariance_norm / (constants.mu**2 * constants.sigma_min_r))
+    with ctx.workprec(CONSTANT_BITS):
+        mu = arb(constants.mu)
+        value = arb(constants.optimal_covariance_norm) / (mu * mu * arb(constants.sigma_min_r))
+        return float_upper(value)
 
 
 def step_bound(
@@ -243,7 +304,9 @@ def step_bound(
 class IterationRun:
     """The record of one run: ``gains[l]`` is K_l, ``costs[l]`` C(K_l) (a float, or an
     Enclosure in certified mode), ``stabilizing[l]`` whether ρ(A − BK_l) < 1 (proved in certified
-    mode), ``alphas[l]`` the step taken from K_l (None for PI), ``step_radii[l]`` the largest
+    mode; a last ``False`` is either proved instability or, in certified mode, a verdict that
+    could not be decided, and ``stopped`` says which), ``alphas[l]`` the step taken from K_l
+    (None for PI), ``step_radii[l]`` the largest
     radius of the certified step's enclosure (0 in float mode: K_{l+1} is its rounded midpoint),
     ``optimal_cost`` C(K*) (float or Enclosure), ``rates[l]`` the proven contraction factor of
     step l (from :func:`contraction_factor`)."""
@@ -418,11 +481,17 @@ def run_iterations(
         run.gains.append(following)
         try:
             stable = problem.is_stabilizing(following, precision)
+            undecided = False
         except CertificationError:
-            stable = False
+            stable, undecided = False, True
         run.stabilizing.append(stable)
         if not stable:
-            run.stopped = "iterate not stabilising"
+            # an undecided verdict is not a proof of instability: say which one stopped the run
+            run.stopped = (
+                "stability of the iterate could not be decided rigorously"
+                if undecided
+                else "iterate not stabilising"
+            )
             break
         run.costs.append(problem.cost(following, precision))
     return run

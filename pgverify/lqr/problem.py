@@ -11,7 +11,7 @@ from typing import Any
 
 import mpmath
 import numpy as np
-from flint import acb_mat, arb
+from flint import acb_mat, arb, ctx
 
 from pgverify.errors import CertificationError, NotStabilizingError
 from pgverify.fixedpoint import FixedPointArithmetic, FixedPointHighPrecision, Layout
@@ -26,6 +26,7 @@ from pgverify.lqr.stein import SteinSolver
 from pgverify.precision import (
     Arithmetic,
     BallArithmetic,
+    BallMatrix,
     MpmathArithmetic,
     PrecisionSpec,
     arithmetic_for,
@@ -204,12 +205,7 @@ class LQR:
         """Does an Arb eigenvalue enclosure prove ``γ|λ|² > 1`` for some eigenvalue of A − BK?"""
         with ar.context():
             closed = (ar.matrix(self.A) - ar.matrix(self.B) @ ar.matrix(K)).m
-            try:
-                eigenvalues = acb_mat(closed).eig(multiple=True)
-            except ValueError:
-                return False
-            discount = arb(gamma)
-            return any(discount * abs(value) ** 2 > 1 for value in eigenvalues)
+        return _closed_loop_proved_outside(closed, gamma, ar.working_bits)
 
     def _stability_certificate(self, K: Any, ar: Arithmetic, gamma: float) -> StabilityCertificate:
         """A certificate of ``√γ·ρ(A − BK) < 1`` in ball arithmetic; raises NotStabilizingError
@@ -323,7 +319,21 @@ class LQR:
             model = ModelData(engine, self)
             evaluation = GainEvaluation(model, K, None, solver=solver)
         radius = evaluation.solver.spectral_radius  # float64 estimate of ρ(A − BK)
-        _require_in_domain(radius, self.gamma, name)
+        try:
+            _require_in_domain(radius, self.gamma, name)
+        except NotStabilizingError as outside:
+            # a float64 eigenvalue of a badly scaled matrix can be far off: in certified mode
+            # "not stabilising" is said only when an eigenvalue enclosure proves it
+            closed = evaluation.closed_loop
+            closed = closed.m if isinstance(closed, BallMatrix) else closed.to_arb_mat()
+            if _closed_loop_proved_outside(closed, self.gamma, engine.working_bits):
+                raise
+            raise CertificationError(
+                f"could not certify {_domain_text(self.gamma, name)}: the float64 estimate "
+                f"{_radius_text(radius, self.gamma, name)} lies outside the domain, but no "
+                f"eigenvalue of A - B{name} is proved to (a badly scaled or nearly defective "
+                "closed loop); rescaling the state may help"
+            ) from outside
         with _float_estimate_on_failure(radius, self.gamma, name):
             evaluation.certificate = self._certify_closed_loop(
                 evaluation.closed_loop, engine, evaluation.solver, self.gamma
@@ -498,6 +508,18 @@ class LQR:
         if key not in self._optima:
             self._optima[key] = riccati.optimal_solution(self, ar)
         return self._optima[key]
+
+
+def _closed_loop_proved_outside(closed: Any, gamma: float, bits: int) -> bool:
+    """Does an Arb eigenvalue enclosure of the ball matrix ``closed`` (an arb_mat holding
+    A − BK) prove ``γ|λ|² > 1`` for some eigenvalue, at ``bits`` bits?"""
+    with ctx.workprec(bits):
+        try:
+            eigenvalues = acb_mat(closed).eig(multiple=True)
+        except ValueError:
+            return False
+        discount = arb(gamma)
+        return any(discount * abs(value) ** 2 > 1 for value in eigenvalues)
 
 
 def _domain_text(gamma: float, name: str = "K") -> str:
