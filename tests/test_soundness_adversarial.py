@@ -325,3 +325,21 @@ def test_the_theorem_constants_eigenvalue_bounds_are_below_the_exact_eigenvalue(
     bound = constants.mu if argument == "Sigma0" else constants.sigma_min_r
     assert bound > 0.0
     assert exactly_positive_semidefinite(ILL_CONDITIONED, bound)
+
+
+def test_a_run_stopped_by_an_undecided_stability_verdict_does_not_claim_instability(monkeypatch):
+    """A CertificationError from the certified stability decision is not a proof that the iterate
+    destabilises: the run's ``stopped`` says the verdict could not be decided."""
+    problem = LQR([[0.5]], [[1.0]], [[1.0]], [[1.0]])
+    decisions = iter([True])
+
+    def undecided_after_the_start(K, precision="float"):
+        try:
+            return next(decisions)
+        except StopIteration:
+            raise CertificationError("could not decide (test double)") from None
+
+    monkeypatch.setattr(problem, "is_stabilizing", undecided_after_the_start)
+    run = iterations.run_iterations(problem, "pi", [[0.0]], steps=3, precision="certified")
+    assert run.stabilizing == [True, False]
+    assert "could not be decided" in run.stopped
