@@ -343,3 +343,30 @@ def test_a_run_stopped_by_an_undecided_stability_verdict_does_not_claim_instabil
     run = iterations.run_iterations(problem, "pi", [[0.0]], steps=3, precision="certified")
     assert run.stabilizing == [True, False]
     assert "could not be decided" in run.stopped
+
+
+BADLY_SCALED = LQR(
+    A=[[0.4373290525097122, -6.303156334372244e-19], [46946394595764.0, -0.6519789777224351]],
+    B=[[-1.8023499962830246e-37], [-5.2089910790477726e-21]],
+    Q=[
+        [5.1398923073555165e-06, 4.4583850191232664e-23],
+        [4.4583850191232664e-23, 7.15334102675075e-39],
+    ],
+    R=[[9.295870045837682e125]],
+    Sigma0=[[137438953472.0, 0.0], [0.0, 0.03125]],
+)
+"""Found by the mixed-scale fuzz: A − BK ≈ [[0.13, 3e-18], [-8.8e15, -0.54]] (ρ ≈ 0.50), whose
+float64 complex Schur form has eigenvalues ±1, so the Schur Stein solver met a singular
+triangular system and leaked a raw numpy LinAlgError from every tier."""
+
+
+@pytest.mark.parametrize(
+    "precision", ["float", 30, Certified(engine="arb"), Certified(engine="blas")]
+)
+def test_a_schur_form_that_puts_eigenvalues_on_the_circle_is_refused_not_a_raw_error(precision):
+    K = np.array([[-1.70607331777072e36, 2.0619161043359695e19]])
+    assert exactly_stable_2x2(BADLY_SCALED, K)
+    with contextlib.suppress(CertificationError):
+        cost = BADLY_SCALED.cost(K, precision)
+        if isinstance(precision, Certified):
+            assert contains_exact(cost, exact_lqr(BADLY_SCALED, K).cost)

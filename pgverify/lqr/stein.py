@@ -148,6 +148,19 @@ class SchurSteinSolver:
         return other
 
     def solve(self, rhs: np.ndarray, form: Form) -> np.ndarray:
+        try:
+            return self._solve(rhs, form)
+        except np.linalg.LinAlgError as exc:
+            # a float64 Schur form of a badly scaled A can put eigenvalues on the unit circle
+            # (1 − γλ_iλ_j rounds to 0): no float64 solution, so nothing to refine or certify
+            raise CertificationError(
+                f"the float64 Stein solver met a singular triangular system ({exc}): the "
+                "float64 Schur form of A - BK puts gamma lambda_i lambda_j at 1 (the closed "
+                "loop is on the boundary of the domain, or too badly scaled for float64); "
+                "rescaling the state may help"
+            ) from exc
+
+    def _solve(self, rhs: np.ndarray, form: Form) -> np.ndarray:
         T, Z, n = self.triangular, self.unitary, self.n
         G = Z.conj().T @ rhs @ Z
         Y = np.zeros((n, n), dtype=complex)
