@@ -241,7 +241,14 @@ class FloatArithmetic(Arithmetic):
         return float(value)
 
     def solve(self, matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-        return np.linalg.solve(matrix, rhs)
+        try:
+            return np.linalg.solve(matrix, rhs)
+        except np.linalg.LinAlgError as exc:
+            raise CertificationError(
+                f"the {matrix.shape[0]}x{matrix.shape[1]} float64 linear system is singular "
+                f"after rounding ({exc}); use a higher tier (precision=N digits or "
+                "'certified')"
+            ) from exc
 
     def trace(self, matrix: np.ndarray) -> float:
         return float(np.trace(matrix))
@@ -279,7 +286,13 @@ class MpmathArithmetic(Arithmetic):
         return mpmath.mpf(value)
 
     def solve(self, matrix: mpmath.matrix, rhs: mpmath.matrix) -> mpmath.matrix:
-        return mpmath.inverse(matrix) * rhs
+        try:
+            return mpmath.inverse(matrix) * rhs
+        except ZeroDivisionError as exc:
+            raise CertificationError(
+                f"the {matrix.rows}x{matrix.cols} linear system is singular at "
+                f"{self.digits} digits; use more digits or precision='certified'"
+            ) from exc
 
     def trace(self, matrix: mpmath.matrix) -> mpmath.mpf:
         return mpmath.fsum(matrix[i, i] for i in range(matrix.rows))

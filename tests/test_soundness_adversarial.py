@@ -370,3 +370,13 @@ def test_a_schur_form_that_puts_eigenvalues_on_the_circle_is_refused_not_a_raw_e
         cost = BADLY_SCALED.cost(K, precision)
         if isinstance(precision, Certified):
             assert contains_exact(cost, exact_lqr(BADLY_SCALED, K).cost)
+
+
+def test_a_float64_linear_system_singular_after_rounding_is_a_pgverify_error():
+    """The float tier's Gauss–Newton direction solves R + γBᵀP_K B in float64; when it is
+    singular after rounding (found by the mixed-scale fuzz) the error is a CertificationError,
+    not numpy's raw LinAlgError."""
+    from pgverify.precision import FloatArithmetic
+
+    with pytest.raises(CertificationError, match="singular"):
+        FloatArithmetic().solve(np.array([[1.0, 1.0], [1.0, 1.0]]), np.eye(2))
