@@ -263,7 +263,16 @@ class FloatArithmetic(Arithmetic):
         return np.ldexp(np.asarray(array, dtype=float), exponent)
 
     def export(self, value: Any) -> Any:
-        return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+        """The result as float64; a non-finite entry (an overflow of float64's range, or
+        inf − inf after one) raises CertificationError rather than being returned silently."""
+        result = float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(result)):
+            raise CertificationError(
+                "the float64 computation produced non-finite values (an entry beyond float64's "
+                "range, ~1.8e308, or an operation on one): no float answer is returned; use "
+                "precision=<decimal digits> (mpmath) or 'certified', whose ranges are unbounded"
+            )
+        return result
 
 
 class MpmathArithmetic(Arithmetic):

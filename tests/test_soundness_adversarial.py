@@ -380,3 +380,12 @@ def test_a_float64_linear_system_singular_after_rounding_is_a_pgverify_error():
 
     with pytest.raises(CertificationError, match="singular"):
         FloatArithmetic().solve(np.array([[1.0, 1.0], [1.0, 1.0]]), np.eye(2))
+
+
+def test_a_float64_overflow_is_refused_rather_than_returned_as_inf():
+    from pgverify import LQR
+
+    problem = LQR([[0.5]], [[1.0]], [[1e300]], [[1.0]], [[1e300]], gamma=0.9)
+    with pytest.warns(RuntimeWarning), pytest.raises(CertificationError, match="non-finite"):
+        problem.cost(np.array([[0.1]]))
+    assert problem.cost(np.array([[0.1]]), precision=20) > mpmath.mpf("1e599")  # no overflow
