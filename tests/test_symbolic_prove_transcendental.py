@@ -5,6 +5,8 @@ softmax identities become rational in p = exp θ (exact, fast verdicts, countere
 Expected values are independent of the code under test: the softmax policy gradient theorem
 (Sutton et al. 2000), mpmath evaluations at 50 digits, hand-computed constants."""
 
+import time
+
 import mpmath
 import pytest
 import sympy
@@ -239,7 +241,104 @@ def test_a_malformed_item_message_lists_a_pair_as_accepted():
 
 
 def test_a_residual_never_evaluated_is_not_reported_as_vanishing():
-    # erf has no ball evaluation here: erf(x) = 0 is wrong, but nothing was seen at the points
+    # besselj has no ball evaluation here: J1(x) = 0 is wrong, but nothing was seen at the points
     with pytest.raises(CertificationError, match="not shown non-zero at the 8 points") as error:
-        prove(sympy.erf(x), 0, {x: "positive"})
+        prove(sympy.besselj(1, x), 0, {x: "positive"})
     assert "vanished" not in str(error.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# exact balls, huge and tiny magnitudes, error messages on large sides
+# ------------------------------------------------------------------------------------------------
+
+
+def test_an_exact_ball_is_returned_as_its_rational_value():
+    # sin(0) = 0 and cos(0) = 1 exactly: the ball has radius 0, so the value is exactly 1
+    value = nonzero_enclosure(sympy.sin(x) ** 2 + sympy.cos(x) ** 2, {x: sympy.Integer(0)})
+    assert value == 1 and isinstance(value, sympy.Rational)
+
+
+def test_a_refutation_at_an_exact_ball_prints_the_value_not_a_set():
+    result = prove(sympy.sin(x) ** 2 + sympy.cos(x) ** 2 + 1, 1, {x: "real"}, seed=4, trials=1)
+    assert result.counterexample[x] == 0  # the point where every ball is exact
+    assert "at x = 0 the residual is 1\n" in result.to_text()
+    assert "{" not in result.to_text()
+
+
+def test_a_residual_beyond_two_to_the_4096_is_refuted_on_a_half_line_without_hanging():
+    started = time.perf_counter()
+    # cosh(cosh(x + 37.5)) >= cosh(cosh(37.5)) ~ 2^(1.4e16): the exact power cannot be built
+    result = prove(sympy.cosh(sympy.cosh(x + sympy.Rational(75, 2))), 0, {x: "positive"})
+    assert time.perf_counter() - started < 1
+    assert (result.verdict, result.tier) == ("refuted", "certified")
+    assert result.counterexample_value == sympy.Interval(sympy.Integer(2) ** 4096, sympy.oo)
+    assert "lies in [2^4096, +oo)" in result.to_text()
+
+
+def test_a_residual_below_minus_two_to_the_4096_is_refuted_on_a_half_line():
+    value = nonzero_enclosure(-sympy.exp(sympy.exp(x)), {x: sympy.Integer(40)})
+    assert value == sympy.Interval(-sympy.oo, -(sympy.Integer(2) ** 4096))
+
+
+def test_a_residual_closer_to_zero_than_two_to_the_minus_4096_claims_nothing():
+    started = time.perf_counter()
+    with pytest.raises(CertificationError, match="closer to 0 than 2\\^-4096"):
+        prove(sympy.exp(-sympy.exp(x + 40)), 0, {x: "positive"})
+    assert time.perf_counter() - started < 1
+
+
+def test_a_non_real_large_side_is_described_briefly_naming_the_offending_node():
+    large = sympy.I * sum(x**k / (k + 1) for k in range(400))
+    with pytest.raises(InvalidProblemError) as error:
+        prove(large, 0, {x: "real"})
+    message = str(error.value)
+    assert len(message) < 400
+    assert "lhs: expected a real expression, got a large Mul" in message
+    assert "holds I, nan or oo" in message
+
+
+def test_a_small_non_real_side_is_printed_in_the_message():
+    with pytest.raises(InvalidProblemError, match=r"got oo\*x: it holds I, nan or oo, in oo\*x"):
+        prove(x, sympy.oo * x, {x: "real"})
+
+
+# ------------------------------------------------------------------------------------------------
+# sqrt, Abs, erf in ball arithmetic
+# ------------------------------------------------------------------------------------------------
+
+
+def test_sqrt_of_a_perfect_square_is_exact_in_ball_arithmetic():
+    assert nonzero_enclosure(sympy.sqrt(x + 1), {x: sympy.Integer(3)}) == 2
+    assert nonzero_enclosure(1 / sympy.sqrt(x + 1), {x: sympy.Integer(3)}) == sympy.Rational(1, 2)
+
+
+@pytest.mark.parametrize("point", [sympy.Integer(3), sympy.Rational(1, 3)])
+def test_sqrt_of_a_negative_or_zero_straddling_ball_claims_nothing(point):
+    # sqrt(x - 5) is imaginary at 3; sqrt(3x - 1 - (x - 1/3)*3) is sqrt(0) up to rounding at 1/3
+    assert nonzero_enclosure(sympy.sqrt(x - 5), {x: sympy.Integer(3)}) is None
+    inside = sympy.sqrt(sympy.exp(x) * sympy.exp(-x) - 1 + (x - point))
+    assert nonzero_enclosure(inside, {x: point}) is None
+
+
+def test_sqrt_of_a_negative_value_raises_certification_error_not_a_refutation():
+    with pytest.raises(CertificationError, match="not shown non-zero"):
+        prove(sympy.sqrt(x - 10), 1, {x: "positive"})
+
+
+def test_abs_is_evaluated_in_balls_and_refutes_abs_equals_identity_on_the_reals():
+    result = prove(sympy.Abs(sympy.tanh(x)), sympy.tanh(x), {x: "real"})
+    assert (result.verdict, result.tier) == ("refuted", "certified")
+    assert result.counterexample[x] < 0
+
+
+def test_abs_equals_identity_on_positives_is_never_refuted():
+    # true on the domain; the zero test cannot use the domain, so nothing is claimed
+    with pytest.raises(CertificationError):
+        prove(sympy.Abs(sympy.tanh(x)), sympy.tanh(x), {x: "positive"})
+
+
+def test_erf_enclosure_contains_the_value_computed_by_mpmath():
+    with mpmath.workdps(50):
+        truth = mpmath.erf(mpmath.mpf(2) / 3)
+    enclosure = nonzero_enclosure(sympy.erf(x), {x: sympy.Rational(2, 3)})
+    assert enclosure.start <= sympy.Float(truth, 50) <= enclosure.end

@@ -421,6 +421,8 @@ def conclude(result: Derivation, residuals: list[Any], **zero_options: Any) -> D
             result.verdict = "refuted"
             result.counterexample = test.counterexample
             result.counterexample_value = test.value
+            if isinstance(test.value, sympy.Interval):  # a ball, not an exact value
+                result.tier = "certified"
             return result
     result.verdict = "proved"
     return result

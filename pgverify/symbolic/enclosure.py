@@ -27,25 +27,33 @@ _FUNCTIONS = {
     sympy.cosh: "cosh",
     sympy.tanh: "tanh",
     sympy.atan: "atan",
+    sympy.erf: "erf",
 }
+
+MAX_EXPONENT = 4096
+"""Endpoints are made exact rationals only within 2^-MAX_EXPONENT ≤ |end| ≤ 2^MAX_EXPONENT:
+beyond, the exact power of two (cosh(cosh(37.5)) ≈ 2^(1.4·10^16)) cannot be built in time."""
 
 
 class Unsupported(Exception):
     """The expression holds a node with no ball-arithmetic counterpart here."""
 
 
-def nonzero_enclosure(entry: Any, point: dict[Any, Any]) -> sympy.Interval | None:
-    """A closed interval with exact (dyadic) endpoints that contains the value of ``entry`` at
-    ``point`` (a dict from symbols to rationals) and excludes 0, or None when no precision in
-    :data:`PRECISIONS` separates the value from 0 (it may be 0, a pole, or an unsupported node)."""
+def nonzero_enclosure(entry: Any, point: dict[Any, Any]) -> sympy.Interval | sympy.Rational | None:
+    """The value of ``entry`` at ``point`` (a dict from symbols to rationals) when it is proved
+    non-zero: a ``sympy.Interval`` with exact (dyadic) endpoints that contains it and excludes 0,
+    or the exact value itself (a ``sympy.Rational``) when the ball is exact (radius 0: arb proves
+    the value equals its midpoint).  An end beyond 2^MAX_EXPONENT in magnitude becomes ±oo (an
+    outward rounding, still containing the value).  None when no precision in
+    :data:`PRECISIONS` separates the value from 0 (it may be 0, a pole, an unsupported node, or
+    closer to 0 than 2^-MAX_EXPONENT: nothing is claimed)."""
     for bits in PRECISIONS:
         saved = flint.ctx.prec
         flint.ctx.prec = bits
         try:
             ball = _Evaluator(point).value(entry)
             if ball.is_finite() and not ball.contains(0):
-                # the endpoints are rounded outwards at the working precision: still rigorous
-                return sympy.Interval(_exact(ball.lower()), _exact(ball.upper()))
+                return _enclosure(ball)
         except (Unsupported, ZeroDivisionError, ValueError):
             return None
         finally:
@@ -53,8 +61,30 @@ def nonzero_enclosure(entry: Any, point: dict[Any, Any]) -> sympy.Interval | Non
     return None
 
 
+def _enclosure(ball: Any) -> sympy.Interval | sympy.Rational | None:
+    """The ball (finite, excluding 0) as exact sympy numbers, rounded outwards (module doc)."""
+    huge = flint.arb(2) ** MAX_EXPONENT
+    magnitude = abs(ball)
+    if (magnitude < 1 / huge) is not False:  # some point of the ball is too close to 0
+        return None
+    if ball.rad() == 0 and magnitude < huge:
+        return _exact(ball.mid())
+    bound = sympy.Integer(2) ** MAX_EXPONENT
+    lower, upper = ball.lower(), ball.upper()  # exact balls: the comparisons below are exact
+    # beyond the bound the ends are rounded outwards: a lower end to +2^MAX or -oo, an upper
+    # end to +oo or -2^MAX (the ball excludes 0, so both ends have one sign)
+    start = (bound if lower > 0 else -sympy.oo) if abs(lower) > huge else _exact(lower)
+    end = (sympy.oo if upper > 0 else -bound) if abs(upper) > huge else _exact(upper)
+    return sympy.Interval(start, end)
+
+
 def interval_text(interval: sympy.Interval, digits: int = 15) -> str:
-    """``[m +/- r]``: a decimal ball (python-flint's rigorous printing) containing ``interval``."""
+    """``[m +/- r]``: a decimal ball (python-flint's rigorous printing) containing ``interval``;
+    a half-line (an end rounded beyond 2^MAX_EXPONENT) as ``[2^4096, +oo)`` or ``(-oo, e]``."""
+    if interval.end is sympy.oo:
+        return f"[{_end_text(interval.start, digits)}, +oo)"
+    if interval.start is -sympy.oo:
+        return f"(-oo, {_end_text(interval.end, digits)}]"
     saved = flint.ctx.prec
     flint.ctx.prec = 1024
     try:
@@ -66,10 +96,22 @@ def interval_text(interval: sympy.Interval, digits: int = 15) -> str:
         flint.ctx.prec = saved
 
 
+def _end_text(end: sympy.Rational, digits: int) -> str:
+    """A finite end of a half-line: ``2^4096`` for the rounding bound, else a decimal ball."""
+    if abs(end) == sympy.Integer(2) ** MAX_EXPONENT:
+        return f"{'-' if end < 0 else ''}2^{MAX_EXPONENT}"
+    saved = flint.ctx.prec
+    flint.ctx.prec = 1024
+    try:
+        return flint.arb(flint.fmpq(int(end.p), int(end.q))).str(digits)
+    finally:
+        flint.ctx.prec = saved
+
+
 def _exact(ball: Any) -> sympy.Rational:
     """The exact value of an exact (radius 0) ball: mantissa · 2^exponent."""
     mantissa, exponent = ball.mid().man_exp()
-    return sympy.Integer(int(mantissa)) * sympy.Integer(2) ** int(exponent)
+    return sympy.Integer(int(mantissa)) * sympy.Rational(2) ** int(exponent)
 
 
 class _Evaluator:
@@ -109,11 +151,17 @@ class _Evaluator:
             return product
         if expression.is_Pow:
             base = self.value(expression.base)
+            if expression.exp in (sympy.S.Half, -sympy.S.Half):
+                # arb's sqrt is nan on a ball reaching below 0 (sympy's sqrt is complex there)
+                root = base.sqrt()
+                return root if expression.exp > 0 else 1 / root
             if expression.exp.is_Integer:
                 power = int(expression.exp)
                 # arb ** negative int of a ball containing 0 is not finite: no refutation then
                 return base**power if power >= 0 else 1 / base**-power
             return base ** self.value(expression.exp)
+        if isinstance(expression, sympy.Abs):
+            return abs(self.value(expression.args[0]))
         name = _FUNCTIONS.get(expression.func)
         if name is not None and len(expression.args) == 1:
             return getattr(self.value(expression.args[0]), name)()

@@ -38,11 +38,50 @@ NOT_REAL = (sympy.I, sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 """Atoms that make an expression other than a real number wherever it is defined."""
 
 
+SHOWN_NODES = 40
+"""An expression with more nodes is described, not printed, in an error message (printing a
+large residual takes seconds)."""
+
+
+def _shown(value: Any, limit: int = 200) -> str:
+    """``value`` for an error message: printed (at most ``limit`` characters) when small, else
+    its type and size with the first of its arguments that is small enough to print."""
+    if isinstance(value, sympy.MatrixBase):
+        return f"a {value.rows}x{value.cols} Matrix"
+    if not isinstance(value, sympy.Basic):
+        text = repr(value)
+        return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+    nodes = 0
+    for nodes, _ in enumerate(sympy.preorder_traversal(value), start=1):
+        if nodes > SHOWN_NODES:
+            break
+    if nodes <= SHOWN_NODES:
+        text = str(value)
+        return text if len(text) <= limit else f"{text[:limit]}..."
+    return f"a large {type(value).__name__} (more than {SHOWN_NODES} nodes)"
+
+
+def _offending(expression: Any) -> str:
+    """The smallest sub-expression holding I, nan or oo (its parent node, printed briefly)."""
+    seen: set[Any] = set()
+    stack = list(expression) if isinstance(expression, sympy.MatrixBase) else [expression]
+    while stack:
+        node = stack.pop()
+        if node in seen or not isinstance(node, sympy.Basic):
+            continue
+        seen.add(node)
+        if any(argument in NOT_REAL for argument in node.args):
+            return _shown(node)
+        stack.extend(node.args)
+    return _shown(expression)
+
+
 def _as_sympy(value: Any, argument: str) -> Any:
     expression = _sympified(value, argument)
     if expression.has(*NOT_REAL):
         raise InvalidProblemError(
-            f"{argument}: expected a real expression, got {value!r} (it holds I, nan or oo)"
+            f"{argument}: expected a real expression, got {_shown(expression)}: it holds I, nan "
+            f"or oo, in {_offending(expression)}"
         )
     floats = sorted(expression.atoms(sympy.Float))
     if floats:
@@ -61,13 +100,13 @@ def _sympified(value: Any, argument: str) -> Any:
         expression = sympy.sympify(value, strict=True)
     except (sympy.SympifyError, TypeError, ValueError) as error:
         raise InvalidProblemError(
-            f"{argument}: expected a sympy expression or a sympy Matrix, got {value!r}"
+            f"{argument}: expected a sympy expression or a sympy Matrix, got {_shown(value)}"
         ) from error
     if isinstance(expression, sympy.MatrixBase):
         return expression
     if not isinstance(expression, sympy.Expr):
         raise InvalidProblemError(
-            f"{argument}: expected a sympy expression or a sympy Matrix, got {value!r}"
+            f"{argument}: expected a sympy expression or a sympy Matrix, got {_shown(value)}"
         )
     return expression
 
@@ -231,8 +270,8 @@ def prove(
             raise CertificationError(
                 f"prove: entry {number} of lhs - rhs was not shown non-zero at the {trials} points "
                 "drawn — at some its value could not be evaluated or separated from 0 (a pole, a "
-                "value within rounding of 0, or a function with no ball evaluation here, such as "
-                "erf or Abs) — and is not shown to be the zero function; nothing is proved"
+                "value within rounding of 0 or closer to 0 than 2^-4096, or a function with no "
+                "ball evaluation here, such as besselj) — and is not shown to be the zero function; nothing is proved"
             )
         if not zero:
             raise CertificationError(
