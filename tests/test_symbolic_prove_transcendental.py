@@ -342,3 +342,12 @@ def test_erf_enclosure_contains_the_value_computed_by_mpmath():
         truth = mpmath.erf(mpmath.mpf(2) / 3)
     enclosure = nonzero_enclosure(sympy.erf(x), {x: sympy.Rational(2, 3)})
     assert enclosure.start <= sympy.Float(truth, 50) <= enclosure.end
+
+
+def test_a_registered_derivation_refuted_by_a_ball_has_tier_certified():
+    from pgverify.symbolic.core import Derivation, conclude
+
+    shell = Derivation(name="t", title="t", statement="tanh x = x", source="", sizes={})
+    result = conclude(shell, [sympy.tanh(x) - x])  # tanh x < x for x > 0: a ball excludes 0
+    assert (result.verdict, result.tier) == ("refuted", "certified")
+    assert isinstance(result.counterexample_value, sympy.Interval)
