@@ -55,7 +55,7 @@ from pgverify.checks._spec import (
     raised_by_the_call,
 )
 from pgverify.errors import InvalidProblemError
-from pgverify.estimators.critic_gradient import CRITIC_KINDS
+from pgverify.estimators.critic_gradient import CRITIC_KINDS, weighted_score_mean
 
 SUPPORTED_KINDS = ("v0", "reinforce", "baselined", "q", "advantage", "td", "gae")
 
@@ -133,6 +133,79 @@ def call_estimator(
                 + " (docs/checks.md, 'Policy-gradient estimators')."
             ) from exc
         raise ImplementationRaised(exc) from exc
+
+
+def with_target_rounding(allowance: Fraction, target: Any) -> Fraction:
+    """The allowance plus 1e-12 of the target's largest entry (its own float64 rounding)."""
+    exact = np.asarray(target, dtype=object)
+    return allowance + Fraction(1e-12) * max((abs(v) for v in exact.ravel()), default=Fraction(0))
+
+
+def exact_mean_comparison(
+    quantity: str,
+    mean: np.ndarray,
+    target: Any,
+    expected: Expected,
+    allowance: Fraction,
+    dtype: Any,
+    evaluation_error: float,
+    how: str,
+) -> Comparison:
+    """The exact expectation ``mean`` of the user's function against the exact ``target``
+    within ``allowance`` (the rounding of its float evaluations, each within
+    ``evaluation_error`` of its largest entry), as a :class:`Comparison` whose tolerance policy
+    carries that allowance — so that the slips are matched under the same allowance — with the
+    exact bias and ``how`` the expectation was taken in its details."""
+    allowance = with_target_rounding(allowance, target)
+    scale = expected.scale or 1.0
+    eps, _ = unit_roundoff(dtype, np.zeros(1))
+    # the allowance as the policy's absolute part: SAFETY·eps·condition·scale = allowance
+    condition = float(allowance) / (SAFETY * eps * scale)
+    comparison = compare(
+        np.asarray(mean, dtype=float),
+        expected.reference,
+        dtype=dtype,
+        what=quantity,
+        condition=condition,
+        scale=scale,
+    )
+    # judged at the assumed evaluation error, not one rounding of the mean: naming it so keeps
+    # the generic "float32 accuracy" diagnosis (float32's unit roundoff, ~5e8 × float64's, far
+    # beyond float32 evaluations' allowance) away from these checks
+    comparison.tolerance = replace(
+        comparison.tolerance,
+        dtype=f"{comparison.tolerance.dtype}, evaluations within {evaluation_error:g}",
+    )
+    bias = np.asarray(mean - np.asarray(target, dtype=object), dtype=float)
+    comparison.details += [
+        f"exact bias E[estimate] − target: {np.array2string(bias, precision=8)}",
+        f"{how}; allowance {float(allowance):.3g} for the rounding of your float evaluations",
+    ]
+    return comparison
+
+
+# --------------------------------------------------------------------------------------------
+# Slipped REINFORCE estimators, from per-step scores (both checks' catalogues)
+# --------------------------------------------------------------------------------------------
+
+
+def reinforce_without_discount_weight(scores: Any, costs: Any, gamma: Any) -> np.ndarray:
+    """``(1/M) Σ_i Σ_t G_it s_it``, ``G_t = Σ_{k≥t} γ^{k−t} c_k``: the γ^t weight of step t
+    missing (exact for Fraction inputs)."""
+    steps = costs.shape[1]
+    to_go = np.empty(costs.shape, dtype=object)
+    for t in range(steps):
+        to_go[:, t] = sum((gamma ** (k - t) * costs[:, k] for k in range(t, steps)), Fraction(0))
+    return weighted_score_mean(to_go, np.ones(steps, dtype=object), scores)
+
+
+def reinforce_with_own_cost_baseline(scores: Any, costs: Any, gamma: Any) -> np.ndarray:
+    """``(1/M) Σ_i Σ_t γ^t (G_it − c_it) s_it``: the baseline b_t = c_t, which sees u_t."""
+    steps = costs.shape[1]
+    to_go = np.empty(costs.shape, dtype=object)
+    for t in range(steps):
+        to_go[:, t] = sum((gamma**k * costs[:, k] for k in range(t + 1, steps)), Fraction(0))
+    return weighted_score_mean(to_go, np.ones(steps, dtype=object), scores)
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,6 +295,9 @@ class ExpectationSpec(CheckSpec):
     reduction_budget = 30
 
     def __init__(self, kind: str, dtype: Any) -> None:
+        """Refuses an unknown ``kind`` or an unsupported ``dtype`` before anything runs."""
+        if not isinstance(kind, str) or kind not in SUPPORTED_KINDS:
+            raise InvalidProblemError(unsupported_kind(kind))
         self.kind = kind
         self.dtype = dtype
         self.relative_error = relative_error_of(dtype)
@@ -249,34 +325,16 @@ class ExpectationSpec(CheckSpec):
         a critic kind, then every evaluation against the kind's reference."""
         if not isinstance(output, ExactEstimate):  # evaluate always returns one
             return compare(output, expected.reference, dtype=dtype, what=self.quantity)
-        target = np.asarray(context.target, dtype=object)
-        largest = max((abs(v) for v in target.ravel()), default=Fraction(0))
-        allowance = output.allowance + Fraction(1e-12) * largest
-        scale = expected.scale or 1.0
-        eps, _ = unit_roundoff(dtype, np.zeros(1))
-        # the allowance as the policy's absolute part (SAFETY·eps·condition·scale = allowance),
-        # so that the slips are matched under the same allowance
-        condition = float(allowance) / (SAFETY * eps * scale)
-        comparison = compare(
-            np.asarray(output.mean, dtype=float),
-            expected.reference,
-            dtype=dtype,
-            what=self.quantity,
-            condition=condition,
-            scale=scale,
+        comparison = exact_mean_comparison(
+            self.quantity,
+            output.mean,
+            context.target,
+            expected,
+            output.allowance,
+            dtype,
+            output.node_error,
+            output.how,
         )
-        # judged at the assumed evaluation error, not one rounding of the mean: naming it so
-        # keeps the generic "float32 accuracy" diagnosis away from this check
-        comparison.tolerance = replace(
-            comparison.tolerance,
-            dtype=f"{comparison.tolerance.dtype}, evaluations within {output.node_error:g}",
-        )
-        bias = np.asarray(output.mean - target, dtype=float)
-        comparison.details += [
-            f"exact bias E[estimate] − target: {np.array2string(bias, precision=8)}",
-            f"{output.how}; allowance {float(allowance):.3g} for the rounding of your float "
-            "evaluations",
-        ]
         if comparison.passed and output.calls:
             disagreement = first_disagreement(self.kind, list(output.calls), output.node_error)
             if disagreement is not None:

@@ -32,15 +32,14 @@ from hypothesis import strategies as st
 
 from pgverify.checks._critic_kinds import KEYWORDS, Call, critic_keywords
 from pgverify.checks._exact_expectation import (
-    SUPPORTED_KINDS,
     ExactEstimate,
     ExpectationContext,
     ExpectationReport,
     ExpectationSpec,
     ImplementationRaised,
-    relative_error_of,
+    reinforce_with_own_cost_baseline,
+    reinforce_without_discount_weight,
     run_expectation_check,
-    unsupported_kind,
 )
 from pgverify.checks._slips import Slip
 from pgverify.errors import InvalidProblemError
@@ -159,28 +158,10 @@ SCENARIOS = (
 )
 
 
-def _no_discount_weight(scores: Any, costs: Any, gamma: Fraction) -> Any:
-    """Σ_t G_t s_t: the γ^t weight of step t missing."""
-    steps = costs.shape[1]
-    to_go = np.empty(costs.shape, dtype=object)
-    for t in range(steps):
-        to_go[:, t] = sum((gamma ** (k - t) * costs[:, k] for k in range(t, steps)), Fraction(0))
-    return (to_go[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
-
-
-def _baseline_sees_action(scores: Any, costs: Any, gamma: Fraction) -> Any:
-    """b_t = c_t: Σ_t γ^t (G_t − c_t) s_t."""
-    steps = costs.shape[1]
-    to_go = np.empty(costs.shape, dtype=object)
-    for t in range(steps):
-        to_go[:, t] = sum((gamma**k * costs[:, k] for k in range(t + 1, steps)), Fraction(0))
-    return (to_go[:, :, None, None] * scores).sum(axis=1).sum(axis=0) / costs.shape[0]
-
-
 SLIP_ESTIMATORS: tuple[tuple[str, Callable[..., Any], Callable[[TabularScenario], bool]], ...] = (
     (
         "REINFORCE without the γ^t weight of step t: Σ_t G_t s_t",
-        _no_discount_weight,
+        reinforce_without_discount_weight,
         lambda s: True,
     ),
     (
@@ -190,7 +171,7 @@ SLIP_ESTIMATORS: tuple[tuple[str, Callable[..., Any], Callable[[TabularScenario]
     ),
     (
         "a baseline that sees u_t (b_t = c_t, the step's own cost): Σ_t γ^t (G_t − c_t) s_t",
-        _baseline_sees_action,
+        reinforce_with_own_cost_baseline,
         lambda s: True,
     ),
     (
@@ -484,9 +465,6 @@ def check_softmax_pg_estimator(
     and enumerated batches); raises :class:`pgverify.OracleMismatch` with the minimal case, the
     exact bias and a diagnosis."""
     __tracebackhide__ = True
-    if not isinstance(kind, str) or kind not in SUPPORTED_KINDS:
-        raise InvalidProblemError(unsupported_kind(kind))
-    relative_error_of(dtype)  # refuses an unsupported dtype before anything runs
     return run_expectation_check(
         SoftmaxPolicyGradientSpec(kind, dtype),
         fn,

@@ -23,21 +23,23 @@ directions (every right form is); a function that is not a polynomial is only ju
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-from pgverify.checks._compare import SAFETY, Comparison, as_actual, compare, unit_roundoff
+from pgverify.checks._compare import as_actual, compare
 from pgverify.checks._driver import document_options, run_check
 from pgverify.checks._exact_expectation import (
     FLOAT32_RELATIVE_ERROR,
     FLOAT64_RELATIVE_ERROR,
+    exact_mean_comparison,
     read_estimate,
     relative_error_of,
     widened,
+    with_target_rounding,
 )
 from pgverify.checks._format import python_literal
 from pgverify.checks._report import CheckReport
@@ -577,41 +579,23 @@ class ZerothOrderSpec(CheckSpec):
     def judge(self, context: ZerothContext, expected: Expected, output: Any, dtype: Any) -> Any:
         if not isinstance(output, ExactMean):  # the wrapper always returns one
             return compare(output, expected.reference, dtype=dtype, what=self.quantity)
-        target = np.asarray(context.target, dtype=object)
-        largest = max((abs(v) for v in target.ravel()), default=Fraction(0))
-        allowance = output.allowance + Fraction(1e-12) * largest
-        scale = expected.scale or 1.0
-        eps, _ = unit_roundoff(dtype, np.zeros(1))
-        # the allowance as the policy's absolute part: SAFETY·eps·condition·scale = allowance, so
-        # the slips are matched under the same allowance
-        condition = float(allowance) / (SAFETY * eps * scale)
-        comparison: Comparison = compare(
-            np.asarray(output.mean, dtype=float),
-            expected.reference,
-            dtype=dtype,
-            what=self.quantity,
-            condition=condition,
-            scale=scale,
+        comparison = exact_mean_comparison(
+            self.quantity,
+            output.mean,
+            context.target,
+            expected,
+            output.allowance,
+            dtype,
+            self.relative_error,
+            f"exact expectation over {output.nodes} nodes ({output.rule})",
         )
-        # the judged precision is that of the assumed evaluation error, not one rounding of the
-        # mean. The generic "float32 accuracy" diagnosis would scale this tolerance by float32's
-        # unit roundoff (~5e8 × float64's, far beyond float32 evaluations' allowance): naming the
-        # precision apart keeps it away; FLOAT32_ACCURACY uses float32 evaluations' allowance.
+        # FLOAT32_ACCURACY judges with float32 evaluations' allowance (see
+        # exact_mean_comparison for why the generic float32 diagnosis stays away)
         if not output.single:
             context.float32_allowance = float(
-                widened(output.allowance, None, {"float32"}) + Fraction(1e-12) * largest
+                with_target_rounding(widened(output.allowance, None, {"float32"}), context.target)
             )
             context.float32_numbers = output.float32_numbers
-        comparison.tolerance = replace(
-            comparison.tolerance,
-            dtype=f"{comparison.tolerance.dtype}, evaluations within {self.relative_error:g}",
-        )
-        bias = np.asarray(output.mean - target, dtype=float)
-        comparison.details += [
-            f"exact bias E[estimate] − target: {np.array2string(bias, precision=8)}",
-            f"exact expectation over {output.nodes} nodes ({output.rule}); allowance "
-            f"{float(allowance):.3g} for the rounding of your float evaluations",
-        ]
         return comparison
 
     def diagnosis_view(self, context: Any, value: Any) -> np.ndarray:
